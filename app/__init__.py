@@ -1,0 +1,45 @@
+"""装修客户管家: the application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from app.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app. `config` overrides environment variables (tests use it)."""
+    if os.environ.get("APP_ENV", "development") == "development":
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+    settings = load_config({**os.environ, **(config or {})})
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(settings)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    from app import cli, errors, extensions, health, logs, redis_client
+    from app.api import init_app as init_api
+    from handlers import init_app as init_handlers
+    from miniprogram_api import init_app as init_mini
+
+    logs.init_app(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    redis_client.init_app(app)
+    errors.init_app(app)
+    health.init_app(app)
+    init_api(app)
+    init_handlers(app)
+    init_mini(app)
+    cli.init_app(app)
+    return app

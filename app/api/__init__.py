@@ -1,0 +1,34 @@
+"""/api/v1: the staff and integration JSON API (bearer tokens). One module per resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, request
+
+from app.errors import ApiError
+from app.extensions import db
+from app.services import staff as staff_service
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _authenticate() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "缺少访问令牌 (Authorization: Bearer <token>)")
+    member = staff_service.authenticate(token.strip())
+    if member is None:
+        raise ApiError(401, "unauthorized", "访问令牌无效或已吊销")
+    db.session.commit()  # persists the throttled last_used_at stamp
+    g.staff = member
+
+
+def current_staff():
+    return g.staff
+
+
+def init_app(app: Flask) -> None:
+    from app.api import customers, me  # noqa: F401 - registers the routes
+
+    app.register_blueprint(bp)

@@ -1,0 +1,79 @@
+"""flask seed demo: idempotent demo data (stores, staff of every role, customers)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Staff
+from app.models.types import utcnow
+from app.services import customers, staff as staff_service, timeline
+
+seed_cli = AppGroup("seed", help="演示数据")
+DEMO_PASSWORD = "demo1234"
+STORES = (("城东旗舰店", "杭州", "上城区"), ("城西体验店", "杭州", "西湖区"))
+STAFF = (
+    ("管理员", "admin", None),
+    ("王店长", "manager", 0), ("李销售", "sales", 0), ("赵销售", "sales", 0),
+    ("陈设计", "designer", 0), ("周项目", "pm", 0), ("吴监理", "supervisor", 0), ("郑客服", "service", 0),
+    ("孙店长", "manager", 1), ("钱销售", "sales", 1), ("冯设计", "designer", 1),
+    ("褚项目", "pm", 1), ("卫监理", "supervisor", 1), ("蒋客服", "service", 1),
+)  # fmt: skip
+SURNAMES = "张王李赵刘陈杨黄吴周徐孙马朱胡郭何高林罗"
+COMMUNITIES = ("绿城桂花园", "万科良渚文化村", "滨江金色海岸", "龙湖春江天玺", "融创河滨之城")
+MESSAGES = (
+    "你好，我家新房毛坯120平，想做现代简约，预算20万左右",
+    "想问下全包大概多少钱一平？",
+    "周末可以来量房吗？",
+    "老房子卫生间想翻新一下，别的不动",
+    "孩子房间想做环保一点，甲醛一定要达标",
+)
+STAGES = ("lead", "lead", "measured", "design", "quoted", "contract", "construction", "completed")
+
+
+def _ensure_staff() -> list[Staff]:
+    stores = [staff_service.get_or_create_store(*s) for s in STORES]
+    members = []
+    for i, (name, role, store_idx) in enumerate(STAFF, 1):
+        member = db.session.scalars(select(Staff).filter_by(name=name)).first()
+        if member is None:
+            member = staff_service.create(
+                name, role, password=DEMO_PASSWORD, phone=f"1380000{i:04d}", actor="seed",
+                wecom_userid=f"demo_{role}_{i}",
+                store=stores[store_idx].name if store_idx is not None else None,
+            )  # fmt: skip
+        members.append(member)
+    return members
+
+
+def _ensure_customer(n: int, reps: list[Staff]) -> None:
+    rep = reps[n % len(reps)]
+    customer, _ = customers.find_or_create_by_identity(
+        "mp_openid", f"demo-openid-{n:02d}", "wxdemo",
+        name=f"{SURNAMES[n % len(SURNAMES)]}先生" if n % 2 else f"{SURNAMES[n % len(SURNAMES)]}女士",
+        phone=f"1390000{n:04d}", city="杭州", community=COMMUNITIES[n % len(COMMUNITIES)],
+        source_channel="demo", owner_id=rep.id, store_id=rep.store_id, stage=STAGES[n % len(STAGES)],
+    )  # fmt: skip
+    base = utcnow() - timedelta(days=30 - n)
+    for i, text in enumerate(MESSAGES[: 2 + n % 4]):
+        timeline.record(
+            customer, "message", channel="mp", direction="inbound", actor_type="customer",
+            payload={"msg_type": "text", "content": text}, occurred_at=base + timedelta(hours=i),
+            dedupe_key=f"demo:{n}:{i}",
+        )  # fmt: skip
+
+
+@seed_cli.command("demo")
+def demo():
+    """Load demo data; running it again changes nothing."""
+    members = _ensure_staff()
+    reps = [m for m in members if m.has_role("sales")]
+    for n in range(1, 21):
+        _ensure_customer(n, reps)
+    db.session.commit()
+    click.echo(f"demo data ready: {len(STORES)} stores, {len(members)} staff, 20 customers")
+    click.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{n}/{r}" for n, r, _ in STAFF))

@@ -1,0 +1,133 @@
+"""Configuration from the environment only, parsed by small typed helpers.
+
+Every setting the product reads is declared here once, with its type and default, so
+`.env.example` and this file are the two places an operator looks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Settings that must be present when APP_ENV=production: a missing one stops the start.
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL", "REDIS_URL")
+
+DEV_SECRET = "dev-insecure-secret-key-change-me"
+DEV_DATA_KEY = "dev-insecure-data-key-change-me-0123456789"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or cannot be parsed; the message names the variable."""
+
+
+def env_str(env: Mapping[str, str], name: str, default: str = "") -> str:
+    return env.get(name, default).strip()
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def env_list(env: Mapping[str, str], name: str, default: str = "") -> list[str]:
+    raw = env.get(name, default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hhmm(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+    raw = env.get(name, "").strip() or default
+    try:
+        hour, minute = (int(part) for part in raw.split(":"))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like HH:MM, got {raw!r}") from exc
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ConfigError(f"{name} must be a time of day HH:MM, got {raw!r}")
+    return hour, minute
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the common way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from an environment mapping."""
+    env = os.environ if env is None else env
+    app_env = env_str(env, "APP_ENV", "development")
+    if app_env == "production":
+        missing = [name for name in PRODUCTION_REQUIRED if not env_str(env, name)]
+        if missing:
+            raise ConfigError(
+                "APP_ENV=production needs these environment variables: " + ", ".join(missing)
+            )
+    database_url = normalise_database_url(env_str(env, "DATABASE_URL") or default_database_url())
+    return {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "test",
+        "SECRET_KEY": env_str(env, "SECRET_KEY") or DEV_SECRET,
+        "DATA_KEY": env_str(env, "DATA_KEY") or DEV_DATA_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "REDIS_URL": env_str(env, "REDIS_URL"),
+        "TIMEZONE": env_str(env, "TIMEZONE", "Asia/Shanghai"),
+        "LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO"),
+        "MAX_CONTENT_LENGTH": env_int(env, "MAX_BODY_BYTES", 1024 * 1024),
+        **wechat_settings(env),
+    }
+
+
+WECHAT_VARS = (
+    "WECHAT_MP_APPID",
+    "WECHAT_MP_SECRET",
+    "WECHAT_MP_TOKEN",
+    "WECHAT_MP_AES_KEY",
+    "WECOM_CORP_ID",
+    "WECOM_SECRET",
+    "WECOM_AGENT_ID",
+    "WECOM_TOKEN",
+    "WECOM_AES_KEY",
+    "WECOM_CONTACT_SECRET",
+    "WECHAT_MINI_APPID",
+    "WECHAT_MINI_SECRET",
+)
+
+
+def wechat_settings(env: Mapping[str, str]) -> dict:
+    settings = {name: env_str(env, name) for name in WECHAT_VARS}
+    settings["WECHAT_API_BASE"] = env_str(env, "WECHAT_API_BASE", "https://api.weixin.qq.com")
+    settings["WECOM_API_BASE"] = env_str(env, "WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    return settings
+
+
+def engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # WAL and a busy timeout let the dev server and in-process jobs share the file.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}

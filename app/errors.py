@@ -1,0 +1,57 @@
+"""One JSON error envelope for every API: {"error": {"code", "message", "fields"?}, "request_id"}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/api/", "/mini/")
+
+
+class ApiError(Exception):
+    """Raised by views and services; rendered as the JSON envelope."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    body: dict = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    body["request_id"] = g.get("request_id", "")
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == (
+        "application/json"
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        log.info("api error", extra={"status": exc.status, "code": exc.code})
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _wants_json():
+            return exc
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        if _wants_json():
+            return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
+        return Response("Internal Server Error", status=500)

@@ -1,0 +1,36 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from app.models.audit import AuditLog
+from app.models.customer import (
+    GENDERS,
+    IDENTITY_KINDS,
+    STAGE_CODES,
+    STAGE_LABELS,
+    STAGES,
+    Customer,
+    CustomerIdentity,
+)
+from app.models.org import ROLE_LABELS, ROLES, ApiToken, Staff, Store
+from app.models.tag import CustomerTag, Tag
+from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
+
+__all__ = [
+    "CHANNELS",
+    "DIRECTIONS",
+    "GENDERS",
+    "IDENTITY_KINDS",
+    "ROLES",
+    "ROLE_LABELS",
+    "STAGES",
+    "STAGE_CODES",
+    "STAGE_LABELS",
+    "ApiToken",
+    "AuditLog",
+    "Customer",
+    "CustomerIdentity",
+    "CustomerTag",
+    "Staff",
+    "Store",
+    "Tag",
+    "TimelineEvent",
+]

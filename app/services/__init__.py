@@ -1,0 +1,1 @@
+"""Domain logic. Services change the session; the view, job or command commits."""

@@ -1,0 +1,104 @@
+"""The customer timeline: record events once, read them newest first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import CHANNELS, DIRECTIONS, Customer, Staff, TimelineEvent
+from app.models.types import utcnow
+
+MAX_PAGE = 100
+
+
+class CursorError(ValueError):
+    """A pagination cursor that we did not issue."""
+
+
+def find_by_dedupe_key(key: str) -> TimelineEvent | None:
+    return db.session.scalars(select(TimelineEvent).filter_by(dedupe_key=key)).first()
+
+
+def record_once(
+    customer: Customer,
+    kind: str,
+    *,
+    channel: str = "system",
+    direction: str = "internal",
+    payload: dict | None = None,
+    occurred_at: datetime | None = None,
+    actor_staff: Staff | None = None,
+    actor_type: str | None = None,
+    dedupe_key: str | None = None,
+) -> tuple[TimelineEvent, bool]:
+    """Store an event unless its dedupe key is already stored; (event, created)."""
+    if channel not in CHANNELS or direction not in DIRECTIONS:
+        raise ValueError(f"bad channel/direction {channel!r}/{direction!r}")
+    if dedupe_key and (existing := find_by_dedupe_key(dedupe_key)) is not None:
+        return existing, False
+    event = TimelineEvent(
+        customer_id=customer.id,
+        kind=kind,
+        channel=channel,
+        direction=direction,
+        payload=payload or {},
+        occurred_at=occurred_at or utcnow(),
+        actor_staff_id=actor_staff.id if actor_staff else None,
+        actor_type=actor_type or ("staff" if actor_staff else "system"),
+        dedupe_key=dedupe_key,
+    )
+    try:
+        # A savepoint: a concurrent twin with the same key fails here, not the caller's transaction.
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:
+        existing = find_by_dedupe_key(dedupe_key) if dedupe_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return event, True
+
+
+def record(customer: Customer, kind: str, **fields) -> TimelineEvent:
+    """Store an event and return it, or the already stored one with the same dedupe key."""
+    return record_once(customer, kind, **fields)[0]
+
+
+def encode_cursor(event: TimelineEvent) -> str:
+    raw = f"{event.occurred_at.isoformat()}|{event.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        when = datetime.fromisoformat(stamp)
+        if when.tzinfo is None:
+            raise ValueError("naive")
+        return when, int(ident)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise CursorError("无效的分页游标") from exc
+
+
+def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[list, str | None]:
+    """Newest-first events of one customer, keyset-paginated on (occurred_at, id)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(TimelineEvent).where(TimelineEvent.customer_id == customer_id)
+    if before:
+        when, ident = decode_cursor(before)
+        query = query.where(
+            or_(
+                TimelineEvent.occurred_at < when,
+                and_(TimelineEvent.occurred_at == when, TimelineEvent.id < ident),
+            )
+        )
+    query = query.order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+    rows = db.session.scalars(query.limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return list(rows[:limit]), next_cursor

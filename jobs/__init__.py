@@ -1,0 +1,109 @@
+"""Background jobs: one `enqueue` for the whole app.
+
+With REDIS_URL set, jobs go to RQ queues named by purpose; without it (development) they
+run in-process. Either way a job is handed over only after the surrounding database
+transaction commits, so a worker never wakes up before the rows it needs exist, and a
+rolled-back request enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("webhooks", "outbound", "default", "periodic")
+TIMEOUTS = {"webhooks": 60, "outbound": 120, "default": 300, "periodic": 1800}
+PENDING_KEY = "zxcrm_pending_jobs"
+
+
+@dataclass
+class PendingJob:
+    func: Callable
+    args: tuple
+    queue: str
+    job_id: str | None
+    retry: int | Retry | None
+    timeout: int
+    app: Any = field(repr=False, default=None)
+
+
+def enqueue(
+    func: Callable,
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    retry: int | Retry | None = None,
+    timeout: int | None = None,
+) -> None:
+    """Run `func(*args)` in the background once the current transaction commits.
+
+    `func` must be a module-level function decorated with `jobs.base.job`; args must be
+    plain values (ids, not model objects).
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
+    pending = PendingJob(
+        func, args, queue, job_id, retry, timeout or TIMEOUTS[queue], current_app._get_current_object()
+    )
+    session = db.session()
+    if session.in_transaction():
+        session.info.setdefault(PENDING_KEY, []).append(pending)
+    else:
+        _dispatch(pending)
+
+
+def _dispatch(pending: PendingJob) -> None:
+    redis = pending.app.extensions.get("redis")
+    if redis is None:
+        _run_in_process(pending)
+        return
+    try:
+        _rq_enqueue(redis, pending)
+    except Exception:  # noqa: BLE001 - the data is committed; sweeps re-enqueue what was lost
+        log.exception("enqueue failed", extra={"job": pending.func.__name__, "queue": pending.queue})
+
+
+def _rq_enqueue(redis, pending: PendingJob) -> None:
+    retry = Retry(max=pending.retry, interval=[10, 60, 300]) if isinstance(pending.retry, int) else pending.retry
+    Queue(pending.queue, connection=redis).enqueue_call(
+        pending.func,
+        args=pending.args,
+        job_id=pending.job_id,
+        retry=retry,
+        timeout=pending.timeout,
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+    )
+
+
+def _run_in_process(pending: PendingJob) -> None:
+    """Development mode: run now, in a fresh app context (so a fresh DB session)."""
+    with pending.app.app_context():
+        try:
+            pending.func(*pending.args)
+        except Exception:  # noqa: BLE001 - a failed job must not fail the request that queued it
+            log.exception("in-process job failed", extra={"job": pending.func.__name__})
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    for pending in session.info.pop(PENDING_KEY, []):
+        _dispatch(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+

@@ -1,0 +1,179 @@
+"""Test tiers: TEST_DB=sqlite (default) or TEST_DB=postgres; Redis tests use the real server.
+
+With REQUIRE_SERVICES=1 (CI) an unreachable PostgreSQL or Redis fails the run; otherwise
+the tier is skipped with one loud line.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import create_engine, text
+
+TEST_DB = os.environ.get("TEST_DB", "sqlite")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REQUIRE = os.environ.get("REQUIRE_SERVICES", "") == "1"
+TMP = Path(tempfile.mkdtemp(prefix="zxcrm-tests-"))
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _unavailable(what: str) -> None:
+    message = f"!!! {what} is not reachable: its tests are SKIPPED (set REQUIRE_SERVICES=1 to fail instead) !!!"
+    if REQUIRE:
+        pytest.exit(f"{what} is not reachable and REQUIRE_SERVICES=1", returncode=3)
+    print("\n" + message)
+
+
+def database_url() -> str:
+    return PG_URL if TEST_DB == "postgres" else f"sqlite:///{TMP / 'test.sqlite3'}"
+
+
+def pytest_configure(config):
+    if TEST_DB == "postgres" and not _reachable(PG_URL):
+        _unavailable("PostgreSQL")
+        config.option.markexpr = "not postgres and postgres"  # deselect everything
+    config.redis_ok = _reachable(REDIS_URL)
+    if not config.redis_ok:
+        _unavailable("Redis")
+
+
+def pytest_report_header(config):
+    return f"database tier: {TEST_DB} ({database_url().split('@')[-1]}); redis: {REDIS_URL}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords and TEST_DB != "postgres":
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL-only: runs in the TEST_DB=postgres tier"))
+        if "redis" in item.keywords and not config.redis_ok:
+            item.add_marker(pytest.mark.skip(reason="Redis is not reachable"))
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def env_for_tests(**extra) -> dict:
+    env = {
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": "",
+        "SECRET_KEY": "test-secret",
+        "DATA_KEY": "test-data-key-0123456789abcdef",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    if TEST_DB == "postgres":
+        _reset_postgres(PG_URL)
+    application = create_app(env_for_tests())
+    with application.app_context():
+        upgrade()
+    return application
+
+
+def _truncate(application) -> None:
+    from app.extensions import db
+
+    with application.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    """A clean database and an app context for one test."""
+    _truncate(app)
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.remove()
+
+
+@pytest.fixture
+def client(ctx):
+    return ctx.test_client()
+
+
+@pytest.fixture
+def redis_conn():
+    conn = redis_lib.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def redis_app(app, redis_conn):
+    """The same database, with REDIS_URL set: jobs go to RQ queues."""
+    from app import create_app
+
+    _truncate(app)
+    application = create_app(env_for_tests(REDIS_URL=REDIS_URL))
+    with application.app_context():
+        yield application
+        from app.extensions import db
+
+        db.session.remove()
+
+
+@pytest.fixture
+def make_staff(ctx):
+    from app.extensions import db
+    from app.services import staff as staff_service
+
+    def make(name="李销售", roles="sales", store=None, **kw):
+        member = staff_service.create(name, roles, store=store, **kw)
+        db.session.commit()
+        return member
+
+    return make
+
+
+@pytest.fixture
+def bearer(make_staff):
+    """(staff, headers) for an API call as a fresh staff member of the given roles."""
+    from app.extensions import db
+    from app.services import staff as staff_service
+
+    def make(name="李销售", roles="sales", store=None):
+        member = make_staff(name, roles, store)
+        token = staff_service.issue_token(member)
+        db.session.commit()
+        return member, {"Authorization": f"Bearer {token}"}
+
+    return make
