@@ -33,7 +33,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     logs.init_app(app)
     extensions.db.init_app(app)
     extensions.migrate.init_app(
-        app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+        app,
+        extensions.db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
     )
     redis_client.init_app(app)
     errors.init_app(app)

@@ -30,7 +30,7 @@ def _check_database() -> str | None:
 def _check_redis() -> str | None:
     redis = current_app.extensions.get("redis")
     if redis is None:
-        return None
+        return "not_configured"
     try:
         redis.ping()
         return None
@@ -41,7 +41,7 @@ def _check_redis() -> str | None:
 @bp.get("/readyz")
 def readyz():
     checks = {"database": _check_database(), "redis": _check_redis()}
-    down = [name for name, error in checks.items() if error]
+    down = [name for name, error in checks.items() if error and error != "not_configured"]
     body = {
         "status": "ok" if not down else "unavailable",
         "checks": {name: error or "ok" for name, error in checks.items()},

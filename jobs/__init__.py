@@ -54,7 +54,13 @@ def enqueue(
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
     pending = PendingJob(
-        func, args, queue, job_id, retry, timeout or TIMEOUTS[queue], current_app._get_current_object()
+        func,
+        args,
+        queue,
+        job_id,
+        retry,
+        timeout or TIMEOUTS[queue],
+        current_app._get_current_object(),
     )
     session = db.session()
     if session.in_transaction():
@@ -71,11 +77,17 @@ def _dispatch(pending: PendingJob) -> None:
     try:
         _rq_enqueue(redis, pending)
     except Exception:  # noqa: BLE001 - the data is committed; sweeps re-enqueue what was lost
-        log.exception("enqueue failed", extra={"job": pending.func.__name__, "queue": pending.queue})
+        log.exception(
+            "enqueue failed", extra={"job": pending.func.__name__, "queue": pending.queue}
+        )
 
 
 def _rq_enqueue(redis, pending: PendingJob) -> None:
-    retry = Retry(max=pending.retry, interval=[10, 60, 300]) if isinstance(pending.retry, int) else pending.retry
+    retry = (
+        Retry(max=pending.retry, interval=[10, 60, 300])
+        if isinstance(pending.retry, int)
+        else pending.retry
+    )
     Queue(pending.queue, connection=redis).enqueue_call(
         pending.func,
         args=pending.args,
@@ -105,5 +117,3 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
-
-

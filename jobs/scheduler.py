@@ -37,7 +37,9 @@ def _fire(app: Flask, entry: dict) -> None:
 def build_scheduler(app: Flask, schedule: list[dict] | None = None) -> BackgroundScheduler:
     sched = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     for entry in SCHEDULE if schedule is None else schedule:
-        trigger_args = {k: v for k, v in entry.items() if k not in ("id", "func", "queue", "trigger")}
+        trigger_args = {
+            k: v for k, v in entry.items() if k not in ("id", "func", "queue", "trigger")
+        }
         sched.add_job(
             _fire,
             entry["trigger"],
@@ -73,7 +75,9 @@ class LeaderLock:
             self.redis.delete(self.key)
 
 
-def run(app: Flask, stop: threading.Event | None = None, schedule: list[dict] | None = None) -> None:
+def run(
+    app: Flask, stop: threading.Event | None = None, schedule: list[dict] | None = None
+) -> None:
     """Block: lead when the lock is ours, idle otherwise, until `stop` is set."""
     stop = stop or threading.Event()
     lock = LeaderLock(app.extensions.get("redis"))

@@ -59,7 +59,9 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and TEST_DB != "postgres":
-            item.add_marker(pytest.mark.skip(reason="PostgreSQL-only: runs in the TEST_DB=postgres tier"))
+            item.add_marker(
+                pytest.mark.skip(reason="PostgreSQL-only: runs in the TEST_DB=postgres tier")
+            )
         if "redis" in item.keywords and not config.redis_ok:
             item.add_marker(pytest.mark.skip(reason="Redis is not reachable"))
 

@@ -91,7 +91,9 @@ def _tag(customer, dim, value, **fields):
 
 def test_merge_moves_identities_events_and_tags_and_is_audited(ctx):
     a, _ = customers.find_or_create_by_identity("mp_openid", "oA", "wx", name="王先生")
-    b, _ = customers.find_or_create_by_identity("wecom_external_userid", "wmB", "", phone="13900001111")
+    b, _ = customers.find_or_create_by_identity(
+        "wecom_external_userid", "wmB", "", phone="13900001111"
+    )
     timeline.record(a, "message", channel="mp", dedupe_key="m1")
     timeline.record(b, "message", channel="wecom", dedupe_key="m2")
     _tag(a, "风格", "北欧", source="auto")
@@ -103,9 +105,13 @@ def test_merge_moves_identities_events_and_tags_and_is_audited(ctx):
     db.session.commit()
 
     assert db.session.get(Customer, b.id).merged_into_id == a.id
-    kinds = {i.kind for i in db.session.scalars(select(CustomerIdentity).filter_by(customer_id=a.id))}
+    kinds = {
+        i.kind for i in db.session.scalars(select(CustomerIdentity).filter_by(customer_id=a.id))
+    }
     assert kinds == {"mp_openid", "wecom_external_userid"}
-    kinds_of_events = db.session.scalars(select(TimelineEvent.kind).filter_by(customer_id=a.id)).all()
+    kinds_of_events = db.session.scalars(
+        select(TimelineEvent.kind).filter_by(customer_id=a.id)
+    ).all()
     assert sorted(kinds_of_events) == ["customer_merged", "message", "message"]
     tags = db.session.scalars(select(CustomerTag).filter_by(customer_id=a.id)).all()
     assert {(t.tag.value, t.source) for t in tags} == {("北欧", "manual"), ("中端", "auto")}

@@ -46,5 +46,3 @@ def customer_timeline(customer_id: int):
     except timeline.CursorError as exc:
         raise ApiError(400, "bad_cursor", str(exc)) from exc
     return page_body([event_json(e) for e in rows], next_cursor)
-
-

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Staff
 from app.models.types import utcnow
-from app.services import customers, staff as staff_service, timeline
+from app.services import customers, timeline
+from app.services import staff as staff_service
 
 seed_cli = AppGroup("seed", help="演示数据")
 DEMO_PASSWORD = "demo1234"
@@ -76,4 +77,6 @@ def demo():
         _ensure_customer(n, reps)
     db.session.commit()
     click.echo(f"demo data ready: {len(STORES)} stores, {len(members)} staff, 20 customers")
-    click.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{n}/{r}" for n, r, _ in STAFF))
+    click.echo(
+        f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{n}/{r}" for n, r, _ in STAFF)
+    )

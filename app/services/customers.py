@@ -87,7 +87,9 @@ def find_or_create_by_identity(
                 apply_profile(customer, {"phone": value})
             db.session.add(customer)
             db.session.flush()
-            db.session.add(CustomerIdentity(customer=customer, kind=kind, app_id=app_id, value=stored))
+            db.session.add(
+                CustomerIdentity(customer=customer, kind=kind, app_id=app_id, value=stored)
+            )
     except IntegrityError:
         existing = find_by_identity(kind, value, app_id)
         if existing is None:
@@ -136,7 +138,9 @@ def merge(
         hook(source.id, target.id)
     _fill_profile(target, source)
     db.session.execute(
-        update(Customer).where(Customer.merged_into_id == source.id).values(merged_into_id=target.id)
+        update(Customer)
+        .where(Customer.merged_into_id == source.id)
+        .values(merged_into_id=target.id)
     )
     source.merged_into_id = target.id
     db.session.flush()
@@ -152,7 +156,10 @@ def merge(
 
 def _fill_profile(target: Customer, source: Customer) -> None:
     for field in PROFILE_FIELDS:
-        if getattr(target, field) in (None, "", "unknown") and getattr(source, field) not in (None, ""):
+        if getattr(target, field) in (None, "", "unknown") and getattr(source, field) not in (
+            None,
+            "",
+        ):
             setattr(target, field, getattr(source, field))
     if not target.phone_enc and source.phone_enc:
         target.phone_enc, target.phone_hash = source.phone_enc, source.phone_hash
@@ -161,14 +168,19 @@ def _fill_profile(target: Customer, source: Customer) -> None:
 def _merge_tags(target_id: int, source_id: int) -> None:
     """Move tags; where both carry one, a person's decision (manual or removal) wins."""
     target_tags = {
-        ct.tag_id: ct for ct in db.session.scalars(select(CustomerTag).filter_by(customer_id=target_id))
+        ct.tag_id: ct
+        for ct in db.session.scalars(select(CustomerTag).filter_by(customer_id=target_id))
     }
     for ct in db.session.scalars(select(CustomerTag).filter_by(customer_id=source_id)).all():
         twin = target_tags.get(ct.tag_id)
         if twin is None:
             ct.customer_id = target_id
             continue
-        if twin.source == "auto" and twin.removed_at is None and (ct.source == "manual" or ct.removed_at):
+        if (
+            twin.source == "auto"
+            and twin.removed_at is None
+            and (ct.source == "manual" or ct.removed_at)
+        ):
             twin.source, twin.evidence = ct.source, ct.evidence
             twin.removed_at, twin.removed_by_id = ct.removed_at, ct.removed_by_id
         db.session.delete(ct)

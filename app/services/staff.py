@@ -59,7 +59,9 @@ def create(
         member.set_password(password)
     db.session.add(member)
     db.session.flush()
-    audit.record("staff.create", "staff", member.id, actor=actor, after={"name": name, "roles": member.roles})
+    audit.record(
+        "staff.create", "staff", member.id, actor=actor, after={"name": name, "roles": member.roles}
+    )
     return member
 
 
