@@ -100,6 +100,22 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": env_int(env, "MAX_BODY_BYTES", 1024 * 1024),
         **wechat_settings(env),
+        **reply_settings(env),
+    }
+
+
+def reply_settings(env: Mapping[str, str]) -> dict:
+    """Working hours (Asia/Shanghai by default) decide when the out-of-hours reply is sent."""
+    start = env_hhmm(env, "WORK_START", "09:00")
+    end = env_hhmm(env, "WORK_END", "18:00")
+    days = env_list(env, "WORK_DAYS", "1,2,3,4,5,6")
+    if not all(d.isdigit() and 1 <= int(d) <= 7 for d in days):
+        raise ConfigError(f"WORK_DAYS must list ISO weekdays 1-7, got {days!r}")
+    return {
+        "WORK_START": start,
+        "WORK_END": end,
+        "WORK_DAYS": {int(d) for d in days},
+        "OFF_HOURS_REPLY": env_str(env, "OFF_HOURS_REPLY"),
     }
 
 

@@ -1,9 +1,52 @@
-"""WeChat (official account) and WeCom callbacks."""
+"""WeChat (official account) and WeCom callbacks: verify, store once, answer fast."""
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+from collections import Counter
+
+from flask import Blueprint, Flask, Response, g
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.extensions import db
+from app.wxprotocol import CallbackError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wechat", __name__, url_prefix="/wechat")
+REJECTIONS: Counter = Counter()  # per-process count of refused callbacks, by reason
+
+
+def _reject(status: int, reason: str) -> Response:
+    db.session.rollback()
+    REJECTIONS[reason] += 1
+    log.warning(
+        "callback rejected",
+        extra={"status": status, "reason": reason, "rejected_total": sum(REJECTIONS.values()),
+               "request_id": g.get("request_id", "")},
+    )  # fmt: skip
+    return Response(reason, status=status, mimetype="text/plain")
+
+
+@bp.errorhandler(CallbackError)
+def _callback_error(exc: CallbackError):
+    return _reject(exc.status, exc.reason)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc):
+    return _reject(413, "body over the size limit")
+
+
+@bp.errorhandler(DBAPIError)
+def _database_down(exc: DBAPIError):
+    # 503 makes WeChat retry (up to three times): the message is not lost to a DB blip.
+    db.session.rollback()
+    log.error("database unavailable during callback", extra={"error": type(exc.orig).__name__})
+    return Response("database unavailable", status=503, mimetype="text/plain")
 
 
 def init_app(app: Flask) -> None:
-    """Callbacks are registered here as they are built."""
+    from handlers import mp, work  # noqa: F401 - registers the routes
+
+    app.register_blueprint(bp)

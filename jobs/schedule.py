@@ -2,9 +2,18 @@
 
 Each entry: `id`, `func` ("module:function", a `@job`), `trigger` ("cron" or "interval")
 with its APScheduler arguments, and `queue`. Cron times are in TIMEZONE (Asia/Shanghai).
-Later issues add entries here; the scheduler process only reads this list.
+The scheduler process only reads this list.
 """
 
 from __future__ import annotations
 
-SCHEDULE: list[dict] = []
+SCHEDULE: list[dict] = [
+    {
+        # Callbacks stored while Redis was down get their enrichment queued here.
+        "id": "sweep-unenriched",
+        "func": "jobs.ingest:sweep_unenriched",
+        "trigger": "interval",
+        "minutes": 1,
+        "queue": "periodic",
+    },
+]

@@ -16,6 +16,8 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import create_engine, text
 
+pytest_plugins = ["tests.fixtures_wechat"]
+
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -82,6 +84,26 @@ def env_for_tests(**extra) -> dict:
         "SECRET_KEY": "test-secret",
         "DATA_KEY": "test-data-key-0123456789abcdef",
         "LOG_LEVEL": "WARNING",
+        # The documented sample accounts, so Tencent's own vectors replay verbatim.
+        "WECHAT_MP_APPID": "wx2c2769f8efd9abc2",
+        "WECHAT_MP_SECRET": "mp-secret",
+        "WECHAT_MP_TOKEN": "spamtest",
+        "WECHAT_MP_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "WECOM_CORP_ID": "wx5823bf96d3bd56c7",
+        "WECOM_SECRET": "wecom-secret",
+        "WECOM_CONTACT_SECRET": "wecom-contact-secret",
+        "WECOM_AGENT_ID": "1000002",
+        "WECOM_TOKEN": "QDG6eK",
+        "WECOM_AES_KEY": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+        "WECHAT_MINI_APPID": "wxminiapp000001",
+        "WECHAT_MINI_SECRET": "mini-secret",
+        # A closed port: a test that forgets the fake WeChat server fails fast, never leaks.
+        "WECHAT_API_BASE": "http://127.0.0.1:9",
+        "WECOM_API_BASE": "http://127.0.0.1:9",
+        # Working hours all day every day, so only tests about off-hours see that reply.
+        "WORK_START": "00:00",
+        "WORK_END": "23:59",
+        "WORK_DAYS": "1,2,3,4,5,6,7",
     }
     env.update(extra)
     return env

@@ -13,6 +13,7 @@ from app.models.customer import (
 from app.models.org import ROLE_LABELS, ROLES, ApiToken, Staff, Store
 from app.models.tag import CustomerTag, Tag
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
+from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, MessageConsent
 
 __all__ = [
     "CHANNELS",
@@ -26,9 +27,13 @@ __all__ = [
     "STAGE_LABELS",
     "ApiToken",
     "AuditLog",
+    "AutoReplyRule",
+    "CallbackEvent",
+    "ContactRelation",
     "Customer",
     "CustomerIdentity",
     "CustomerTag",
+    "MessageConsent",
     "Staff",
     "Store",
     "Tag",

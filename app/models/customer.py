@@ -79,6 +79,11 @@ class CustomerIdentity(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     app_id: Mapped[str] = mapped_column(String(64), default="")
     value: Mapped[str] = mapped_column(String(128))
+    # Official account: does this openid follow us now (template messages need it), and
+    # when did it last write (customer-service messages are allowed for 48 hours after).
+    subscribed: Mapped[bool | None] = mapped_column()
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="identities")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -27,6 +27,13 @@ class TimelineEvent(db.Model):
         Index("ix_timeline_customer_recent", "customer_id", "occurred_at", "id"),
         # "Events since T": sweeps, reports, retagging.
         Index("ix_timeline_occurred_at", "occurred_at"),
+        # The sweep's "stored but not yet enriched" list stays tiny: a partial index.
+        Index(
+            "ix_timeline_needs_enrichment",
+            "created_at",
+            postgresql_where=text("needs_enrichment"),
+            sqlite_where=text("needs_enrichment"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -39,6 +46,7 @@ class TimelineEvent(db.Model):
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     payload: Mapped[dict] = mapped_column(JSONType, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    needs_enrichment: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer = relationship("Customer")

@@ -63,7 +63,9 @@ def apply_profile(customer: Customer, profile: dict, *, overwrite: bool = True) 
                 _, customer.phone_enc, customer.phone_hash = phones.seal(value)
         elif key not in PROFILE_FIELDS:
             raise TypeError(f"unknown customer field {key!r}")
-        elif value not in (None, "") and (overwrite or not getattr(customer, key)):
+        elif value not in (None, "") and (
+            overwrite or getattr(customer, key) in (None, "", "unknown")
+        ):
             setattr(customer, key, value)
 
 

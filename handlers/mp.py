@@ -1,0 +1,27 @@
+"""GET/POST /wechat/mp: the official account (公众号) callback."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+
+from app.extensions import db
+from app.services import callbacks, ingest
+from handlers import bp
+from jobs import enqueue
+from jobs.ingest import enrich_event
+
+
+@bp.get("/mp")
+def mp_verify():
+    return Response(callbacks.verify_mp_url(request.args), mimetype="text/plain")
+
+
+@bp.post("/mp")
+def mp_receive():
+    opened = callbacks.open_mp(request.args, request.get_data(cache=False))
+    result = ingest.ingest_mp(current_app.config["WECHAT_MP_APPID"], opened.msg)
+    if result.created:
+        enqueue(enrich_event, result.event.id, queue="webhooks")
+    db.session.commit()
+    body = callbacks.mp_answer(opened, result.reply)
+    return Response(body, mimetype="text/plain" if body == "success" else "application/xml")

@@ -1,0 +1,547 @@
+"""A fake WeChat / WeCom server API: a real HTTP server on loopback for tests and benchmarks.
+
+    fake = FakeWeChat().start()                  # http://127.0.0.1:<random port>
+    settings = fake_settings(fake.url)           # env-style settings pointing at the fake
+    fake.fail_next("/cgi-bin/user/info", 40001)  # next call answers 40001, then normal
+    fake.count("/cgi-bin/token")                 # requests seen on a path
+    fake.stop()
+
+By hand:  python -m tests.fakewechat --port 8099   (prints the env variables to export)
+
+Other processes (gunicorn, RQ workers) control it over HTTP: POST /_fake/<method> with
+{"args": [...], "kwargs": {...}} calls that FakeWeChat method (see CONTROL_METHODS) and answers
+{"result": ...}; FakeWeChatRemote(url) wraps this. Shapes and error codes follow
+/work/shared/wechat-fixtures/api_*.json.
+
+Adding an endpoint is one function:
+
+    @default_route("POST", "/cgi-bin/message/send", auth="wecom")
+    def message_send(fake, req): return {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
+
+A handler gets (fake, FakeRequest) and returns a dict (JSON, HTTP 200) or a Reply.
+auth: "mp" (official account / mini program token), "wecom", or None (no token needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import secrets
+import threading
+import time
+import urllib.request
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+MP_APPID, MP_SECRET = "wxfake0000000000mp", "fake-mp-secret-000000000000000001"
+MINI_APPID, MINI_SECRET = "wxfake00000000mini", "fake-mini-secret-0000000000000001"
+CORP_ID, AGENT_ID = "wwfake00000000corp", "1000002"
+# Both WeCom secrets share their first 10 characters on purpose: wechatpy keys tokens by
+# secret[:10], so a client that did not fix that would mix the two tokens up.
+WECOM_SECRET = "fake-wecom-app-secret-00000000000000000001"
+WECOM_CONTACT_SECRET = "fake-wecom-contact-secret-000000000000001"
+DEFAULT_OPENID, DEFAULT_UNIONID = "oFakeUser000000000000000001", "uFakeUnion0000000000000001"
+DEFAULT_EXTERNAL_USERID = "woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA"  # the doc example's customer
+
+ERRMSGS = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40003: "invalid openid",
+    40013: "invalid appid",
+    40014: "invalid access_token",
+    40029: "invalid code",
+    40125: "invalid appsecret",
+    40163: "code been used",
+    41001: "access_token missing",
+    41004: "appsecret missing",
+    42001: "access_token expired",
+    43101: "user refuse to accept the msg",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit mustslower retry next minute",
+    47003: "argument invalid!",
+    60011: "no privilege to access/modify contact/party/agent",
+    84061: "not external contact",
+}
+TOKEN_TTL = 7200
+
+# Methods callable over HTTP (POST /_fake/<name>) and through FakeWeChatRemote.
+CONTROL_METHODS = frozenset(
+    {"script", "fail_next", "fail_always", "busy", "http_error", "set_delay", "clear_script",
+     "reset", "expire_tokens", "tokens", "requests", "count", "add_app", "add_corp_secret",
+     "add_user", "add_contact", "add_js_code"}
+)  # fmt: skip
+
+
+def error_body(code: int, errmsg: str | None = None) -> dict:
+    """A WeChat error body."""
+    return {"errcode": code, "errmsg": errmsg or ERRMSGS.get(code, "error")}
+
+
+@dataclass
+class Reply:
+    """A non-default response: any status, JSON or raw body."""
+
+    status: int = 200
+    body: Any = None  # dict/list -> JSON, bytes/str -> as is
+    content_type: str = "application/json"
+
+
+@dataclass
+class Token:
+    value: str
+    kind: str  # "mp" (official account and mini program) or "wecom"
+    owner: str  # appid or corpid
+    secret: str
+    expires_at: float
+    superseded_at: float | None = None
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+    json: Any
+    headers: dict[str, str]
+    time: float
+    token: Token | None = None
+    record: dict = field(default_factory=dict)
+
+
+@dataclass
+class Route:
+    handler: Callable[[FakeWeChat, FakeRequest], Any]
+    auth: str | None = None
+
+
+DEFAULT_ROUTES: dict[tuple[str, str], Route] = {}
+
+
+def default_route(method: str, path: str, auth: str | None = None):
+    """Register a handler on every FakeWeChat created afterwards."""
+
+    def register(handler):
+        DEFAULT_ROUTES[(method.upper(), path)] = Route(handler, auth)
+        return handler
+
+    return register
+
+
+class FakeWeChat:
+    """The fake server and its state; every public method is thread-safe."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> None:
+        self.host, self.port, self.quiet = host, port, quiet
+        self.lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._ids = itertools.count(1)
+        self.reset()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> FakeWeChat:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeWeChat:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- state --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget requests, scripts, delays, tokens, routes and data added; restore defaults."""
+        with self.lock:
+            self.routes = dict(DEFAULT_ROUTES)
+            self.token_grace = 300.0  # a superseded official-account token works this long
+            self.bad_secret_errcode = 40001  # wrong secret at /cgi-bin/token (40125 is newer)
+            self._requests: list[dict] = []
+            self._script: dict[str, deque] = defaultdict(deque)
+            self._always: dict[str, Any] = {}
+            self._delay: dict[str, float] = {}
+            self._tokens: dict[str, Token] = {}
+            self.apps = {MP_APPID: MP_SECRET, MINI_APPID: MINI_SECRET}
+            self.corp_secrets: dict[tuple[str, str], dict] = {}
+            self.users: dict[str, dict] = {}
+            self.contacts: dict[str, dict] = {}
+            self.js_codes: dict[str, dict] = {}
+            self.used_codes: set[str] = set()
+        self.add_corp_secret(CORP_ID, WECOM_SECRET, contact=False)
+        self.add_corp_secret(CORP_ID, WECOM_CONTACT_SECRET, contact=True)
+        self.add_user(DEFAULT_OPENID, nickname="张先生", unionid=DEFAULT_UNIONID)
+        self.add_contact(DEFAULT_EXTERNAL_USERID, name="李四", unionid=DEFAULT_UNIONID)
+
+    def add_app(self, appid: str, secret: str) -> None:
+        with self.lock:
+            self.apps[appid] = secret
+
+    def add_corp_secret(self, corpid: str, secret: str, contact: bool = False) -> None:
+        """contact=True: tokens of this secret may call the externalcontact APIs."""
+        with self.lock:
+            self.corp_secrets[(corpid, secret)] = {"contact": contact}
+
+    def add_user(self, openid: str, **fields: Any) -> dict:
+        """An official-account follower for /cgi-bin/user/info (fields override defaults)."""
+        user = {
+            "subscribe": 1, "openid": openid, "nickname": "微信用户", "sex": 0,
+            "language": "zh_CN", "city": "", "province": "", "country": "", "headimgurl": "",
+            "subscribe_time": 1700000000, "remark": "", "groupid": 0, "tagid_list": [],
+            "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene": 0, "qr_scene_str": "",
+        }  # fmt: skip
+        user.update(fields)
+        with self.lock:
+            self.users[openid] = user
+        return user
+
+    def add_contact(self, external_userid: str, follow_user: list | None = None, **fields) -> dict:
+        """A WeCom customer for /cgi-bin/externalcontact/get (fields go to external_contact)."""
+        contact = {"external_userid": external_userid, "name": "客户", "type": 1, "gender": 0}
+        contact.update(fields)
+        if follow_user is None:
+            follow_user = [
+                {"userid": "rep01", "remark": "", "description": "", "createtime": 1700000000,
+                 "tags": [], "remark_mobiles": [], "add_way": 1, "oper_userid": "rep01",
+                 "state": ""}
+            ]  # fmt: skip
+        with self.lock:
+            self.contacts[external_userid] = {
+                "external_contact": contact,
+                "follow_user": follow_user,
+            }
+        return contact
+
+    def add_js_code(self, code: str, openid: str, session_key: str | None = None, unionid=None):
+        """A wx.login code for /sns/jscode2session; single use like the real one."""
+        session = {"openid": openid, "session_key": session_key or secrets.token_urlsafe(16)}
+        if unionid:
+            session["unionid"] = unionid
+        with self.lock:
+            self.js_codes[code] = session
+        return session
+
+    # -- behaviour ----------------------------------------------------------------------
+    def route(self, method: str, path: str, handler, auth: str | None = None) -> None:
+        """Add or replace an endpoint on this server."""
+        with self.lock:
+            self.routes[(method.upper(), path)] = Route(handler, auth)
+
+    def script(self, path: str, responses: list) -> None:
+        """Queue responses for the next requests to path (any method), before token checks.
+
+        Items: "ok"/None = normal handling; dict = JSON body; int >= 100 = that HTTP status;
+        Reply = as is; callable(fake, req) = its result.
+        """
+        with self.lock:
+            self._script[path].extend(responses)
+
+    def fail_next(self, path: str, errcode: int, times: int = 1, errmsg: str | None = None):
+        """The next `times` requests to path answer errcode (then normal handling resumes)."""
+        self.script(path, [error_body(errcode, errmsg)] * times)
+
+    def fail_always(self, path: str, errcode: int, errmsg: str | None = None) -> None:
+        """Every request to path answers errcode until reset() or clear_script(path)."""
+        with self.lock:
+            self._always[path] = error_body(errcode, errmsg)
+
+    def busy(self, path: str, times: int = 1) -> None:
+        self.fail_next(path, -1, times)
+
+    def http_error(self, path: str, status: int = 500, times: int = 1) -> None:
+        self.script(path, [status] * times)
+
+    def set_delay(self, path: str, seconds: float) -> None:
+        with self.lock:
+            self._delay[path] = seconds
+
+    def clear_script(self, path: str | None = None) -> None:
+        with self.lock:
+            for table in (self._script, self._always, self._delay):
+                if path is None:
+                    table.clear()
+                else:
+                    table.pop(path, None)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far answers 42001 from now on."""
+        with self.lock:
+            for token in self._tokens.values():
+                token.expires_at = 0
+
+    # -- inspection ---------------------------------------------------------------------
+    def requests(self, path: str | None = None) -> list[dict]:
+        """Recorded requests: method, path, query, json, headers, time, status, errcode."""
+        with self.lock:
+            return [dict(r) for r in self._requests if path is None or r["path"] == path]
+
+    def count(self, path: str | None = None) -> int:
+        return len(self.requests(path))
+
+    def tokens(self) -> list[str]:
+        with self.lock:
+            return list(self._tokens)
+
+    # -- tokens -------------------------------------------------------------------------
+    def issue_token(self, kind: str, owner: str, secret: str) -> Token:
+        with self.lock:
+            now = time.time()
+            for old in self._tokens.values():
+                if (old.kind, old.owner, old.secret) == (kind, owner, secret):
+                    if kind == "wecom" and old.expires_at > now and old.superseded_at is None:
+                        return old  # WeCom hands out the same token while it is valid
+                    old.superseded_at = old.superseded_at or now
+            value = f"FAKE_{kind.upper()}_{next(self._ids)}_{secrets.token_hex(8)}"
+            token = Token(value, kind, owner, secret, now + TOKEN_TTL)
+            self._tokens[value] = token
+            return token
+
+    def check_token(self, req: FakeRequest, kind: str) -> dict | None:
+        """None if the request's access_token is good for `kind`, else the error body."""
+        value = req.query.get("access_token")
+        if not value:
+            return error_body(41001)
+        with self.lock:
+            token = self._tokens.get(value)
+        if token is None or token.kind != kind:
+            return error_body(40014)
+        now = time.time()
+        if token.expires_at <= now:
+            return error_body(42001)
+        if token.superseded_at is not None and now - token.superseded_at > self.token_grace:
+            return error_body(40001)
+        req.token = token
+        return None
+
+    # -- dispatch -----------------------------------------------------------------------
+    def handle(self, req: FakeRequest) -> Reply:
+        with self.lock:
+            self._requests.append(req.record)
+            delay = self._delay.get(req.path, 0)
+            queued = self._script.get(req.path)
+            item = queued.popleft() if queued else self._always.get(req.path, "ok")
+        if delay:
+            time.sleep(delay)
+        if item not in ("ok", None):
+            return _as_reply(item(self, req) if callable(item) else item)
+        route = self.routes.get((req.method, req.path))
+        if route is None:
+            return Reply(404, error_body(404, f"fake has no {req.method} {req.path}"))
+        if route.auth:
+            error = self.check_token(req, route.auth)
+            if error:
+                return Reply(200, error)
+        return _as_reply(route.handler(self, req))
+
+    def control(self, name: str, args: list, kwargs: dict) -> Any:
+        if name not in CONTROL_METHODS:
+            raise KeyError(name)
+        return getattr(self, name)(*args, **kwargs)
+
+
+def _as_reply(item: Any) -> Reply:
+    if isinstance(item, Reply):
+        return item
+    if isinstance(item, int):
+        return Reply(item, f"fake HTTP {item}".encode(), "text/plain")
+    return Reply(200, item)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeWeChat
+    protocol_version = "HTTP/1.1"  # keep-alive: benchmarks reuse connections
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.fake.quiet:
+            super().log_message(format, *args)
+
+    def _dispatch(self) -> None:
+        parts = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if parts.path.startswith("/_fake/"):
+            return self._control(parts.path[len("/_fake/") :], query, body)
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        req = FakeRequest(
+            self.command, parts.path, query, body, parsed, dict(self.headers), time.time()
+        )
+        req.record.update(method=req.method, path=req.path, query=query, json=parsed,
+                          headers=req.headers, time=req.time)  # fmt: skip
+        try:
+            reply = self.fake.handle(req)
+        except Exception as exc:  # a broken handler must show up in the test, not hang it
+            reply = Reply(500, error_body(500, f"fake handler error: {exc!r}"))
+        errc = reply.body.get("errcode", 0) if isinstance(reply.body, dict) else None
+        with self.fake.lock:
+            req.record.update(status=reply.status, errcode=errc)
+        self._send(reply)
+
+    def _control(self, name: str, query: dict, body: bytes) -> None:
+        try:
+            payload = json.loads(body) if body else {"kwargs": query}
+            if not {"args", "kwargs"} & payload.keys():
+                payload = {"kwargs": payload}  # plain keyword arguments
+            result = self.fake.control(name, payload.get("args", []), payload.get("kwargs", {}))
+            self._send(Reply(200, {"result": result}))
+        except KeyError:
+            self._send(Reply(404, {"error": f"unknown control {name!r}"}))
+        except (TypeError, ValueError) as exc:
+            self._send(Reply(400, {"error": repr(exc)}))
+
+    def _send(self, reply: Reply) -> None:
+        body = reply.body
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body, ensure_ascii=False)
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(reply.status)
+        self.send_header("Content-Type", f"{reply.content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class FakeWeChatRemote:
+    """Drive a FakeWeChat in another process: FakeWeChatRemote(url).fail_next(path, 40001)."""
+
+    def __init__(self, url: str, timeout: float = 10) -> None:
+        self.url, self.timeout = url.rstrip("/"), timeout
+
+    def __getattr__(self, name: str):
+        if name not in CONTROL_METHODS:
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._call(name, list(args), kwargs)
+
+    def _call(self, name: str, args: list, kwargs: dict) -> Any:
+        data = json.dumps({"args": args, "kwargs": kwargs}).encode()
+        request = urllib.request.Request(f"{self.url}/_fake/{name}", data=data, method="POST")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return json.loads(response.read())["result"]
+
+
+def fake_settings(url: str) -> dict[str, str]:
+    """Settings (env variable names) for the test apps, with both API bases at `url`."""
+    return {
+        "WECHAT_API_BASE": url,
+        "WECOM_API_BASE": url,
+        "WECHAT_MP_APPID": MP_APPID,
+        "WECHAT_MP_SECRET": MP_SECRET,
+        "WECHAT_MINI_APPID": MINI_APPID,
+        "WECHAT_MINI_SECRET": MINI_SECRET,
+        "WECOM_CORP_ID": CORP_ID,
+        "WECOM_SECRET": WECOM_SECRET,
+        "WECOM_AGENT_ID": AGENT_ID,
+        "WECOM_CONTACT_SECRET": WECOM_CONTACT_SECRET,
+    }
+
+
+# -- default endpoints --------------------------------------------------------------------
+@default_route("GET", "/cgi-bin/token")
+def mp_token(fake: FakeWeChat, req: FakeRequest):
+    q = req.query
+    if q.get("grant_type") != "client_credential":
+        return error_body(40002)
+    if not q.get("secret"):
+        return error_body(41004)
+    if q.get("appid") not in fake.apps:
+        return error_body(40013)
+    if fake.apps[q["appid"]] != q["secret"]:
+        wrong = {40001: "invalid credential, AppSecret error or does not belong to this appid"}
+        return error_body(fake.bad_secret_errcode, wrong.get(fake.bad_secret_errcode))
+    token = fake.issue_token("mp", q["appid"], q["secret"])
+    return {"access_token": token.value, "expires_in": TOKEN_TTL}
+
+
+@default_route("GET", "/cgi-bin/gettoken")
+def wecom_gettoken(fake: FakeWeChat, req: FakeRequest):
+    corpid, secret = req.query.get("corpid", ""), req.query.get("corpsecret", "")
+    if not any(c == corpid for c, _ in fake.corp_secrets):
+        return error_body(40013, "invalid corpid")
+    if (corpid, secret) not in fake.corp_secrets:
+        return error_body(40001, "invalid secret")
+    token = fake.issue_token("wecom", corpid, secret)
+    remaining = int(token.expires_at - time.time())
+    return {"errcode": 0, "errmsg": "ok", "access_token": token.value, "expires_in": remaining}
+
+
+@default_route("GET", "/cgi-bin/user/info", auth="mp")
+def mp_user_info(fake: FakeWeChat, req: FakeRequest):
+    user = fake.users.get(req.query.get("openid", ""))
+    return dict(user) if user else error_body(40003)
+
+
+@default_route("GET", "/sns/jscode2session")
+def mini_code2session(fake: FakeWeChat, req: FakeRequest):
+    q = req.query
+    if q.get("grant_type") != "authorization_code":
+        return error_body(40002)
+    if q.get("appid") not in fake.apps:
+        return error_body(40013)
+    if fake.apps[q["appid"]] != q.get("secret"):
+        return error_body(40125)
+    code = q.get("js_code", "")
+    with fake.lock:
+        if code in fake.used_codes:
+            return error_body(40163)
+        session = fake.js_codes.pop(code, None)
+        if session is None:
+            return error_body(40029)
+        fake.used_codes.add(code)
+    return dict(session)  # success omits errcode, as the real API usually does
+
+
+@default_route("GET", "/cgi-bin/externalcontact/get", auth="wecom")
+def wecom_externalcontact_get(fake: FakeWeChat, req: FakeRequest):
+    if not fake.corp_secrets.get((req.token.owner, req.token.secret), {}).get("contact"):
+        return error_body(60011)
+    found = fake.contacts.get(req.query.get("external_userid", ""))
+    if found is None:
+        return error_body(84061)
+    return {"errcode": 0, "errmsg": "ok", **json.loads(json.dumps(found)), "next_cursor": ""}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake WeChat / WeCom API server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    opts = parser.parse_args(argv)
+    fake = FakeWeChat(opts.host, opts.port, quiet=not opts.verbose).start()
+    for name, value in fake_settings(fake.url).items():
+        print(f"export {name}={value}")
+    print(f"# fake WeChat API listening on {fake.url}; Ctrl-C stops", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
