@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from app.services import timeline
 DEFAULT_OFF_HOURS_REPLY = "您好，已收到您的消息，顾问会在上班后第一时间联系您"
 # One out-of-hours note per customer per evening is enough; more would read as spam.
 OFF_HOURS_QUIET = timedelta(hours=6)
+RULES_TTL = 30.0
 
 
 def reply_key(inbound_key: str) -> str:
@@ -28,12 +31,39 @@ def stored_reply(inbound_key: str) -> str | None:
     return event.payload.get("content") if event else None
 
 
-def keyword_reply(text: str) -> AutoReplyRule | None:
-    rules = db.session.scalars(
-        select(AutoReplyRule)
-        .filter_by(active=True)
-        .order_by(AutoReplyRule.priority, AutoReplyRule.id)
-    ).all()
+@dataclass(frozen=True)
+class CachedRule:
+    id: int
+    keyword: str
+    match: str
+    reply: str
+
+
+_cache: dict = {"at": float("-inf"), "rules": ()}
+
+
+def active_rules() -> tuple[CachedRule, ...]:
+    """Keyword rules, cached per process for RULES_TTL seconds: every message reads them,
+    staff rarely change them, and a change showing within the TTL is soon enough."""
+    now = time.monotonic()
+    if now - _cache["at"] > RULES_TTL:
+        rows = db.session.scalars(
+            select(AutoReplyRule)
+            .filter_by(active=True)
+            .order_by(AutoReplyRule.priority, AutoReplyRule.id)
+        ).all()
+        _cache["rules"] = tuple(CachedRule(r.id, r.keyword, r.match, r.reply) for r in rows)
+        _cache["at"] = now
+    return _cache["rules"]
+
+
+def forget_rules() -> None:
+    """Drop the cache (after staff edit the rules, and in tests)."""
+    _cache["at"] = float("-inf")
+
+
+def keyword_reply(text: str) -> CachedRule | None:
+    rules = active_rules()
     text = text.strip()
     exact = [r for r in rules if r.match == "exact" and r.keyword == text]
     contains = [r for r in rules if r.match == "contains" and r.keyword and r.keyword in text]

@@ -22,16 +22,13 @@ CONTACT_KINDS = {
 }
 
 
-def touch_mp_identity(
-    customer: Customer, app_id: str, openid: str, kind: str, when: datetime
-) -> None:
-    identity = db.session.scalars(
-        select(CustomerIdentity).filter_by(kind="mp_openid", app_id=app_id, value=openid)
-    ).one()
+def touch_mp_identity(identity: CustomerIdentity, kind: str, when: datetime) -> None:
+    """Follow state and the 48-hour window; written only when they change (a hot path)."""
     if kind == "unfollow":
         identity.subscribed = False
     elif kind in USER_ACTIONS:
-        identity.subscribed = True
+        if identity.subscribed is not True:
+            identity.subscribed = True
         if identity.last_inbound_at is None or when > identity.last_inbound_at:
             identity.last_inbound_at = when
 
@@ -68,10 +65,9 @@ def ingest_contact_change(corp_id: str, msg: dict, key: str, when: datetime):
         customer, CONTACT_KINDS.get(change, "wecom_contact_unknown"), channel="wecom",
         direction="inbound", actor_type="staff" if change == "del_external_contact" else "customer",
         actor_staff=staff, payload=message_payload(msg, first_contact=first), occurred_at=when,
-        dedupe_key=key,
+        dedupe_key=key, needs_enrichment=True,
     )  # fmt: skip
     if created:
-        event.needs_enrichment = True
         _apply_relation(customer, staff, msg, when)
     return IngestResult(created, event)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import IDENTITY_KINDS, Customer, CustomerIdentity, CustomerTag, Staff, TimelineEvent
@@ -43,15 +44,22 @@ def identity_value(kind: str, value: str) -> str:
     return phones.lookup_hashes(value)[0] if kind == "phone" else value
 
 
-def find_by_identity(kind: str, value: str, app_id: str = "") -> Customer | None:
+def find_identity(kind: str, value: str, app_id: str = "") -> CustomerIdentity | None:
+    """The identity row with its customer loaded in the same query (the callback hot path)."""
     values = phones.lookup_hashes(value) if kind == "phone" else [identity_value(kind, value)]
-    row = db.session.scalars(
-        select(CustomerIdentity).where(
+    return db.session.scalars(
+        select(CustomerIdentity)
+        .options(joinedload(CustomerIdentity.customer))
+        .where(
             CustomerIdentity.kind == kind,
             CustomerIdentity.app_id == app_id,
             CustomerIdentity.value.in_(values),
         )
     ).first()
+
+
+def find_by_identity(kind: str, value: str, app_id: str = "") -> Customer | None:
+    row = find_identity(kind, value, app_id)
     return resolve(row.customer) if row else None
 
 

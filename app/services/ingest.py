@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.models import Customer, TimelineEvent
+from app.models import Customer, CustomerIdentity, TimelineEvent
 from app.models.types import utcnow
 from app.services import auto_reply, contacts, customers, timeline
 from app.services.wechat_events import (
@@ -58,6 +58,18 @@ def _scene(msg: dict) -> str:
     return key.removeprefix("qrscene_") if key.startswith("qrscene_") else key
 
 
+def _mp_sender(app_id: str, openid: str, scene: str) -> tuple[CustomerIdentity, bool]:
+    """The sender's identity (with its customer); a first contact creates both."""
+    identity = customers.find_identity("mp_openid", openid, app_id)
+    if identity is not None:
+        return identity, False
+    channel = f"mp_qr:{scene}" if scene else "mp"
+    customer, first = customers.find_or_create_by_identity(
+        "mp_openid", openid, app_id, source_channel=channel
+    )
+    return customers.find_identity("mp_openid", openid, app_id), first
+
+
 def ingest_mp(app_id: str, msg: dict) -> IngestResult:
     """An official-account message or event, from an openid, into its customer's timeline."""
     openid = _field(msg, "FromUserName")
@@ -65,24 +77,20 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
         raise CallbackError(400, "message without FromUserName")
     msg_type, event = _field(msg, "MsgType"), _field(msg, "Event")
     key = mp_dedupe_key(app_id, msg)
-    if (existing := timeline.find_by_dedupe_key(key)) is not None:
-        return IngestResult(False, existing, auto_reply.stored_reply(key))
     scene = _scene(msg) if event in ("subscribe", "SCAN") else ""
-    customer, first = customers.find_or_create_by_identity(
-        "mp_openid", openid, app_id, source_channel=f"mp_qr:{scene}" if scene else "mp"
-    )
+    identity, first = _mp_sender(app_id, openid, scene)
+    customer = customers.resolve(identity.customer)
     kind = (
         "message" if msg_type in MP_MESSAGE_TYPES else MP_EVENT_KINDS.get(event, "wechat_unknown")
     )
     record, created = timeline.record_once(
         customer, kind, channel="mp", direction="inbound", actor_type="customer",
         payload=message_payload(msg, first_contact=first, scene=scene),
-        occurred_at=occurred_at(msg), dedupe_key=key,
+        occurred_at=occurred_at(msg), dedupe_key=key, needs_enrichment=True,
     )  # fmt: skip
-    if not created:
+    if not created:  # WeChat's retry: same row, same answer
         return IngestResult(False, record, auto_reply.stored_reply(key))
-    record.needs_enrichment = True
-    contacts.touch_mp_identity(customer, app_id, openid, kind, record.occurred_at)
+    contacts.touch_mp_identity(identity, kind, record.occurred_at)
     apply_consent_events(customer, msg)
     notify_delivery(msg)
     reply = auto_reply.reply_for(customer, msg, key) if kind == "message" else None

@@ -7,7 +7,8 @@ import binascii
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import CHANNELS, DIRECTIONS, Customer, Staff, TimelineEvent
@@ -35,33 +36,40 @@ def record_once(
     actor_staff: Staff | None = None,
     actor_type: str | None = None,
     dedupe_key: str | None = None,
+    needs_enrichment: bool = False,
 ) -> tuple[TimelineEvent, bool]:
     """Store an event unless its dedupe key is already stored; (event, created)."""
     if channel not in CHANNELS or direction not in DIRECTIONS:
         raise ValueError(f"bad channel/direction {channel!r}/{direction!r}")
-    if dedupe_key and (existing := find_by_dedupe_key(dedupe_key)) is not None:
-        return existing, False
-    event = TimelineEvent(
-        customer_id=customer.id,
-        kind=kind,
-        channel=channel,
-        direction=direction,
-        payload=payload or {},
-        occurred_at=occurred_at or utcnow(),
-        actor_staff_id=actor_staff.id if actor_staff else None,
-        actor_type=actor_type or ("staff" if actor_staff else "system"),
-        dedupe_key=dedupe_key,
+    values = {
+        "customer_id": customer.id, "kind": kind, "channel": channel, "direction": direction,
+        "payload": payload or {}, "occurred_at": occurred_at or utcnow(),
+        "actor_staff_id": actor_staff.id if actor_staff else None,
+        "actor_type": actor_type or ("staff" if actor_staff else "system"),
+        "dedupe_key": dedupe_key, "needs_enrichment": needs_enrichment,
+    }  # fmt: skip
+    if dedupe_key is None:
+        event = TimelineEvent(**values)
+        db.session.add(event)
+        db.session.flush()
+        return event, True
+    event = _insert_unless_duplicate(values)
+    if event is not None:
+        return event, True
+    return find_by_dedupe_key(dedupe_key), False
+
+
+def _insert_unless_duplicate(values: dict) -> TimelineEvent | None:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING: one round trip, and a
+    concurrent twin of the same WeChat message simply gets no row back."""
+    upsert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        upsert(TimelineEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(TimelineEvent)
     )
-    try:
-        # A savepoint: a concurrent twin with the same key fails here, not the caller's transaction.
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:
-        existing = find_by_dedupe_key(dedupe_key) if dedupe_key else None
-        if existing is None:
-            raise
-        return existing, False
-    return event, True
+    return db.session.scalars(statement).first()
 
 
 def record(customer: Customer, kind: str, **fields) -> TimelineEvent:

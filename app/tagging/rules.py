@@ -1,0 +1,229 @@
+"""Tagging rules: the data model, the rules-file loader and the compiled rule set."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .segment import CLAUSE_BREAKS, normalize
+from .taxonomy import TAXONOMY
+
+DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "rules.txt"
+GAP = "…"  # in a word, "A…B" means A then B a few characters later in the same clause
+ALT = "/"  # in a word, "A/B" means A or B
+GAP_MAX_CHARS = 6
+_GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS))) + f"]{{0,{GAP_MAX_CHARS}}}"
+_SEPARATORS = re.compile(r"[,，、]")
+_EXCLUDE_KEYS = ("除外", "排除", "exclude")
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used: unknown dimension or value, or no words."""
+
+
+class RuleFileError(RuleError):
+    """A rules file that cannot be loaded; the message names the line."""
+
+    def __init__(self, source: str, lineno: int, line: str, reason: str) -> None:
+        super().__init__(f"{source} 第{lineno}行: {reason}: {line.strip()}")
+        self.source, self.lineno, self.line, self.reason = source, lineno, line, reason
+
+
+def _clean_words(words: Iterable[str]) -> tuple[str, ...]:
+    """Normalised, de-duplicated, non-empty words; '...' is accepted for the gap mark."""
+    out: dict[str, None] = {}
+    for w in words:
+        w = normalize(str(w)).strip().replace("...", GAP)
+        if w.strip(GAP + ALT):
+            out[w] = None
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Words (and synonyms) that give one tag `dimension:value`, unless an exclusion is near."""
+
+    dimension: str
+    value: str
+    words: tuple[str, ...]
+    exclusions: tuple[str, ...] = ()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.dimension not in TAXONOMY:
+            raise RuleError(f"未知维度 '{self.dimension}'")
+        if self.value not in TAXONOMY[self.dimension]:
+            raise RuleError(f"维度 '{self.dimension}' 没有取值 '{self.value}'")
+        object.__setattr__(self, "words", _clean_words(self.words))
+        object.__setattr__(self, "exclusions", _clean_words(self.exclusions))
+        if not self.words:
+            raise RuleError(f"规则 '{self.tag}' 没有词")
+        if not self.name:
+            object.__setattr__(self, "name", self.tag)
+
+    @property
+    def tag(self) -> str:
+        return f"{self.dimension}:{self.value}"
+
+
+def _parse_line(line: str) -> tuple[str, str, list[str], list[str]]:
+    """`维度:值 = 词, 词 ; 除外 = 词` → (dimension, value, words, exclusions)."""
+    head, eq, rest = line.partition("=")
+    if not eq:
+        raise RuleError("缺少 '=' (格式: 维度:值 = 词1, 词2 ; 除外 = 词3)")
+    dimension, colon, value = head.strip().replace("：", ":").partition(":")
+    if not colon:
+        raise RuleError("标签应写成 维度:值")
+    sections = re.split(r"[;；]", rest)
+    exclusions: list[str] = []
+    for extra in sections[1:]:
+        key, eq, words = extra.partition("=")
+        if not eq or key.strip() not in _EXCLUDE_KEYS:
+            raise RuleError("分号后只能是 '除外 = 词, 词'")
+        exclusions += _SEPARATORS.split(words)
+    return dimension.strip(), value.strip(), _SEPARATORS.split(sections[0]), exclusions
+
+
+def parse_rules(lines: Iterable[str], source: str = "rules.txt") -> list[Rule]:
+    """Rules from the lines of a rules file; the first bad line raises RuleFileError."""
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            dimension, value, words, exclusions = _parse_line(line)
+            rule = Rule(dimension, value, tuple(words), tuple(exclusions))
+        except RuleError as exc:
+            raise RuleFileError(source, lineno, raw, str(exc)) from None
+        seen[rule.tag] = seen.get(rule.tag, 0) + 1
+        name = rule.tag if seen[rule.tag] == 1 else f"{rule.tag}#{seen[rule.tag]}"
+        rules.append(Rule(dimension, value, rule.words, rule.exclusions, name))
+    return rules
+
+
+def load_rules_file(path: str | Path) -> list[Rule]:
+    """Rules from a UTF-8 rules file (see data/rules.txt for the format)."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        return parse_rules(fh, source=path.name)
+
+
+@lru_cache(maxsize=1)
+def _default_rules() -> tuple[Rule, ...]:
+    return tuple(load_rules_file(DEFAULT_RULES_PATH))
+
+
+def default_rules() -> list[Rule]:
+    """The rules shipped with the app (data/rules.txt)."""
+    return list(_default_rules())
+
+
+def _alternatives(piece: str) -> list[str]:
+    """'厨房/卫生间' → ['厨房', '卫生间'], longest first so the regex prefers them."""
+    return sorted((a for a in piece.split(ALT) if a), key=len, reverse=True)
+
+
+def _gap_regex(word: str) -> re.Pattern[str]:
+    pieces = [p for p in word.split(GAP) if p.strip(ALT)]
+    alts = ["(?:" + "|".join(re.escape(a) for a in _alternatives(p)) + ")" for p in pieces]
+    return re.compile(_GAP_FILL.join(alts))
+
+
+def _first_piece(word: str) -> tuple[str, ...]:
+    """Strings one of which must be in the text for the gap word to match (a cheap pre-check)."""
+    return tuple(_alternatives(next(p for p in word.split(GAP) if p.strip(ALT))))
+
+
+@dataclass(frozen=True)
+class Match:
+    """One occurrence of a rule word in the normalised text."""
+
+    rule: Rule
+    start: int
+    end: int
+
+
+@dataclass
+class _Compiled:
+    # literal words keyed by their first two characters (one for one-character words)
+    literals: dict[str, list[tuple[str, Rule]]] = field(default_factory=dict)
+    gaps: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    # first piece of each gap word → indexes into `gaps`: a cheap `in` test before the regex
+    gap_triggers: dict[str, list[int]] = field(default_factory=dict)
+    exclusions: dict[Rule, list[re.Pattern[str] | str]] = field(default_factory=dict)
+
+
+class RuleSet:
+    """Rules compiled for matching: literal words indexed by first character, gap words as regex."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self._c = _Compiled()
+        for rule in self.rules:
+            self._add(rule)
+        for entries in self._c.literals.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+    @classmethod
+    def from_rules(cls, rules: Sequence[Rule]) -> RuleSet:
+        return cls(rules)
+
+    @classmethod
+    def default(cls) -> RuleSet:
+        return _default_ruleset()
+
+    def _add(self, rule: Rule) -> None:
+        for word in rule.words:
+            if GAP in word:
+                for first in _first_piece(word):
+                    self._c.gap_triggers.setdefault(first, []).append(len(self._c.gaps))
+                self._c.gaps.append((_gap_regex(word), rule))
+                continue
+            for alt in _alternatives(word):
+                self._c.literals.setdefault(alt[:2], []).append((alt, rule))
+        excl: list[re.Pattern[str] | str] = []
+        for w in rule.exclusions:
+            excl += [_gap_regex(w)] if GAP in w else _alternatives(w)
+        self._c.exclusions[rule] = excl
+
+    def find(self, text: str, starts: Sequence[int]) -> list[Match]:
+        """Rule words in `text`; literal words must start and end on token boundaries."""
+        bounds = set(starts)
+        bounds.add(len(text))
+        found = []
+        literals = self._c.literals
+        for p in starts:
+            for key in (text[p : p + 2], text[p]):
+                for word, rule in literals.get(key, ()):
+                    end = p + len(word)
+                    if end in bounds and text.startswith(word, p):
+                        found.append(Match(rule, p, end))
+        return found + self._find_gaps(text)
+
+    def _find_gaps(self, text: str) -> list[Match]:
+        """Gap words, trying only those whose first piece occurs in the text."""
+        triggers = self._c.gap_triggers
+        present = [t for t in triggers if t in text]
+        candidates = sorted({i for t in present for i in triggers[t]})
+        found = []
+        for i in candidates:
+            pattern, rule = self._c.gaps[i]
+            found += [Match(rule, m.start(), m.end()) for m in pattern.finditer(text)]
+        return found
+
+    def excluded(self, match: Match, clause: str) -> bool:
+        """True when one of the rule's exclusions occurs in the match's clause."""
+        for ex in self._c.exclusions.get(match.rule, ()):
+            if (ex in clause) if isinstance(ex, str) else ex.search(clause):
+                return True
+        return False
+
+
+@lru_cache(maxsize=1)
+def _default_ruleset() -> RuleSet:
+    return RuleSet(_default_rules())

@@ -1,0 +1,91 @@
+"""Text handling: width/case normalisation, clause bounds, and the private jieba tokenizer."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import jieba
+
+# Full-width ASCII (Ａ-Ｚ, ０-９, ，！) to half-width and A-Z to a-z, one char to one char,
+# so offsets in the normalised text are offsets in the original too.
+_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_TABLE[0x3000] = 0x20  # ideographic space
+_TABLE.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
+for _fw in range(0xFF21, 0xFF3B):  # Ａ-Ｚ straight to a-z
+    _TABLE[_fw] = _fw - 0xFEE0 + 32
+
+# Where a clause ends: negation and exclusions never reach across these.
+CLAUSE_BREAKS = frozenset(",.;:!?，。；：！？、…~～\n\r\t ()（）[]【】\"'“”‘’")
+
+
+def normalize(text: str) -> str:
+    """Lower-case and half-width `text` without changing its length."""
+    return text.translate(_TABLE)
+
+
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The [begin, finish) span of the clause holding text[start:end]."""
+    begin = start
+    while begin > 0 and text[begin - 1] not in CLAUSE_BREAKS:
+        begin -= 1
+    finish = end
+    while finish < len(text) and text[finish] not in CLAUSE_BREAKS:
+        finish += 1
+    return begin, finish
+
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+USERDICT_PATH = DATA_DIR / "userdict.txt"
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+
+def _quiet_jieba() -> None:
+    """jieba logs 'Building prefix dict…' at DEBUG on every load; keep the app log clean."""
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+def _build() -> jieba.Tokenizer:
+    """A fresh tokenizer: jieba's main dictionary plus ours, cache in the temp dir."""
+    _quiet_jieba()
+    tok = jieba.Tokenizer()
+    # The prefix-dict cache is the same for any process using jieba's main
+    # dictionary, so share one file in the temp dir instead of the cwd.
+    tok.tmp_dir = tempfile.gettempdir()
+    tok.cache_file = os.path.join(tok.tmp_dir, "jieba.cache")
+    tok.initialize()
+    for word, freq in read_userdict(USERDICT_PATH):
+        tok.add_word(word, freq)
+    return tok
+
+
+def read_userdict(path: Path) -> list[tuple[str, int | None]]:
+    """`word [freq]` lines; '#' starts a comment (jieba's own loader would add it as a word)."""
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("#", 1)[0].split()
+        if parts:
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+            entries.append((parts[0], freq))
+    return entries
+
+
+def get_tokenizer() -> jieba.Tokenizer:
+    """The process-wide private tokenizer, built on first use (thread-safe)."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                _tokenizer = _build()
+    return _tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """Segment `text`; HMM is off because new-word guessing is slow and glues negators on."""
+    return get_tokenizer().lcut(text, HMM=False)

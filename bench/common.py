@@ -1,0 +1,103 @@
+"""Shared benchmark plumbing: a PostgreSQL database of its own, gunicorn, a load generator."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_database(name: str) -> str:
+    """Drop and create database `name`; return its SQLAlchemy URL."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flask(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], env=env, cwd=ROOT,
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def start_gunicorn(env: dict, app: str, port: int, workers: int = 4, threads: int = 4):
+    cmd = [sys.executable, "-m", "gunicorn", app, "-b", f"127.0.0.1:{port}", "-w", str(workers),
+           "-k", "gthread", "--threads", str(threads), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+def _worker(args) -> list[tuple[float, int]]:
+    """One load process: `threads` keep-alive connections sending its share of requests."""
+    port, requests, threads = args
+
+    def run(chunk):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        out = []
+        for method, path, body in chunk:
+            start = time.perf_counter()
+            conn.request(method, path, body=body, headers={"Content-Type": "text/xml"})
+            response = conn.getresponse()
+            response.read()
+            out.append((time.perf_counter() - start, response.status))
+        conn.close()
+        return out
+
+    chunks = [requests[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        return [item for result in pool.map(run, chunks) for item in result]
+
+
+def load(
+    port: int, requests: list[tuple[str, str, bytes]], concurrency: int = 16, procs: int = 4
+) -> dict:
+    """Send `requests` at `concurrency` (procs × threads); throughput and latency percentiles."""
+    threads = concurrency // procs
+    shares = [(port, requests[i::procs], threads) for i in range(procs)]
+    start = time.perf_counter()
+    with get_context("fork").Pool(procs) as pool:
+        results = [item for part in pool.map(_worker, shares) for item in part]
+    elapsed = time.perf_counter() - start
+    latencies = sorted(r[0] for r in results)
+    return {
+        "n": len(results),
+        "errors": sum(1 for r in results if r[1] != 200),
+        "rps": len(results) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def describe(label: str, stats: dict) -> str:
+    return (f"{label:<22} {stats['n']:>7} req  {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:6.2f} ms"
+            f"  p99 {stats['p99_ms']:7.2f} ms  errors {stats['errors']}")  # fmt: skip
