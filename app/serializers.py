@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.models import Customer, Staff, TimelineEvent
-from app.services import access, phones
+from app.services import access, phones, tag_profile
 
 
 def iso(value: datetime | None) -> str | None:
@@ -35,6 +35,7 @@ def customer_json(customer: Customer, viewer: Staff, *, detail: bool = False) ->
             address=customer.address,
             identities=[{"kind": i.kind, "app_id": i.app_id} for i in customer.identities],
             updated_at=iso(customer.updated_at),
+            **tag_profile.profile_json(customer),
         )
     return data
 

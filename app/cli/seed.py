@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Staff
 from app.models.types import utcnow
-from app.services import customers, timeline
+from app.services import customers, tag_rules, tagging, timeline
 from app.services import staff as staff_service
 
 seed_cli = AppGroup("seed", help="演示数据")
@@ -61,17 +61,20 @@ def _ensure_customer(n: int, reps: list[Staff]) -> None:
     )  # fmt: skip
     base = utcnow() - timedelta(days=30 - n)
     for i, text in enumerate(MESSAGES[: 2 + n % 4]):
-        timeline.record(
+        event, created = timeline.record_once(
             customer, "message", channel="mp", direction="inbound", actor_type="customer",
             payload={"msg_type": "text", "content": text}, occurred_at=base + timedelta(hours=i),
             dedupe_key=f"demo:{n}:{i}",
         )  # fmt: skip
+        if created:
+            tagging.tag_event(event)
 
 
 @seed_cli.command("demo")
 def demo():
     """Load demo data; running it again changes nothing."""
     members = _ensure_staff()
+    tag_rules.load_defaults(actor="seed")
     reps = [m for m in members if m.has_role("sales")]
     for n in range(1, 21):
         _ensure_customer(n, reps)

@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import JSONType, UTCDateTime, utcnow
 
 # 客户生命周期, in order (product.md). Codes are stored; labels are shown.
 STAGES = (
@@ -48,6 +48,9 @@ class Customer(db.Model):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     stage: Mapped[str] = mapped_column(String(20), default="lead")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # The latest budget amount (yuan) a customer stated, and where it was read (tagging).
+    budget_amount: Mapped[int | None] = mapped_column()
+    budget_evidence: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

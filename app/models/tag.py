@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -44,3 +44,43 @@ class CustomerTag(db.Model):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     tag: Mapped[Tag] = relationship()
+
+
+class TagRule(db.Model):
+    """A tagging rule staff can edit: words (and exclusions) that give `dimension:value`.
+
+    Rows loaded from the shipped rules file keep the file's rule name in `default_key`,
+    so loading the defaults again adds only what is missing.
+    """
+
+    __tablename__ = "tag_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(50))
+    words: Mapped[list] = mapped_column(JSONType, default=list)
+    exclusions: Mapped[list] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    source: Mapped[str] = mapped_column(String(10), default="staff")
+    default_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    updated_by = relationship("Staff")
+
+    @property
+    def tag(self) -> str:
+        return f"{self.dimension}:{self.value}"
+
+
+class TaggingState(db.Model):
+    """Small named counters: the rules version (bumped on every rule change, so each
+    process knows its cached rule set is stale) and the retag checkpoint."""
+
+    __tablename__ = "tagging_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, default=0)
+    note: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -102,3 +102,7 @@ def pending_events(older_than: timedelta, limit: int = 500) -> list[int]:
             .limit(limit)
         )
     )
+
+
+# Intent tagging registers its enricher on import; importing it here means it is always on.
+from app.services import tagging as _tagging  # noqa: E402, F401
