@@ -25,7 +25,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(settings)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
-    from app import cli, errors, extensions, health, logs, redis_client
+    from app import cli, errors, extensions, health, logs, media, redis_client
     from app.api import init_app as init_api
     from handlers import init_app as init_handlers
     from miniprogram_api import init_app as init_mini
@@ -42,6 +42,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     redis_client.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    media.init_app(app)
     init_api(app)
     init_handlers(app)
     init_mini(app)

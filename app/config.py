@@ -101,6 +101,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": env_int(env, "MAX_BODY_BYTES", 1024 * 1024),
         **wechat_settings(env),
         **reply_settings(env),
+        **tagging_settings(env),
+        **project_settings(env),
     }
 
 
@@ -117,6 +119,25 @@ def reply_settings(env: Mapping[str, str]) -> dict:
         "WORK_DAYS": {int(d) for d in days},
         "OFF_HOURS_REPLY": env_str(env, "OFF_HOURS_REPLY"),
     }
+
+
+def project_settings(env: Mapping[str, str]) -> dict:
+    """Site photos and the mini-program session (issue 5)."""
+    return {
+        "PHOTO_MAX_BYTES": env_int(env, "PHOTO_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOAD_DIR": env_str(env, "UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
+        "MEDIA_URL_TTL": env_int(env, "MEDIA_URL_TTL", 3600),
+        "MINI_SESSION_TTL": env_int(env, "MINI_SESSION_TTL", 7 * 86400),
+    }
+
+
+def tagging_settings(env: Mapping[str, str]) -> dict:
+    """Budget tiers (yuan): 高端 from BUDGET_HIGH up, 中端 from BUDGET_MID up, 经济 below."""
+    high = env_int(env, "BUDGET_HIGH", 300_000)
+    mid = env_int(env, "BUDGET_MID", 100_000)
+    if not 0 < mid < high:
+        raise ConfigError(f"BUDGET_MID must be positive and below BUDGET_HIGH, got {mid} / {high}")
+    return {"BUDGET_HIGH": high, "BUDGET_MID": mid}
 
 
 WECHAT_VARS = (

@@ -16,4 +16,12 @@ SCHEDULE: list[dict] = [
         "minutes": 1,
         "queue": "periodic",
     },
+    {
+        # Nodes past their planned end and not accepted: one alert row per node per day.
+        "id": "flag-delayed-nodes",
+        "func": "jobs.projects:flag_delayed_nodes",
+        "trigger": "interval",
+        "hours": 1,
+        "queue": "periodic",
+    },
 ]

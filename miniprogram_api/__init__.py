@@ -1,9 +1,60 @@
-"""/mini/v1: the mini program's JSON API."""
+"""/mini/v1: the mini program's JSON API (one module per resource).
+
+Every endpoint but login and the OpenAPI document needs `Authorization: Bearer <token>`,
+the session token that POST /mini/v1/login returns.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask, g, request
+
+from app.errors import ApiError
+from app.extensions import db
+from app.models import Customer
+from app.services import mini_auth
+
+bp = Blueprint("mini", __name__, url_prefix="/mini/v1")
+PUBLIC = ("mini.login", "mini.openapi")
+MAX_ID = 2**31 - 1
+
+
+@bp.url_value_preprocessor
+def _check_ids(endpoint, values) -> None:
+    """Ids beyond any row we could have are simply not found (never a database error)."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise ApiError(404, "not_found", "资源不存在")
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint in PUBLIC:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "请先登录")
+    g.homeowner_id = mini_auth.authenticate(token.strip())
+
+
+def current_homeowner_id() -> int:
+    return g.homeowner_id
+
+
+def current_homeowner() -> Customer:
+    """The homeowner's customer record, loaded on first use."""
+    if "homeowner" not in g:
+        g.homeowner = db.session.get(Customer, g.homeowner_id)
+    return g.homeowner
 
 
 def init_app(app: Flask) -> None:
-    """Mini-program routes are registered here as they are built."""
+    from miniprogram_api import (  # noqa: F401 - registers the routes
+        acceptance,
+        auth,
+        change_orders,
+        openapi,
+        projects,
+        subscriptions,
+    )
+
+    app.register_blueprint(bp)

@@ -140,10 +140,11 @@ def _truncate(application) -> None:
 @pytest.fixture
 def ctx(app):
     """A clean database and an app context for one test."""
-    from app.services import auto_reply
+    from app.services import auto_reply, tag_rules
 
     _truncate(app)
     auto_reply.forget_rules()
+    tag_rules.forget_rules()
     with app.app_context():
         yield app
         from app.extensions import db

@@ -527,6 +527,25 @@ def wecom_externalcontact_get(fake: FakeWeChat, req: FakeRequest):
     return {"errcode": 0, "errmsg": "ok", **json.loads(json.dumps(found)), "next_cursor": ""}
 
 
+def add_phone_code(fake: FakeWeChat, code: str, phone: str, country: str = "86") -> None:
+    """A getPhoneNumber code for /wxa/business/getuserphonenumber; single use."""
+    with fake.lock:
+        fake.js_codes[f"phone:{code}"] = {"phone": phone, "country": country}
+
+
+@default_route("POST", "/wxa/business/getuserphonenumber", auth="mp")
+def mini_user_phone(fake: FakeWeChat, req: FakeRequest):
+    code = (req.json or {}).get("code", "") if isinstance(req.json, dict) else ""
+    with fake.lock:
+        found = fake.js_codes.pop(f"phone:{code}", None)
+    if found is None:
+        return error_body(40029)
+    phone, country = found["phone"], found["country"]
+    info = {"phoneNumber": f"+{country}{phone}", "purePhoneNumber": phone, "countryCode": country,
+            "watermark": {"timestamp": int(time.time()), "appid": req.token.owner}}  # fmt: skip
+    return {"errcode": 0, "errmsg": "ok", "phone_info": info}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake WeChat / WeCom API server")
     parser.add_argument("--host", default="127.0.0.1")

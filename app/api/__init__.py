@@ -29,6 +29,15 @@ def current_staff():
 
 
 def init_app(app: Flask) -> None:
-    from app.api import customers, me  # noqa: F401 - registers the routes
+    from app.api import (  # noqa: F401 - registers the routes
+        customer_tags,
+        customers,
+        invites,
+        me,
+        node_templates,
+        project_work,
+        projects,
+        tag_rules,
+    )
 
     app.register_blueprint(bp)

@@ -11,7 +11,15 @@ from app.models.customer import (
     CustomerIdentity,
 )
 from app.models.org import ROLE_LABELS, ROLES, ApiToken, Staff, Store
-from app.models.tag import CustomerTag, Tag
+from app.models.progress import ChangeOrder, Invite, NodeRejection, ProgressEntry
+from app.models.project import (
+    NODE_STATUS_LABELS,
+    NodeTemplate,
+    Project,
+    ProjectMember,
+    ProjectNode,
+)
+from app.models.tag import CustomerTag, Tag, TaggingState, TagRule
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
 from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, MessageConsent
 
@@ -19,6 +27,7 @@ __all__ = [
     "CHANNELS",
     "DIRECTIONS",
     "GENDERS",
+    "NODE_STATUS_LABELS",
     "IDENTITY_KINDS",
     "ROLES",
     "ROLE_LABELS",
@@ -29,13 +38,23 @@ __all__ = [
     "AuditLog",
     "AutoReplyRule",
     "CallbackEvent",
+    "ChangeOrder",
     "ContactRelation",
     "Customer",
     "CustomerIdentity",
     "CustomerTag",
+    "Invite",
     "MessageConsent",
+    "NodeRejection",
+    "NodeTemplate",
+    "ProgressEntry",
+    "Project",
+    "ProjectMember",
+    "ProjectNode",
     "Staff",
     "Store",
     "Tag",
+    "TagRule",
+    "TaggingState",
     "TimelineEvent",
 ]

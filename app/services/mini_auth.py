@@ -1,0 +1,121 @@
+"""Mini-program login: code2Session, then our own signed, expiring session token.
+
+WeChat's session_key is not kept (we use the getPhoneNumber code API, which does not need
+it), so it never leaves this function. The token carries only the openid; each request
+looks the openid up, so a homeowner merged into another customer follows the merge.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.errors import ApiError
+from app.extensions import db
+from app.models import Customer, CustomerIdentity
+from app.services import customers
+from app.services import timeline as timeline_service
+from app.wechat import WeChatClientException, WeChatConfigError, mini_client
+
+log = logging.getLogger(__name__)
+SALT = "mini-session"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def wechat_call(func, *args):
+    """Call WeChat, turning its failures into the mini program's error answers."""
+    try:
+        return func(*args)
+    except WeChatClientException as exc:
+        log.info("wechat error", extra={"errcode": exc.errcode})
+        if exc.errcode in (40029, 40163):
+            raise ApiError(400, "invalid_code", "登录凭证无效或已使用，请重新进入小程序") from exc
+        if exc.errcode == 45011:
+            raise ApiError(429, "rate_limited", "操作太频繁，请稍后再试") from exc
+        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试") from exc
+    except (requests.RequestException, WeChatConfigError) as exc:
+        log.warning("wechat unreachable: %r", exc)
+        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试") from exc
+
+
+def app_id() -> str:
+    return current_app.config["WECHAT_MINI_APPID"]
+
+
+def resolve(openid: str, unionid: str | None) -> tuple[Customer, bool]:
+    """The customer of this mini-program user; a unionid links to a known customer."""
+    known = customers.find_by_identity("mini_openid", openid, app_id())
+    if known is None and unionid:
+        known = customers.find_by_identity("unionid", unionid)
+        if known is not None:
+            customers.add_identity(known, "mini_openid", openid, app_id())
+    created = False
+    if known is None:
+        known, created = customers.find_or_create_by_identity(
+            "mini_openid", openid, app_id(), source_channel="mini"
+        )
+    if unionid and customers.find_identity("unionid", unionid) is None:
+        customers.add_identity(known, "unionid", unionid)
+    return known, created
+
+
+def login(code: str) -> tuple[str, Customer, bool]:
+    """(session token, customer, first login?) for a wx.login code."""
+    session = wechat_call(mini_client().wxa.code_to_session, code)
+    openid = session.get("openid")
+    if not openid:
+        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试")
+    customer, created = resolve(openid, session.get("unionid"))
+    if created:
+        timeline_service.record(customer, "mini_registered", channel="mini",
+                                direction="inbound", actor_type="customer")  # fmt: skip
+    return _serializer().dumps({"o": openid}), customer, created
+
+
+def authenticate(token: str) -> int:
+    """The id of the homeowner behind a session token; 401 when expired, forged or unknown.
+
+    One light query (no ORM objects): every mini request pays for it."""
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["MINI_SESSION_TTL"])
+    except BadSignature as exc:  # SignatureExpired is a BadSignature too
+        raise ApiError(401, "unauthorized", "登录已过期，请重新登录") from exc
+    openid = data.get("o") if isinstance(data, dict) else None
+    row = db.session.execute(
+        select(Customer.id, Customer.merged_into_id)
+        .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+        .where(
+            CustomerIdentity.kind == "mini_openid",
+            CustomerIdentity.app_id == app_id(),
+            CustomerIdentity.value == str(openid),
+        )
+    ).first() if isinstance(openid, str) and openid else None  # fmt: skip
+    if row is None:
+        raise ApiError(401, "unauthorized", "登录已过期，请重新登录")
+    if row.merged_into_id is None:
+        return row.id
+    return customers.resolve(db.session.get(Customer, row.id)).id
+
+
+def phone_from_code(phone_code: str) -> str:
+    """The phone number behind a getPhoneNumber code (wxa/business/getuserphonenumber)."""
+    client = mini_client()
+    result = wechat_call(
+        lambda: client.post(
+            "wxa/business/getuserphonenumber",
+            data={"code": phone_code},
+            api_base_url=client.wxa.API_BASE_URL,
+        )
+    )
+    info = result.get("phone_info") or {}
+    phone = info.get("purePhoneNumber") or info.get("phoneNumber")
+    if not phone:
+        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试")
+    return phone

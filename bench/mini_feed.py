@@ -1,0 +1,163 @@
+"""Mini-program feed benchmark: project feed and detail through gunicorn on PostgreSQL.
+
+    .venv/bin/python bench/mini_feed.py [--projects 10000] [--entries 1000000] [--n 4000]
+
+Fills a fresh database server-side (INSERT … SELECT generate_series through psycopg, not
+the ORM): 10,000 homeowners with a mini-program identity, 10,000 projects of 8 nodes, and
+1,000,000 progress entries (logs with 2 photos, every 7th a QC report), interleaved across
+projects as real posting would be. Then gunicorn (4 gthread workers × 4 threads) serves
+GET /mini/v1/projects/<id>/feed, GET /mini/v1/projects/<id> and /healthz at concurrency 16.
+Prints the EXPLAIN ANALYZE of the feed query (first page and a cursor page).
+Bar: feed and detail p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+from itsdangerous import URLSafeTimedSerializer  # noqa: E402
+from sqlalchemy.dialects import postgresql  # noqa: E402
+
+from bench.common import describe, flask, free_port, fresh_database, load, start_gunicorn  # noqa: E402
+
+SECRET, MINI_APPID = "bench-secret", "wxbenchmini0001"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+PHOTO = ("jsonb_build_object('key', 'photos/2026/03/e' || g || '{0}.jpg', 'thumb', "
+         "'photos/2026/03/e' || g || '{0}_thumb.jpg', 'type', 'image/jpeg', 'width', 1200, "
+         "'height', 900)")  # fmt: skip
+FILL = [
+    "INSERT INTO stores (name, city, region, created_at) VALUES ('城东旗舰店', '上海', '', now())",
+    """INSERT INTO staff (name, roles, store_id, active, created_at)
+       VALUES ('王项目', 'pm', 1, true, now()), ('赵监理', 'supervisor', 1, true, now())""",
+    """INSERT INTO customers (name, nickname, gender, city, community, address, source_channel,
+                              stage, store_id, created_at, updated_at)
+       SELECT '业主' || g, '', 'unknown', '上海', '', '', 'mini', 'construction', 1, now(), now()
+       FROM generate_series(1, %(projects)s) g""",
+    """INSERT INTO customer_identities (customer_id, kind, app_id, value, created_at)
+       SELECT g, 'mini_openid', %(appid)s, 'oBench' || g, now() FROM generate_series(1, %(projects)s) g""",
+    """INSERT INTO projects (customer_id, store_id, address, community, package_name,
+                             contract_amount_fen, pm_id, supervisor_id, status, created_at, updated_at)
+       SELECT g, 1, '锦绣路 ' || g || ' 号', '锦绣苑', '全包 899', 18800000, 1, 2, 'active', now(), now()
+       FROM generate_series(1, %(projects)s) g""",
+    """INSERT INTO project_nodes (project_id, name, position, status, rejection_count, updated_at,
+                                  planned_start, planned_end)
+       SELECT p, (ARRAY['开工交底','水电改造','水电验收','泥瓦','木工','油漆','安装','竣工验收'])[n], n,
+              CASE WHEN n <= 3 THEN 'accepted' WHEN n = 4 THEN 'in_progress' ELSE 'not_started' END,
+              0, now(), current_date + (n - 4) * 7, current_date + (n - 4) * 7 + 6
+       FROM generate_series(1, %(projects)s) p, generate_series(1, 8) n ORDER BY p, n""",
+    """INSERT INTO progress_entries (project_id, node_id, kind, author_staff_id, text, photos,
+                                     findings, created_at)
+       SELECT g %% %(projects)s + 1, (g %% %(projects)s) * 8 + 1 + (g / %(projects)s) %% 4,
+              CASE WHEN g %% 7 = 0 THEN 'qc' ELSE 'log' END,
+              CASE WHEN g %% 7 = 0 THEN 2 ELSE 1 END,
+              '今天完成卫生间防水涂刷第二遍，闭水试验明天开始 #' || g,
+              CASE WHEN g %% 7 = 0 THEN '[]'::jsonb
+                   ELSE jsonb_build_array(PHOTO_A, PHOTO_B) END,
+              CASE WHEN g %% 7 = 0
+                   THEN '[{"text": "插座高度不一致", "hazard": "low", "photo": null}]'::jsonb
+                   ELSE '[]'::jsonb END,
+              now() - make_interval(secs => (%(entries)s - g) * 8)
+       FROM generate_series(1, %(entries)s) g""",
+    "ANALYZE",
+]
+
+
+def environment(database_url: str) -> dict:
+    return {**os.environ, "APP_ENV": "production", "SECRET_KEY": SECRET, "DATA_KEY": "bench-data-key",
+            "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING",
+            "WECHAT_MINI_APPID": MINI_APPID, "WECHAT_MINI_SECRET": "x",
+            "WECHAT_API_BASE": "http://127.0.0.1:9", "WECOM_API_BASE": "http://127.0.0.1:9"}  # fmt: skip
+
+
+def fill(dsn: str, projects: int, entries: int) -> None:
+    params = {"projects": projects, "entries": entries, "appid": MINI_APPID}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in FILL:
+            start = time.perf_counter()
+            sql = statement.replace("PHOTO_A", PHOTO.format("a")).replace(
+                "PHOTO_B", PHOTO.format("b")
+            )
+            conn.execute(sql, params if "%(" in sql else None)
+            label = " ".join(statement.split()[:3:2])
+            print(f"  {label:<32} {time.perf_counter() - start:6.1f} s")
+
+
+def explain(dsn: str, project_id: int) -> None:
+    from app.services.progress import encode_cursor, feed_query
+
+    with psycopg.connect(dsn) as conn:
+        last = conn.execute("SELECT created_at, id FROM progress_entries WHERE project_id = %s "
+                            "ORDER BY created_at DESC, id DESC OFFSET 19 LIMIT 1", [project_id]).fetchone()  # fmt: skip
+        cursor = encode_cursor(type("E", (), {"created_at": last[0], "id": last[1]}))
+        for label, before in (("first page", None), ("cursor page", cursor)):
+            query = feed_query(project_id, before, 20)
+            sql = str(
+                query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+            )
+            plan = [row[0] for row in conn.execute("EXPLAIN ANALYZE " + sql)]
+            print(f"\nEXPLAIN ANALYZE feed query ({label}):\n  " + "\n  ".join(plan))
+            uses = any("ix_progress_project_recent" in line for line in plan)
+            print(f"  → uses index ix_progress_project_recent: {'yes' if uses else 'NO'}")
+
+
+def requests(projects: int, n: int) -> tuple[list, list]:
+    signer = URLSafeTimedSerializer(SECRET, salt="mini-session")
+    rng = random.Random(5)
+    feed, detail = [], []
+    for _ in range(n):
+        pid = rng.randint(1, projects)
+        token = signer.dumps({"o": f"oBench{pid}"})
+        feed.append(("GET", f"/mini/v1/projects/{pid}/feed?limit=20&bench_token={token}", None))
+        detail.append(("GET", f"/mini/v1/projects/{pid}?bench_token={token}", None))
+    return feed, detail
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--projects", type=int, default=10_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--n", type=int, default=4000)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    args = parser.parse_args()
+
+    database_url = fresh_database("zxcrm_bench_mini")
+    env = environment(database_url)
+    flask(env, "db", "upgrade")
+    dsn = database_url.replace("+psycopg", "")
+    print(f"filling {args.projects} projects, {args.entries} progress entries:")
+    fill(dsn, args.projects, args.entries)
+    feed, detail = requests(args.projects, args.n)
+    port = free_port()
+    server = start_gunicorn(env, "bench.mini_wsgi:app", port, args.workers, args.threads)
+    try:
+        load(port, feed[:400] + detail[:400])  # warm up connections and caches
+        health = load(port, [("GET", "/healthz", None)] * args.n)
+        feed_stats = load(port, feed)
+        detail_stats = load(port, detail)
+    finally:
+        server.terminate()
+        server.wait(10)
+    print()
+    for label, stats in (
+        ("healthz", health),
+        ("mini feed", feed_stats),
+        ("mini project detail", detail_stats),
+    ):
+        print(describe(label, stats))
+    explain(dsn, random.Random(9).randint(1, args.projects))
+    ok = all(s["p99_ms"] < 50 and not s["errors"] for s in (feed_stats, detail_stats))
+    print("\nPASS" if ok else "\nFAIL", "(bar: feed and detail p99 < 50 ms, no errors)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Site photos: content-checked, EXIF/GPS stripped, thumbnailed, served by signed expiring URLs."""
+
+import io
+from datetime import timedelta
+
+import time_machine
+from PIL import Image
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ProgressEntry, TimelineEvent
+from app.models.types import utcnow
+from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, png_bytes
+
+
+def _post_log(site, files, text="今天完成水电开槽", headers=None):
+    data = {"text": text, "node_id": str(node_ids(site)[1]), "photos": files}
+    return site.client.post(f"/api/v1/projects/{site.project['id']}/logs", data=data,
+                            headers=headers or site.pm_h, content_type="multipart/form-data")  # fmt: skip
+
+
+def _stored_files(root):
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_jpeg_with_gps_is_stored_without_exif_and_with_a_thumbnail(site, uploads):
+    original = jpeg_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the input has GPS
+    response = _post_log(
+        site, [(io.BytesIO(original), "IMG_0001.jpg"), (io.BytesIO(png_bytes()), "a.png")]
+    )
+    assert response.status_code == 201, response.json
+    entry = db.session.scalars(select(ProgressEntry)).one()
+    assert len(entry.photos) == 2
+    main_path = uploads / entry.photos[0]["key"]
+    stored = Image.open(main_path)
+    assert stored.format == "JPEG" and stored.size == (1200, 900)
+    assert not stored.getexif() and "exif" not in stored.info
+    assert b"SpyCam" not in main_path.read_bytes()
+    thumb = Image.open(uploads / entry.photos[0]["thumb"])
+    assert max(thumb.size) <= 400
+    assert entry.photos[1]["type"] == "image/png"
+    event = db.session.scalars(select(TimelineEvent).filter_by(kind="progress_log")).one()
+    assert event.payload["photos"] == 2 and event.customer_id == site.customer.id
+
+
+def test_signed_url_serves_the_photo_then_expires_and_forgeries_fail(site):
+    response = _post_log(site, [(io.BytesIO(jpeg_with_gps()), "x.jpg")])
+    photo = response.json["photos"][0]
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        url = site.client.get(f"/api/v1/projects/{site.project['id']}/feed",
+                              headers=site.pm_h).json["items"][0]["photos"][0]["url"]  # fmt: skip
+        served = site.client.get(url)
+        assert served.status_code == 200 and served.mimetype == "image/jpeg"
+        assert site.client.get(photo["thumb_url"]).status_code == 200
+        assert site.client.get(url[:-3] + "abc").status_code == 404
+        assert site.client.get("/media/not-a-token").status_code == 404
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        assert site.client.get(url).status_code == 403
+
+
+def test_a_text_file_named_jpg_is_refused_and_nothing_is_stored(site, uploads):
+    response = _post_log(site, [(io.BytesIO(jpeg_with_gps()), "ok.jpg"),
+                                (io.BytesIO(b"hello, I am text"), "evil.jpg")])  # fmt: skip
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_photo"
+    assert "JPG" in response.json["error"]["fields"]["photos"]
+    assert _stored_files(uploads) == []
+    assert db.session.scalar(select(func.count(ProgressEntry.id))) == 0
+
+
+def test_fake_magic_bytes_heic_and_oversize_are_refused(site, uploads):
+    truncated = jpeg_with_gps()[:200]  # JPEG magic, broken body
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    for data, words in ((truncated, "有效的图片"), (heic, "HEIC")):
+        response = _post_log(site, [(io.BytesIO(data), "p.jpg")])
+        assert response.status_code == 400 and words in response.json["error"]["message"]
+    site.client.application.config["PHOTO_MAX_BYTES"] = 1000
+    try:
+        response = _post_log(site, [(io.BytesIO(jpeg_with_gps()), "big.jpg")])
+    finally:
+        site.client.application.config["PHOTO_MAX_BYTES"] = 10 * 1024 * 1024
+    assert response.status_code == 400 and "不能超过" in response.json["error"]["message"]
+    assert _stored_files(uploads) == []
+
+
+def test_at_most_nine_photos(site):
+    files = [(io.BytesIO(png_bytes()), f"{i}.png") for i in range(10)]
+    response = _post_log(site, files)
+    assert response.status_code == 400 and "9" in response.json["error"]["message"]
+
+
+def test_qc_report_findings_with_photos_reach_the_homeowner_feed(site, mini):
+    headers = owner_headers(site, mini)
+    findings = (
+        '[{"text": "卫生间防水高度不足", "hazard": "high"}, {"text": "插座歪斜", "hazard": "low"}]'
+    )
+    response = site.client.post(
+        f"/api/v1/projects/{site.project['id']}/reports",
+        data={"findings": findings, "text": "第 3 周巡检", "photo_0": (io.BytesIO(jpeg_with_gps()), "f.jpg")},
+        headers=site.supervisor_h, content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+    _post_log(site, [(io.BytesIO(png_bytes()), "a.png")])
+    feed = mini.get(f"/mini/v1/projects/{site.project['id']}/feed", headers=headers).json
+    log, report = feed["items"]
+    assert log["kind"] == "log" and report["kind_label"] == "监理巡检"
+    assert (
+        report["findings"][0]["hazard_label"] == "严重"
+        and report["findings"][0]["photo"]["thumb_url"]
+    )
+    assert report["findings"][1]["photo"] is None
+    assert mini.get(report["findings"][0]["photo"]["url"]).status_code == 200
+    bad = site.client.post(f"/api/v1/projects/{site.project['id']}/reports",
+                           data={"findings": '[{"text": "x", "hazard": "huge"}]'},
+                           headers=site.supervisor_h)  # fmt: skip
+    assert bad.status_code == 400 and "findings" in bad.json["error"]["fields"]
+
+
+def test_photos_larger_than_the_general_body_limit_are_accepted(site):
+    noise = Image.frombytes("RGB", (1400, 1400), __import__("os").urandom(1400 * 1400 * 3))
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=95)
+    assert len(out.getvalue()) > site.client.application.config["MAX_CONTENT_LENGTH"]
+    response = _post_log(site, [(io.BytesIO(out.getvalue()), "big.jpg")])
+    assert response.status_code == 201, response.json
