@@ -146,4 +146,7 @@ def engine_options(database_url: str) -> dict:
     if database_url.startswith("sqlite"):
         # WAL and a busy timeout let the dev server and in-process jobs share the file.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    # No pre-ping: it costs a round trip on every request. A connection that died with a
+    # database restart fails one request (callbacks answer 503 and WeChat retries) and the
+    # pool then discards it; recycling keeps idle connections from going stale.
+    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
