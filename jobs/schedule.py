@@ -16,4 +16,23 @@ SCHEDULE: list[dict] = [
         "minutes": 1,
         "queue": "periodic",
     },
+    {
+        # Due notices to the outbound queue; rows stuck in "sending" (dead worker) again.
+        "id": "dispatch-outbox",
+        "func": "jobs.notices:dispatch_outbox",
+        "trigger": "interval",
+        "minutes": 1,
+        "queue": "periodic",
+    },
+    {
+        # Maintenance anniversaries, birthdays, dormant leads (a missed day is caught up).
+        "id": "daily-customer-pass",
+        "func": "jobs.notices:daily_customer_pass",
+        "trigger": "cron",
+        "hour": 9,
+        "minute": 0,
+        "queue": "periodic",
+    },
+    # Hourly: "jobs.projects:flag_delayed_nodes" (node-delayed staff alerts via
+    # outbox.notify_staff) is added by the projects work.
 ]

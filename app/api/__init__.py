@@ -29,6 +29,6 @@ def current_staff():
 
 
 def init_app(app: Flask) -> None:
-    from app.api import auto_replies, customers, me  # noqa: F401 - registers the routes
+    from app.api import auto_replies, customers, me, tasks  # noqa: F401 - registers the routes
 
     app.register_blueprint(bp)

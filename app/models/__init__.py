@@ -10,6 +10,14 @@ from app.models.customer import (
     Customer,
     CustomerIdentity,
 )
+from app.models.notice import (
+    NOTICE_STATUSES,
+    TICKET_KINDS,
+    MaintenancePlan,
+    Notice,
+    ServiceTicket,
+    Task,
+)
 from app.models.org import ROLE_LABELS, ROLES, ApiToken, Staff, Store
 from app.models.tag import CustomerTag, Tag
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
@@ -18,6 +26,8 @@ from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, Mes
 __all__ = [
     "CHANNELS",
     "DIRECTIONS",
+    "NOTICE_STATUSES",
+    "TICKET_KINDS",
     "GENDERS",
     "IDENTITY_KINDS",
     "ROLES",
@@ -31,6 +41,10 @@ __all__ = [
     "CallbackEvent",
     "ContactRelation",
     "Customer",
+    "MaintenancePlan",
+    "Notice",
+    "ServiceTicket",
+    "Task",
     "CustomerIdentity",
     "CustomerTag",
     "MessageConsent",
