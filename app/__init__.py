@@ -47,4 +47,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_handlers(app)
     init_mini(app)
     cli.init_app(app)
+    from app.services import outbox
+
+    outbox.init_app(app)
     return app

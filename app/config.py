@@ -103,6 +103,31 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **reply_settings(env),
         **tagging_settings(env),
         **project_settings(env),
+        **notice_settings(env),
+    }
+
+
+# WeChat template ids of the notice templates (templates/notices/*.toml name these settings).
+NOTICE_TEMPLATE_VARS = tuple(
+    f"WECHAT_{app}_TPL_{name}"
+    for name in ("PROGRESS", "APPROVAL", "DELIVERY", "MAINTENANCE", "GREETING", "REWARD")
+    for app in ("MINI", "MP")
+)
+
+
+def notice_settings(env: Mapping[str, str]) -> dict:
+    """The outbox: decent hours (TIMEZONE), marketing cap, retries, template ids."""
+    return {
+        "NOTICE_WINDOW_START": env_hhmm(env, "NOTICE_WINDOW_START", "08:30"),
+        "NOTICE_WINDOW_END": env_hhmm(env, "NOTICE_WINDOW_END", "21:00"),
+        "MARKETING_PER_DAY": env_int(env, "MARKETING_PER_DAY", 1),
+        "NOTICE_MAX_ATTEMPTS": env_int(env, "NOTICE_MAX_ATTEMPTS", 6),
+        "NOTICE_STUCK_MINUTES": env_int(env, "NOTICE_STUCK_MINUTES", 5),
+        "NOTICE_BATCH": env_int(env, "NOTICE_BATCH", 50),
+        "NOTICE_SEND_THREADS": env_int(env, "NOTICE_SEND_THREADS", 8),
+        "PUBLIC_BASE_URL": env_str(env, "PUBLIC_BASE_URL").rstrip("/"),
+        "WECHAT_MINI_STATE": env_str(env, "WECHAT_MINI_STATE", "formal"),
+        **{name: env_str(env, name) for name in NOTICE_TEMPLATE_VARS},
     }
 
 
@@ -167,4 +192,7 @@ def engine_options(database_url: str) -> dict:
     if database_url.startswith("sqlite"):
         # WAL and a busy timeout let the dev server and in-process jobs share the file.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    # No pre-ping: it costs a round trip on every request. A connection that died with a
+    # database restart fails one request (callbacks answer 503 and WeChat retries) and the
+    # pool then discards it; recycling keeps idle connections from going stale.
+    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}

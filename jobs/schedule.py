@@ -17,7 +17,25 @@ SCHEDULE: list[dict] = [
         "queue": "periodic",
     },
     {
-        # Nodes past their planned end and not accepted: one alert row per node per day.
+        # Due notices to the outbound queue; rows stuck in "sending" (dead worker) again.
+        "id": "dispatch-outbox",
+        "func": "jobs.notices:dispatch_outbox",
+        "trigger": "interval",
+        "minutes": 1,
+        "queue": "periodic",
+    },
+    {
+        # Maintenance anniversaries, birthdays, dormant leads (a missed day is caught up).
+        "id": "daily-customer-pass",
+        "func": "jobs.notices:daily_customer_pass",
+        "trigger": "cron",
+        "hour": 9,
+        "minute": 0,
+        "queue": "periodic",
+    },
+    {
+        # Nodes past their planned end and not accepted: one alert per node per day to the PM
+        # and the store manager.
         "id": "flag-delayed-nodes",
         "func": "jobs.projects:flag_delayed_nodes",
         "trigger": "interval",

@@ -16,7 +16,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import create_engine, text
 
-pytest_plugins = ["tests.fixtures_wechat"]
+pytest_plugins = ["tests.fixtures_wechat", "tests.fixtures_outbox"]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -61,10 +61,15 @@ ERRMSGS = {
     41001: "access_token missing",
     41004: "appsecret missing",
     42001: "access_token expired",
+    40037: "invalid template_id",
+    40056: "invalid agentid",
+    43004: "require subscribe hint",
     43101: "user refuse to accept the msg",
+    45015: "response out of time limit or subscription is canceled hint",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit mustslower retry next minute",
     47003: "argument invalid!",
+    81013: "user & party & tag all invalid",
     60011: "no privilege to access/modify contact/party/agent",
     84061: "not external contact",
 }
@@ -74,7 +79,7 @@ TOKEN_TTL = 7200
 CONTROL_METHODS = frozenset(
     {"script", "fail_next", "fail_always", "busy", "http_error", "set_delay", "clear_script",
      "reset", "expire_tokens", "tokens", "requests", "count", "add_app", "add_corp_secret",
-     "add_user", "add_contact", "add_js_code"}
+     "add_user", "add_contact", "add_js_code", "sent_messages", "refuse", "silence"}
 )  # fmt: skip
 
 
@@ -187,6 +192,10 @@ class FakeWeChat:
             self.contacts: dict[str, dict] = {}
             self.js_codes: dict[str, dict] = {}
             self.used_codes: set[str] = set()
+            self.sent: list[dict] = []  # messages that reached a user (after dedupe)
+            self.client_msg_ids: dict[str, int] = {}
+            self.refused: set[str] = set()  # openids without subscribe-message quota (43101)
+            self.silent: set[str] = set()  # openids outside the 48-hour window (45015)
         self.add_corp_secret(CORP_ID, WECOM_SECRET, contact=False)
         self.add_corp_secret(CORP_ID, WECOM_CONTACT_SECRET, contact=True)
         self.add_user(DEFAULT_OPENID, nickname="张先生", unionid=DEFAULT_UNIONID)
@@ -239,6 +248,30 @@ class FakeWeChat:
         with self.lock:
             self.js_codes[code] = session
         return session
+
+    def refuse(self, openid: str) -> None:
+        """subscribe/send to this openid answers 43101 (no one-time subscription left)."""
+        with self.lock:
+            self.refused.add(openid)
+
+    def silence(self, openid: str) -> None:
+        """custom/send to this openid answers 45015 (no message from them for 48 hours)."""
+        with self.lock:
+            self.silent.add(openid)
+
+    def deliver(self, path: str, body: dict) -> int:
+        """Record a message as delivered to its user; returns its msgid."""
+        with self.lock:
+            msgid = 1_000_000 + len(self.sent)
+            self.sent.append(
+                {"path": path, "msgid": msgid, "touser": body.get("touser"), "body": body}
+            )
+            return msgid
+
+    def sent_messages(self, path: str | None = None) -> list[dict]:
+        """Messages delivered (a deduplicated resend is not one)."""
+        with self.lock:
+            return [dict(m) for m in self.sent if path is None or m["path"] == path]
 
     # -- behaviour ----------------------------------------------------------------------
     def route(self, method: str, path: str, handler, auth: str | None = None) -> None:
@@ -544,6 +577,99 @@ def mini_user_phone(fake: FakeWeChat, req: FakeRequest):
     info = {"phoneNumber": f"+{country}{phone}", "purePhoneNumber": phone, "countryCode": country,
             "watermark": {"timestamp": int(time.time()), "appid": req.token.owner}}  # fmt: skip
     return {"errcode": 0, "errmsg": "ok", "phone_info": info}
+
+
+# Value rules of typed template keys (api_miniapp_subscribe_send.json "value_rules").
+FIELD_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5,
+                "phrase": 5, "name": 20, "car_number": 8, "phone_number": 17}  # fmt: skip
+
+
+def bad_field(data: Any) -> str | None:
+    """The first data key whose value breaks its type's rule (47003 names it), else None."""
+    if not isinstance(data, dict) or not data:
+        return "data"
+    for key, item in data.items():
+        value = item.get("value") if isinstance(item, dict) else None
+        kind = key.rstrip("0123456789")
+        if not isinstance(value, str) or not value.strip():
+            return key
+        if len(value) > FIELD_LIMITS.get(kind, 200):
+            return key
+        if kind == "number" and not value.replace(".", "", 1).lstrip("-").isdigit():
+            return key
+    return None
+
+
+def _message_errors(fake: FakeWeChat, body: Any, template: bool = True) -> dict | None:
+    if not isinstance(body, dict) or not body.get("touser"):
+        return error_body(40003)
+    if template and not body.get("template_id"):
+        return error_body(40037)
+    bad = bad_field(body.get("data")) if template else None
+    return error_body(47003, f"argument invalid! data.{bad}.value invalid") if bad else None
+
+
+@default_route("POST", "/cgi-bin/message/subscribe/send", auth="mp")
+def subscribe_send(fake: FakeWeChat, req: FakeRequest):
+    """subscribeMessage.send: a one-time subscription is needed per message (43101)."""
+    error = _message_errors(fake, req.json)
+    if error:
+        return error
+    if req.json["touser"] in fake.refused:
+        return error_body(43101)
+    return {"errcode": 0, "errmsg": "ok", "msgid": fake.deliver(req.path, req.json)}
+
+
+@default_route("POST", "/cgi-bin/message/template/send", auth="mp")
+def template_send(fake: FakeWeChat, req: FakeRequest):
+    """Official-account template message; a repeated client_msg_id is not delivered again
+    (we answer ok with the first msgid: the doc only says client_msg_id deduplicates)."""
+    body = req.json
+    error = _message_errors(fake, body)
+    if error:
+        return error
+    user = fake.users.get(body["touser"])
+    if user is not None and not user.get("subscribe"):
+        return error_body(43004)
+    with fake.lock:
+        first = fake.client_msg_ids.get(body.get("client_msg_id") or "")
+        if first is not None:
+            return {"errcode": 0, "errmsg": "ok", "msgid": first}
+        msgid = fake.deliver(req.path, body)
+        if body.get("client_msg_id"):
+            fake.client_msg_ids[body["client_msg_id"]] = msgid
+    return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
+
+@default_route("POST", "/cgi-bin/message/custom/send", auth="mp")
+def custom_send(fake: FakeWeChat, req: FakeRequest):
+    """Customer-service message: only within 48 hours of the user's last message (45015)."""
+    error = _message_errors(fake, req.json, template=False)
+    if error:
+        return error
+    if req.json["touser"] in fake.silent:
+        return error_body(45015)
+    fake.deliver(req.path, req.json)
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+@default_route("POST", "/cgi-bin/message/send", auth="wecom")
+def wecom_message_send(fake: FakeWeChat, req: FakeRequest):
+    """WeCom app message; enable_duplicate_check drops the same text to the same member."""
+    body = req.json or {}
+    if str(body.get("agentid")) != AGENT_ID:
+        return error_body(40056)
+    if not body.get("touser") or body["touser"].startswith("invalid"):
+        return error_body(81013)
+    with fake.lock:
+        interval = body.get("duplicate_check_interval", 1800)
+        for old in fake.sent:
+            if (body.get("enable_duplicate_check") and old["path"] == req.path
+                    and old["body"] == body and req.time - old.get("time", 0) < interval):  # fmt: skip
+                return {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": str(old["msgid"])}
+        msgid = fake.deliver(req.path, body)
+        fake.sent[-1]["time"] = req.time
+    return {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": str(msgid)}
 
 
 def main(argv: list[str] | None = None) -> None:

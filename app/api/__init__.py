@@ -30,6 +30,7 @@ def current_staff():
 
 def init_app(app: Flask) -> None:
     from app.api import (  # noqa: F401 - registers the routes
+        auto_replies,
         customer_tags,
         customers,
         invites,
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
         project_work,
         projects,
         tag_rules,
+        tasks,
     )
 
     app.register_blueprint(bp)

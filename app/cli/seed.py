@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Staff
+from app.models import AutoReplyRule, Staff
 from app.models.types import utcnow
 from app.services import customers, tag_rules, tagging, timeline
 from app.services import staff as staff_service
@@ -70,9 +70,22 @@ def _ensure_customer(n: int, reps: list[Staff]) -> None:
             tagging.tag_event(event)
 
 
+DEMO_REPLIES = (
+    ("地址", "contains", "展厅地址：杭州市上城区望江路 88 号 城东旗舰店，欢迎预约到店参观样板间。"),
+    ("报价", "exact", "请告诉我们房屋面积、户型和所在小区，顾问会在 30 分钟内给您初步报价。"),
+)
+
+
+def _ensure_replies() -> None:
+    if db.session.scalars(select(AutoReplyRule.id)).first() is None:
+        for keyword, match, reply in DEMO_REPLIES:
+            db.session.add(AutoReplyRule(keyword=keyword, match=match, reply=reply))
+
+
 @seed_cli.command("demo")
 def demo():
     """Load demo data; running it again changes nothing."""
+    _ensure_replies()
     members = _ensure_staff()
     tag_rules.load_defaults(actor="seed")
     reps = [m for m in members if m.has_role("sales")]

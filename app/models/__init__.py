@@ -10,6 +10,14 @@ from app.models.customer import (
     Customer,
     CustomerIdentity,
 )
+from app.models.notice import (
+    NOTICE_STATUSES,
+    TICKET_KINDS,
+    MaintenancePlan,
+    Notice,
+    ServiceTicket,
+    Task,
+)
 from app.models.org import ROLE_LABELS, ROLES, ApiToken, Staff, Store
 from app.models.progress import ChangeOrder, Invite, NodeRejection, ProgressEntry
 from app.models.project import (
@@ -26,6 +34,8 @@ from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, Mes
 __all__ = [
     "CHANNELS",
     "DIRECTIONS",
+    "NOTICE_STATUSES",
+    "TICKET_KINDS",
     "GENDERS",
     "NODE_STATUS_LABELS",
     "IDENTITY_KINDS",
@@ -41,6 +51,10 @@ __all__ = [
     "ChangeOrder",
     "ContactRelation",
     "Customer",
+    "MaintenancePlan",
+    "Notice",
+    "ServiceTicket",
+    "Task",
     "CustomerIdentity",
     "CustomerTag",
     "Invite",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from app.services import customers, timeline
 
 # Events a user makes themselves: WeChat opens the 48-hour customer-service window on them.
 USER_ACTIONS = ("message", "follow", "qr_scan", "menu_click", "menu_view")
+WINDOW_SLACK = timedelta(minutes=5)
 CONTACT_KINDS = {
     "add_external_contact": "wecom_contact_added",
     "add_half_external_contact": "wecom_contact_added_half",
@@ -29,7 +30,9 @@ def touch_mp_identity(identity: CustomerIdentity, kind: str, when: datetime) -> 
     elif kind in USER_ACTIONS:
         if identity.subscribed is not True:
             identity.subscribed = True
-        if identity.last_inbound_at is None or when > identity.last_inbound_at:
+        # The 48-hour window does not need second precision: skip the UPDATE for a customer
+        # who wrote a few minutes ago (most messages come in bursts).
+        if identity.last_inbound_at is None or when - identity.last_inbound_at > WINDOW_SLACK:
             identity.last_inbound_at = when
 
 

@@ -6,13 +6,12 @@ import base64
 import binascii
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 from app.models import CHANNELS, DIRECTIONS, Customer, Staff, TimelineEvent
-from app.models.types import utcnow
+from app.models.types import JSONType, UTCDateTime, utcnow
 
 MAX_PAGE = 100
 
@@ -62,14 +61,30 @@ def record_once(
 def _insert_unless_duplicate(values: dict) -> TimelineEvent | None:
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING: one round trip, and a
     concurrent twin of the same WeChat message simply gets no row back."""
-    upsert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        upsert(TimelineEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(TimelineEvent)
-    )
-    return db.session.scalars(statement).first()
+    values = {**values, "created_at": utcnow()}
+    new_id = db.session.execute(_UPSERT, values).scalar()
+    if new_id is None:
+        return None
+    # Hand the row to the ORM as if loaded, without a SELECT: this is the callback hot path.
+    event = TimelineEvent(id=new_id, **values)
+    make_transient_to_detached(event)
+    db.session.add(event)
+    return event
+
+
+# Plain SQL, the same on PostgreSQL and SQLite (≥ 3.35). SQLAlchemy's dialect upserts are
+# not cacheable and recompiled on every call, which cost more than the INSERT itself.
+_UPSERT = text(
+    "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction, actor_type,"
+    " actor_staff_id, payload, dedupe_key, needs_enrichment, created_at) VALUES (:customer_id,"
+    " :occurred_at, :kind, :channel, :direction, :actor_type, :actor_staff_id, :payload,"
+    " :dedupe_key, :needs_enrichment, :created_at)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+).bindparams(
+    bindparam("payload", type_=JSONType),
+    bindparam("occurred_at", type_=UTCDateTime),
+    bindparam("created_at", type_=UTCDateTime),
+)
 
 
 def record(customer: Customer, kind: str, **fields) -> TimelineEvent:
