@@ -108,12 +108,17 @@ def _run_in_process(pending: PendingJob) -> None:
             log.exception("in-process job failed", extra={"job": pending.func.__name__})
 
 
+# SQLAlchemy fires after_commit / after_rollback for savepoints too (begin_nested); jobs
+# wait for the outermost transaction, or a worker could run before its rows are committed.
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     for pending in session.info.pop(PENDING_KEY, []):
         _dispatch(pending)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    if not session.in_nested_transaction():
+        session.info.pop(PENDING_KEY, None)

@@ -63,3 +63,13 @@ def test_with_redis_a_real_flask_worker_process_runs_the_job(redis_app: Flask, r
     while not _notes() and time.time() < deadline:
         time.sleep(0.1)
     assert _notes() == [{"text": "from worker"}]
+
+
+def test_a_savepoint_inside_the_request_does_not_release_the_job_early(ctx):
+    customer, _ = customers.find_or_create_by_identity("mp_openid", "oS", "wx")
+    enqueue(note_job, customer.id, "after the real commit", queue="default")
+    with db.session.begin_nested():  # e.g. a race-safe insert further down the request
+        customers.find_or_create_by_identity("mp_openid", "oS2", "wx")
+    assert _notes() == []
+    db.session.commit()
+    assert _notes() == [{"text": "after the real commit"}]

@@ -12,7 +12,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import ChangeOrder, Customer, Project, Staff
 from app.models.types import utcnow
-from app.services import audit, projects
+from app.services import audit, project_notices, projects
 from app.services import timeline as timeline_service
 
 LABELS = {"proposed": "待确认", "approved": "已同意", "rejected": "已拒绝"}
@@ -31,6 +31,7 @@ def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> Chang
     timeline_service.record(project.customer, "change_order_proposed", channel="api",
                             payload=payload, actor_staff=actor)  # fmt: skip
     audit.record("change_order.propose", "change_order", order.id, actor=actor, after=payload)
+    project_notices.change_order_proposed(order, project)
     return order
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Project, ProjectNode
+from app.services import project_notices
 from app.services import timeline as timeline_service
 
 
@@ -47,5 +48,7 @@ def flag(today: date) -> int:
             project.customer, "node_delayed", payload=payload,
             dedupe_key=f"node-delayed:{node.id}:{today.isoformat()}",
         )  # fmt: skip
+        if new:
+            project_notices.node_delayed(node, today)
         created += int(new)
     return created

@@ -7,15 +7,18 @@ Status changes are conditional UPDATEs, so two taps on 「确认验收」 accept
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from app.errors import ApiError
 from app.extensions import db
 from app.models import NODE_STATUS_LABELS, Customer, NodeRejection, Project, ProjectNode, Staff
 from app.models.types import utcnow
-from app.services import audit, projects, stages
+from app.services import audit, project_notices, projects, stages
 from app.services import timeline as timeline_service
 
+RECTIFY_WITHIN = timedelta(days=3)  # the date promised to the homeowner in the notice
 STAFF_MOVES = {
     "not_started": {"in_progress"},
     "in_progress": {"not_started", "pending_acceptance"},
@@ -96,6 +99,10 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
     _transition(node, {previous}, status, **values)
     _record(node, "node_status_changed", {"from": previous, "to": status,
             "to_label": NODE_STATUS_LABELS[status]}, staff=actor)  # fmt: skip
+    if status == "in_progress" and previous == "not_started":
+        project_notices.node_started(node)
+    elif status == "pending_acceptance":
+        project_notices.node_awaiting_acceptance(node)
     if status == "in_progress":
         stages.change_stage(node.project.customer, "construction", actor,
                             f"节点「{node.name}」开工")  # fmt: skip
@@ -108,6 +115,7 @@ def accept(node: ProjectNode, homeowner: Customer) -> ProjectNode:
                 accepted_by_customer_id=homeowner.id, actual_end=node.actual_end or today)  # fmt: skip
     _record(node, "node_accepted", {"accepted_at": node.accepted_at.isoformat()},
             homeowner=homeowner)  # fmt: skip
+    project_notices.node_accepted(node)
     project = node.project
     if node.position == max(n.position for n in project.nodes):
         _complete(project, today)
@@ -120,6 +128,7 @@ def _complete(project: Project, today) -> None:
     project.status = "completed"
     db.session.flush()
     stages.change_stage(project.customer, "completed", "mini", f"项目 #{project.id} 竣工验收通过")
+    project_notices.project_completed(project)
 
 
 def reject(node: ProjectNode, homeowner: Customer, reason: str, photos: list[dict]):
@@ -132,6 +141,7 @@ def reject(node: ProjectNode, homeowner: Customer, reason: str, photos: list[dic
     db.session.flush()
     _record(node, "node_rejected", {"reason": reason, "photos": photos,
             "rejection_id": rejection.id}, homeowner=homeowner)  # fmt: skip
+    project_notices.node_rejected(node, reason, projects.local_today() + RECTIFY_WITHIN)
     return rejection
 
 
@@ -140,6 +150,7 @@ def close_rectification(node: ProjectNode, actor: Staff, note: str) -> ProjectNo
     _close_rejections(node, actor, note)
     _transition(node, {"rectifying"}, "pending_acceptance")
     _record(node, "rectification_closed", {"note": note}, staff=actor)
+    project_notices.node_awaiting_acceptance(node)
     audit.record("project_node.rectified", "project_node", node.id, actor=actor,
                  after={"note": note})  # fmt: skip
     return node

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import ProgressEntry, Project, ProjectNode, Staff
 from app.models.progress import HAZARD_LEVELS
 from app.models.types import UTCDateTime
-from app.services import audit
+from app.services import audit, project_notices
 from app.services import timeline as timeline_service
 
 HAZARDS = dict(HAZARD_LEVELS)
@@ -46,8 +46,11 @@ def _add(project: Project, actor: Staff, kind: str, node, text: str, photos, fin
 
 
 def post_log(project: Project, actor: Staff, node_id: int | None, text: str, photos: list[dict]):
-    """A PM's daily log: text and up to 9 photos against a node."""
-    return _add(project, actor, "log", _check_node(project, node_id), text, photos, [])
+    """A PM's daily log: text and up to 9 photos against a node; the homeowner is told."""
+    node = _check_node(project, node_id)
+    entry = _add(project, actor, "log", node, text, photos, [])
+    project_notices.log_posted(entry, node)
+    return entry
 
 
 def post_report(project: Project, actor: Staff, node_id: int | None, text: str, findings: list):
