@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request
-
 from app.api import bp, current_staff
 from app.errors import ApiError
 from app.extensions import db
 from app.models import AutoReplyRule
 from app.services import reply_rules
+from app.validation import json_body
 
 EDITORS = ("admin", "manager")
 
@@ -18,13 +17,6 @@ def _editor():
     if not staff.has_role(*EDITORS):
         raise ApiError(403, "forbidden", "只有管理员和店长可以修改自动回复")
     return staff
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
-    return data
 
 
 def _rule(rule_id: int) -> AutoReplyRule:
@@ -45,7 +37,7 @@ def list_auto_replies():
 @bp.post("/auto-replies")
 def create_auto_reply():
     try:
-        rule = reply_rules.create(_body(), _editor())
+        rule = reply_rules.create(json_body(), _editor())
     except reply_rules.RuleInputError as exc:
         raise ApiError(400, "invalid", "自动回复规则有误", exc.fields) from exc
     db.session.commit()
@@ -56,7 +48,7 @@ def create_auto_reply():
 def update_auto_reply(rule_id: int):
     editor = _editor()
     try:
-        rule = reply_rules.update(_rule(rule_id), _body(), editor)
+        rule = reply_rules.update(_rule(rule_id), json_body(), editor)
     except reply_rules.RuleInputError as exc:
         raise ApiError(400, "invalid", "自动回复规则有误", exc.fields) from exc
     db.session.commit()

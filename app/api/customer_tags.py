@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from app.api import bp, current_staff
 from app.api.customers import load_customer
-from app.api.tag_rules import json_body
 from app.errors import ApiError
 from app.extensions import db
 from app.services import audit, tag_profile, tagging, timeline
+from app.validation import json_body
 
 MAX_NOTE_CHARS = 5000
 

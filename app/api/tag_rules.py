@@ -12,6 +12,7 @@ from app.models import TagRule
 from app.pagination import limit_arg, page_body
 from app.serializers import iso
 from app.services import tag_rules
+from app.validation import json_body
 
 RULE_EDITORS = ("admin", "manager")
 
@@ -28,13 +29,6 @@ def _editor():
     if not staff.has_role(*RULE_EDITORS):
         raise ApiError(403, "forbidden", "只有管理员或店长可以管理打标签规则")
     return staff
-
-
-def json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "请求体应为 JSON 对象")
-    return data
 
 
 def _rule(rule_id: int) -> TagRule:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from sqlalchemy import BigInteger, literal, select, tuple_
 
+from app import cursors
 from app.errors import ApiError
 from app.extensions import db
 from app.models import ProgressEntry, Project, ProjectNode, Staff
@@ -63,20 +62,14 @@ def post_report(project: Project, actor: Staff, node_id: int | None, text: str, 
 
 
 def encode_cursor(entry: ProgressEntry) -> str:
-    raw = f"{entry.created_at.isoformat()}|{entry.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(entry.created_at, entry.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, ident = raw.partition("|")
-        when = datetime.fromisoformat(stamp)
-        if when.tzinfo is None or not ident.isdigit() or len(ident) > 18:
-            raise ValueError("bad cursor")
-        return when, int(ident)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise ApiError(400, "bad_cursor", "无效的分页游标") from exc
+        return cursors.decode(cursor)
+    except cursors.CursorError as exc:
+        raise ApiError(400, "bad_cursor", str(exc)) from exc
 
 
 FEED_COLUMNS = (

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
+from app import cursors
+from app.cursors import CursorError  # noqa: F401 - part of this module's API
 from app.extensions import db
 from app.models import CHANNELS, DIRECTIONS, Customer, Staff, TimelineEvent
 from app.models.types import JSONType, UTCDateTime, utcnow
 
 MAX_PAGE = 100
-
-
-class CursorError(ValueError):
-    """A pagination cursor that we did not issue."""
 
 
 def find_by_dedupe_key(key: str) -> TimelineEvent | None:
@@ -93,20 +89,7 @@ def record(customer: Customer, kind: str, **fields) -> TimelineEvent:
 
 
 def encode_cursor(event: TimelineEvent) -> str:
-    raw = f"{event.occurred_at.isoformat()}|{event.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, ident = raw.partition("|")
-        when = datetime.fromisoformat(stamp)
-        if when.tzinfo is None:
-            raise ValueError("naive")
-        return when, int(ident)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise CursorError("无效的分页游标") from exc
+    return cursors.encode(event.occurred_at, event.id)
 
 
 def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[list, str | None]:
@@ -114,7 +97,7 @@ def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[
     limit = max(1, min(limit, MAX_PAGE))
     query = select(TimelineEvent).where(TimelineEvent.customer_id == customer_id)
     if before:
-        when, ident = decode_cursor(before)
+        when, ident = cursors.decode(before)
         query = query.where(
             or_(
                 TimelineEvent.occurred_at < when,
