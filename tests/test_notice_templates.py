@@ -33,6 +33,7 @@ CONTEXTS = {
     "birthday": {},
     "referral-reward": {"referee_name": "李先生", "credits": 500, "balance": 1500},
     "lead-assigned": {"source": "公众号二维码"},
+    "customer-message": {"summary": "预算二十万左右，周末能来量房吗？我家是老房子，厨房卫生间都要重新做防水"},
     "followup-due": {"due_at": "2026-11-22T06:00:00+00:00", "note": "确认量房时间"},
     "response-overdue": {"minutes": 35, "excerpt": "你好，请问全包大概多少钱？"},
     "node-delayed": {"project_id": 7, "project_name": "翠湖天地3栋1202", "node": "木工",

@@ -105,4 +105,5 @@ def pending_events(older_than: timedelta, limit: int = 500) -> list[int]:
 
 
 # Intent tagging registers its enricher on import; importing it here means it is always on.
+from app.services import rep_alerts as _rep_alerts  # noqa: E402, F401
 from app.services import tagging as _tagging  # noqa: E402, F401
