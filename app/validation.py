@@ -18,6 +18,16 @@ from flask import request
 from app.errors import ApiError
 
 MISSING = object()
+# Our ids are INTEGER columns: a larger id in a URL or body is simply not a row we have,
+# and handing it to PostgreSQL would fail with "integer out of range" (a 500).
+MAX_ID = 2**31 - 1
+
+
+def check_url_ids(_endpoint: str | None, values: dict | None) -> None:
+    """A blueprint url_value_preprocessor: ids outside 1..MAX_ID are 404, never a DB error."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise ApiError(404, "not_found", "资源不存在")
 
 
 def json_body() -> dict:

@@ -12,18 +12,11 @@ from app.errors import ApiError
 from app.extensions import db
 from app.models import Customer
 from app.services import mini_auth
+from app.validation import check_url_ids
 
 bp = Blueprint("mini", __name__, url_prefix="/mini/v1")
 PUBLIC = ("mini.login", "mini.openapi")
-MAX_ID = 2**31 - 1
-
-
-@bp.url_value_preprocessor
-def _check_ids(endpoint, values) -> None:
-    """Ids beyond any row we could have are simply not found (never a database error)."""
-    for value in (values or {}).values():
-        if isinstance(value, int) and not 0 < value <= MAX_ID:
-            raise ApiError(404, "not_found", "资源不存在")
+bp.url_value_preprocessor(check_url_ids)
 
 
 @bp.before_request

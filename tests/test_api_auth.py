@@ -88,3 +88,22 @@ def test_customer_search_by_identity_and_phone(client, bearer):
     bad = client.get("/api/v1/customers?identity=nonsense", headers=headers)
     assert bad.status_code == 400 and bad.json["error"]["code"] == "bad_query"
     assert client.get("/api/v1/customers?limit=0", headers=headers).status_code == 400
+
+
+def test_ids_beyond_any_row_are_404_not_a_database_error(client, bearer):
+    _, headers = bearer("管理员", "admin")
+    huge = 10**20
+    for path in (
+        f"/api/v1/customers/{huge}",
+        f"/api/v1/customers/{huge}/timeline",
+        f"/api/v1/projects/{huge}",
+    ):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    assert (
+        client.patch(
+            f"/api/v1/auto-replies/{huge}", json={"active": True}, headers=headers
+        ).status_code
+        == 404
+    )
+    assert client.post(f"/api/v1/tasks/{huge}/done", headers=headers).status_code == 404

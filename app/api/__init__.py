@@ -7,8 +7,10 @@ from flask import Blueprint, Flask, g, request
 from app.errors import ApiError
 from app.extensions import db
 from app.services import staff as staff_service
+from app.validation import check_url_ids
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.url_value_preprocessor(check_url_ids)
 
 
 @bp.before_request

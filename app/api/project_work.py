@@ -15,10 +15,9 @@ from app.models.progress import HAZARD_LEVELS
 from app.project_serializers import change_order_json, entry_json, node_json, rejection_json
 from app.services import change_orders, nodes, progress, projects
 from app.uploads import allow_large_body, finding_photos, stored_photos
-from app.validation import Form, json_body
+from app.validation import MAX_ID, Form, json_body
 
 SITE_ROLES = ("admin", "manager", "pm")
-MAX_ID = 2**31 - 1
 
 
 def _project(project_id: int, *roles: str):

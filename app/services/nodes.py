@@ -17,6 +17,7 @@ from app.models import NODE_STATUS_LABELS, Customer, NodeRejection, Project, Pro
 from app.models.types import utcnow
 from app.services import audit, project_notices, projects, stages
 from app.services import timeline as timeline_service
+from app.validation import MAX_ID
 
 RECTIFY_WITHIN = timedelta(days=3)  # the date promised to the homeowner in the notice
 STAFF_MOVES = {
@@ -165,7 +166,7 @@ def _close_rejections(node: ProjectNode, actor: Staff, note: str) -> None:
 
 
 def load(project: Project, node_id: int) -> ProjectNode:
-    node = db.session.get(ProjectNode, node_id) if 0 < node_id <= projects.MAX_ID else None
+    node = db.session.get(ProjectNode, node_id) if 0 < node_id <= MAX_ID else None
     if node is None or node.project_id != project.id:
         raise ApiError(404, "not_found", "节点不存在")
     return node

@@ -15,8 +15,8 @@ from app.models import ChangeOrder, Customer, Invite, Project, ProjectMember, Pr
 from app.models.types import utcnow
 from app.services import access, audit, customers, node_templates, stages
 from app.services import timeline as timeline_service
+from app.validation import MAX_ID
 
-MAX_ID = 2**31 - 1
 STAFF_ROLES = {"sales_id": "sales", "designer_id": "designer", "pm_id": "pm",
                "supervisor_id": "supervisor"}  # fmt: skip
 ON_PROJECT = {"pm": "pm_id", "supervisor": "supervisor_id", "designer": "designer_id",
