@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from flask import has_app_context
 
@@ -29,12 +30,7 @@ def job(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if has_app_context():
-            try:
-                return func(*args, **kwargs)
-            finally:
-                db.session.remove()
-        with _app().app_context():
+        with nullcontext() if has_app_context() else _app().app_context():
             try:
                 return func(*args, **kwargs)
             finally:

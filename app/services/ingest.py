@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.models import Customer, CustomerIdentity, TimelineEvent
+from app.models import CustomerIdentity, TimelineEvent
 from app.models.types import utcnow
 from app.services import auto_reply, contacts, customers, timeline
 from app.services.wechat_events import (
@@ -118,7 +118,3 @@ def ingest_wecom(corp_id: str, msg: dict) -> IngestResult:
         return contacts.ingest_contact_change(corp_id, msg, key, occurred_at(msg))
     _, created = callback_event("wecom", msg, key)
     return IngestResult(created)
-
-
-def customer_of(event: TimelineEvent) -> Customer:
-    return customers.resolve(event.customer)
