@@ -30,6 +30,14 @@ def current_staff():
     return g.staff
 
 
+def require_role(*roles: str, message: str = "没有权限执行此操作"):
+    """The current staff member if they hold one of `roles`; 403 otherwise."""
+    staff = current_staff()
+    if not staff.has_role(*roles):
+        raise ApiError(403, "forbidden", message)
+    return staff
+
+
 def init_app(app: Flask) -> None:
     from app.api import (  # noqa: F401 - registers the routes
         auto_replies,

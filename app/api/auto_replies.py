@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.api import bp, current_staff
+from app.api import bp, require_role
 from app.errors import ApiError
 from app.extensions import db
 from app.models import AutoReplyRule
@@ -13,10 +13,7 @@ EDITORS = ("admin", "manager")
 
 
 def _editor():
-    staff = current_staff()
-    if not staff.has_role(*EDITORS):
-        raise ApiError(403, "forbidden", "只有管理员和店长可以修改自动回复")
-    return staff
+    return require_role(*EDITORS, message="只有管理员和店长可以修改自动回复")
 
 
 def _rule(rule_id: int) -> AutoReplyRule:

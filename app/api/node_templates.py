@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from app.api import bp, current_staff
-from app.api.projects import require_role
+from app.api import bp, current_staff, require_role
 from app.extensions import db
 from app.models import NodeTemplate
 from app.services import node_templates

@@ -7,8 +7,7 @@ import json
 from flask import request
 from sqlalchemy import select
 
-from app.api import bp, current_staff
-from app.api.projects import require_role
+from app.api import bp, current_staff, require_role
 from app.extensions import db
 from app.models import NODE_STATUS_LABELS, NodeRejection
 from app.models.progress import HAZARD_LEVELS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import select
 
-from app.api import bp, current_staff
+from app.api import bp, current_staff, require_role
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Customer, Project
@@ -15,11 +15,6 @@ from app.services import progress, projects
 from app.validation import Form, json_body
 
 CREATE_ROLES = ("admin", "manager", "sales")
-
-
-def require_role(*roles: str) -> None:
-    if not current_staff().has_role(*roles):
-        raise ApiError(403, "forbidden", "没有权限执行此操作")
 
 
 def project_fields(form: Form) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import select
 
-from app.api import bp, current_staff
+from app.api import bp, require_role
 from app.errors import ApiError
 from app.extensions import db
 from app.models import TagRule
@@ -25,10 +25,7 @@ def rule_json(row: TagRule) -> dict:
 
 
 def _editor():
-    staff = current_staff()
-    if not staff.has_role(*RULE_EDITORS):
-        raise ApiError(403, "forbidden", "只有管理员或店长可以管理打标签规则")
-    return staff
+    return require_role(*RULE_EDITORS, message="只有管理员或店长可以管理打标签规则")
 
 
 def _rule(rule_id: int) -> TagRule:
