@@ -9,6 +9,7 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from app.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from app.json_provider import OrjsonProvider
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         instance_path=str(INSTANCE_DIR),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.json = OrjsonProvider(app)
     app.config.update(settings)
     INSTANCE_DIR.mkdir(exist_ok=True)
 

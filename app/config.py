@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import orjson
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
@@ -189,10 +191,13 @@ def wechat_settings(env: Mapping[str, str]) -> dict:
 
 
 def engine_options(database_url: str) -> dict:
+    # orjson reads stored JSON (photos, payloads) several times faster than json.loads.
     if database_url.startswith("sqlite"):
         # WAL and a busy timeout let the dev server and in-process jobs share the file.
-        return {"connect_args": {"timeout": 15}}
+        return {"connect_args": {"timeout": 15}, "json_deserializer": orjson.loads}
     # No pre-ping: it costs a round trip on every request. A connection that died with a
     # database restart fails one request (callbacks answer 503 and WeChat retries) and the
     # pool then discards it; recycling keeps idle connections from going stale.
-    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    return {
+        "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800, "json_deserializer": orjson.loads,
+    }  # fmt: skip

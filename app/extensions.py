@@ -35,3 +35,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+
+def begin_read_only() -> bool:
+    """Run this request's queries outside a transaction (autocommit), for pages that only
+    read: no BEGIN and no ROLLBACK round trips. Call before the first query; a no-op (False)
+    when the session is already in a transaction."""
+    session = db.session()
+    if session.in_transaction():
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
+def end_read_only() -> None:
+    """Give the autocommit connection back, so later work in this session is transactional."""
+    db.session.rollback()

@@ -91,14 +91,16 @@ def fill(dsn: str, projects: int, entries: int) -> None:
 
 
 def explain(dsn: str, project_id: int) -> None:
-    from app.services.progress import encode_cursor, feed_query
+    from app.services.progress import FEED_STATEMENTS
 
     with psycopg.connect(dsn) as conn:
         last = conn.execute("SELECT created_at, id FROM progress_entries WHERE project_id = %s "
                             "ORDER BY created_at DESC, id DESC OFFSET 19 LIMIT 1", [project_id]).fetchone()  # fmt: skip
-        cursor = encode_cursor(type("E", (), {"created_at": last[0], "id": last[1]}))
-        for label, before in (("first page", None), ("cursor page", cursor)):
-            query = feed_query(project_id, before, 20)
+        # The statement the mini program's feed runs, for the project's owner.
+        params = {"project_id": project_id, "limit": 21, "app_id": MINI_APPID,
+                  "openid": f"oBench{project_id}", "before_at": last[0], "before_id": last[1]}  # fmt: skip
+        for label, cursor in (("first page", False), ("cursor page", True)):
+            query = FEED_STATEMENTS[(True, cursor)].params(params)
             sql = str(
                 query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             )

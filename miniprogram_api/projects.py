@@ -6,8 +6,8 @@ from flask import request
 
 from app.pagination import limit_arg, page_body
 from app.project_serializers import feed_json, project_detail_json, project_json
-from app.services import progress, projects
-from miniprogram_api import bp, current_homeowner_id
+from app.services import progress, project_reads, projects
+from miniprogram_api import bp, current_homeowner_id, current_openid
 
 
 @bp.get("/projects")
@@ -19,16 +19,16 @@ def list_projects():
 
 @bp.get("/projects/<int:project_id>")
 def get_project(project_id: int):
-    project = projects.load_for_customer(current_homeowner_id(), project_id)
-    return project_detail_json(project, projects.local_today())
+    page = project_reads.homeowner_page(current_openid(), project_id)
+    if page is None:
+        projects.visible_id(current_homeowner_id(), project_id)  # 401 or 404
+    return project_detail_json(page.project, projects.local_today(), page)
 
 
 @bp.get("/projects/<int:project_id>/feed")
 def project_feed(project_id: int):
-    homeowner_id = current_homeowner_id()
-    visible = projects.visible_clause(homeowner_id, project_id)
     before, limit = request.args.get("before"), limit_arg(20, 50)
-    rows, next_cursor = progress.feed(project_id, before, limit, visible)
-    if not rows:
-        projects.visible_id(homeowner_id, project_id)  # 404, or a project with no entries yet
+    rows, next_cursor = progress.feed(project_id, before, limit, current_openid())
+    if not rows:  # 401, 404, or a project with no entries yet
+        projects.visible_id(current_homeowner_id(), project_id)
     return page_body(feed_json(rows), next_cursor)

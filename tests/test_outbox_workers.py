@@ -31,7 +31,10 @@ CTX = {
 def _worker(fake_url: str, *extra: str) -> subprocess.Popen:
     env = {**os.environ, **outbox_env(fake_url, REDIS_URL=REDIS_URL)}
     cmd = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--queues", "outbound", *extra]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its own process group: RQ forks a scheduler child, which a kill of the worker alone
+    # would leave running after the test.
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
 
 
 def _wait(predicate, timeout: float = 30) -> None:
@@ -57,7 +60,7 @@ def test_worker_killed_mid_send_then_recovered_delivers_once(
     try:
         _wait(lambda: remote.count(TPL) == 1)  # the request is at WeChat, the answer is not back
     finally:
-        os.kill(worker.pid, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its scheduler, as a crash would
         worker.wait(10)
     db.session.expire_all()
     row = db.session.get(Notice, notice.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, literal, select, tuple_
+from sqlalchemy import BigInteger, Integer, bindparam, exists, select, tuple_
 
 from app import cursors
 from app.errors import ApiError
@@ -12,8 +12,10 @@ from app.extensions import db
 from app.models import ProgressEntry, Project, ProjectNode, Staff
 from app.models.progress import HAZARD_LEVELS
 from app.models.types import UTCDateTime
-from app.services import audit, project_notices
+from app.services import audit, mini_auth, project_notices
 from app.services import timeline as timeline_service
+from app.services.mini_auth import HOMEOWNER
+from app.services.projects import customer_scope
 
 HAZARDS = dict(HAZARD_LEVELS)
 MAX_FEED_PAGE = 50
@@ -79,32 +81,53 @@ FEED_COLUMNS = (
 )  # fmt: skip
 
 
-def feed_query(project_id: int, before: str | None, limit: int, visible=None):
+def _feed_statement(homeowner: bool, after_cursor: bool):
     """Newest entries first, keyset on (created_at, id): one backward index range scan,
     with the node and author names joined by primary key (one round trip a page)."""
     query = (
         select(*FEED_COLUMNS)
         .outerjoin(ProjectNode, ProjectNode.id == ProgressEntry.node_id)
         .outerjoin(Staff, Staff.id == ProgressEntry.author_staff_id)
-        .where(ProgressEntry.project_id == project_id)
+        .where(ProgressEntry.project_id == bindparam("project_id"))
     )
-    if visible is not None:
-        query = query.where(visible)
-    if before:
-        when, ident = decode_cursor(before)
+    if homeowner:  # checked in the same round trip: a project this homeowner follows
+        query = query.where(
+            exists().where(Project.id == bindparam("project_id"), customer_scope(HOMEOWNER))
+        )
+    if after_cursor:
         query = query.where(
             tuple_(ProgressEntry.created_at, ProgressEntry.id)
-            < tuple_(literal(when, UTCDateTime()), literal(ident, BigInteger()))
+            < tuple_(
+                bindparam("before_at", type_=UTCDateTime()),
+                bindparam("before_id", type_=BigInteger()),
+            )
         )
     order = (ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
-    return query.order_by(*order).limit(limit + 1)
+    return query.order_by(*order).limit(bindparam("limit", type_=Integer()))
 
 
-def feed(project_id: int, before: str | None = None, limit: int = 20, visible=None):
+# Built once: the feed is the page homeowners open most, and building and caching a
+# statement per request cost SQLAlchemy more than PostgreSQL spends running it.
+FEED_STATEMENTS = {(h, c): _feed_statement(h, c) for h in (False, True) for c in (False, True)}
+
+
+def feed_query(project_id: int, before: str | None, limit: int, openid: str | None = None):
+    """(statement, parameters) of one feed page; a homeowner's `openid` limits it to a
+    project they follow."""
+    params = {"project_id": project_id, "limit": limit + 1}
+    if openid is not None:
+        params.update(mini_auth.homeowner_params(openid))
+    if before:
+        params["before_at"], params["before_id"] = decode_cursor(before)
+    return FEED_STATEMENTS[(openid is not None, bool(before))], params
+
+
+def feed(project_id: int, before: str | None = None, limit: int = 20, openid=None):
     """(rows, next_cursor) of one project; rows carry the FEED_COLUMNS (not ORM objects).
 
-    `visible`: a condition (projects.visible_clause) checked in the same query."""
+    `openid`: only if this mini-program homeowner follows the project (no rows otherwise)."""
     limit = max(1, min(limit, MAX_FEED_PAGE))
-    rows = db.session.execute(feed_query(project_id, before, limit, visible)).all()
+    statement, params = feed_query(project_id, before, limit, openid)
+    rows = db.session.connection().execute(statement, params).all()
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor

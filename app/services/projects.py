@@ -135,11 +135,6 @@ def load_for_customer(customer_id: int, project_id: int) -> Project:
     return project
 
 
-def visible_clause(customer_id: int, project_id: int):
-    """EXISTS (this homeowner follows this project): folded into a query of its rows."""
-    return exists().where(Project.id == project_id, customer_scope(customer_id))
-
-
 def visible_id(customer_id: int, project_id: int) -> int:
     """The project id if this homeowner follows it (one indexed lookup); 404 otherwise."""
     found = db.session.scalar(

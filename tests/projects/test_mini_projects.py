@@ -2,10 +2,10 @@
 
 import io
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Customer, MessageConsent, NodeRejection, TimelineEvent
+from app.models import Customer, CustomerIdentity, MessageConsent, NodeRejection, TimelineEvent
 from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, set_status
 
 
@@ -186,3 +186,39 @@ def test_merging_customers_moves_their_projects(site):
         ]
         == other.id
     )
+
+
+def test_homeowner_page_matches_the_staff_page(site, mini):
+    """The mini program reads its project page with its own statements: same content."""
+    headers = owner_headers(site, mini)
+    pid, nodes = site.project["id"], node_ids(site)
+    _ready(site, nodes[0])
+    mini.post(f"/mini/v1/projects/{pid}/nodes/{nodes[0]}/accept", headers=headers)
+    set_status(site, nodes[1], "in_progress")
+    orders = [
+        site.client.post(f"/api/v1/projects/{pid}/change-orders", headers=site.pm_h,
+                         json={"item": item, "amount_fen": amount}).json["id"]
+        for item, amount in (("加装地暖", 1_200_000), ("取消吊顶", -300_000))
+    ]  # fmt: skip
+    mini.post(f"/mini/v1/change-orders/{orders[0]}/approve", headers=headers)
+    staff_page = site.client.get(f"/api/v1/projects/{pid}", headers=site.manager_h).json
+    response = mini.get(f"/mini/v1/projects/{pid}", headers=headers)
+    assert response.status_code == 200
+    assert response.json == staff_page
+    assert response.json["team"]["pm"]["name"] == "王项目"
+    assert response.json["progress"] == {"accepted": 1, "total": 8, "text": "1/8",
+                                         "current_node": "水电改造"}  # fmt: skip
+    assert response.json["budget"]["total_fen"] == response.json["contract_amount_fen"] + 1_200_000
+    assert "王项目".encode() in response.data  # UTF-8, not \u-escaped
+
+
+def test_a_token_whose_openid_is_gone_is_401_on_every_page(site, mini):
+    headers = owner_headers(site, mini)
+    pid = site.project["id"]
+    assert mini.get(f"/mini/v1/projects/{pid}/feed", headers=headers).status_code == 200
+    db.session.execute(delete(CustomerIdentity).where(CustomerIdentity.value == "oOwner0001"))
+    db.session.commit()
+    for path in (f"/mini/v1/projects/{pid}", f"/mini/v1/projects/{pid}/feed", "/mini/v1/me"):
+        response = mini.get(path, headers=headers)
+        assert response.status_code == 401, path
+        assert response.json["error"]["message"] == "登录已过期，请重新登录"
