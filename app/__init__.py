@@ -34,6 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     logs.init_app(app)
     extensions.db.init_app(app)
+    extensions.init_app(app)
     extensions.migrate.init_app(
         app,
         extensions.db,

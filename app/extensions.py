@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -37,17 +38,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-def begin_read_only() -> bool:
-    """Run this request's queries outside a transaction (autocommit), for pages that only
-    read: no BEGIN and no ROLLBACK round trips. Call before the first query; a no-op (False)
-    when the session is already in a transaction."""
+def begin_autocommit() -> bool:
+    """Run this request's statements outside a transaction (autocommit): no BEGIN and no
+    COMMIT/ROLLBACK round trips. For pages that only read, and for a single statement that
+    is atomic on its own. Call before the first query; False (nothing changed) when the
+    session is already in a transaction. The transaction mode comes back at end_autocommit,
+    or at the end of the request."""
     session = db.session()
     if session.in_transaction():
         return False
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    g.autocommit = True
     return True
 
 
-def end_read_only() -> None:
+def end_autocommit(_exc: BaseException | None = None) -> None:
     """Give the autocommit connection back, so later work in this session is transactional."""
-    db.session.rollback()
+    if g.pop("autocommit", False):
+        db.session.rollback()
+
+
+def init_app(app) -> None:
+    app.teardown_request(end_autocommit)

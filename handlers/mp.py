@@ -7,8 +7,8 @@ from flask import Response, current_app, request
 from app.extensions import db
 from app.services import callbacks, ingest
 from handlers import bp
-from jobs import enqueue
-from jobs.ingest import enrich_event
+from jobs import enqueue_batched
+from jobs.ingest import enrich_events
 
 
 @bp.get("/mp")
@@ -21,7 +21,7 @@ def mp_receive():
     opened = callbacks.open_mp(request.args, request.get_data(cache=False))
     result = ingest.ingest_mp(current_app.config["WECHAT_MP_APPID"], opened.msg)
     if result.created:
-        enqueue(enrich_event, result.event.id, queue="webhooks")
+        enqueue_batched(enrich_events, result.event_id, queue="webhooks")
     db.session.commit()
     body = callbacks.mp_answer(opened, result.reply)
     return Response(body, mimetype="text/plain" if body == "success" else "application/xml")

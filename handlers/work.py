@@ -7,8 +7,8 @@ from flask import Response, current_app, request
 from app.extensions import db
 from app.services import callbacks, ingest
 from handlers import bp
-from jobs import enqueue
-from jobs.ingest import enrich_event
+from jobs import enqueue_batched
+from jobs.ingest import enrich_events
 
 
 @bp.get("/work")
@@ -21,7 +21,7 @@ def work_verify():
 def work_receive():
     opened = callbacks.open_wecom(request.args, request.get_data(cache=False))
     result = ingest.ingest_wecom(current_app.config["WECOM_CORP_ID"], opened.msg)
-    if result.created and result.event is not None:
-        enqueue(enrich_event, result.event.id, queue="webhooks")
+    if result.created and result.event_id is not None:
+        enqueue_batched(enrich_events, result.event_id, queue="webhooks")
     db.session.commit()
     return Response("", status=200)  # WeCom: an empty 200 means "received, no reply"

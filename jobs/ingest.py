@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from app.extensions import db
 from app.models import TimelineEvent
 from app.services import enrichment
-from jobs import enqueue
+from jobs import batch, enqueue
 from jobs.base import job
 
+log = logging.getLogger(__name__)
 SWEEP_AGE = timedelta(minutes=1)
 
 
@@ -24,8 +26,21 @@ def enrich_event(event_id: int) -> None:
 
 
 @job
+def enrich_events(event_ids: list[int]) -> None:
+    """enrich_event for a batch (jobs.enqueue_batched): one failure does not stop the rest,
+    and leaves its event marked for the sweep."""
+    for event_id in event_ids:
+        try:
+            enrich_event(event_id)
+        except Exception:  # noqa: BLE001 - logged; the sweep retries it
+            log.exception("enrichment failed", extra={"event_id": event_id})
+            db.session.rollback()
+
+
+@job
 def sweep_unenriched() -> int:
     """Re-enqueue stored callbacks whose enrichment was never queued (e.g. Redis was down)."""
+    batch.kick(enrich_events, "webhooks")
     ids = enrichment.pending_events(SWEEP_AGE)
     for event_id in ids:
         enqueue(enrich_event, event_id, queue="webhooks", job_id=f"enrich-{event_id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, request
 
 from app.errors import ApiError
-from app.extensions import begin_read_only, db, end_read_only
+from app.extensions import begin_autocommit, db
 from app.models import Customer
 from app.services import mini_auth
 from app.validation import check_url_ids
@@ -27,19 +27,13 @@ def _authenticate() -> None:
     if request.endpoint in PUBLIC:
         return
     if request.method == "GET":  # every GET here only reads
-        g.read_only = begin_read_only()
+        begin_autocommit()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "请先登录")
     g.openid = mini_auth.openid_of(token.strip())
     if request.endpoint not in FOLDED:
         current_homeowner_id()
-
-
-@bp.teardown_request
-def _end_read_only(_exc) -> None:
-    if g.pop("read_only", False):
-        end_read_only()
 
 
 def current_openid() -> str:

@@ -77,11 +77,11 @@ def is_working_time(now: datetime) -> bool:
     return local.isoweekday() in config["WORK_DAYS"] and start <= (local.hour, local.minute) < end
 
 
-def _recent_off_hours_note(customer: Customer, now: datetime) -> bool:
+def _recent_off_hours_note(customer_id: int, now: datetime) -> bool:
     return (
         db.session.scalars(
             select(TimelineEvent.id).where(
-                TimelineEvent.customer_id == customer.id,
+                TimelineEvent.customer_id == customer_id,
                 TimelineEvent.kind == "auto_reply",
                 TimelineEvent.occurred_at > now - OFF_HOURS_QUIET,
             )
@@ -90,13 +90,16 @@ def _recent_off_hours_note(customer: Customer, now: datetime) -> bool:
     )
 
 
-def reply_for(customer: Customer, msg: dict, inbound_key: str) -> str | None:
-    """Choose a reply for a new message and record it as outbound; None means `success`."""
+def reply_for(customer_id: int, msg: dict, inbound_key: str) -> str | None:
+    """Choose a reply for a new message and record it as outbound; None means `success`.
+
+    Takes the id: on the callback's fast path no customer object is loaded unless a reply
+    is due."""
     now = utcnow()
     rule = keyword_reply(msg.get("Content", "")) if msg.get("MsgType") == "text" else None
     if rule is not None:
         content, reason = rule.reply, f"keyword:{rule.id}"
-    elif not is_working_time(now) and not _recent_off_hours_note(customer, now):
+    elif not is_working_time(now) and not _recent_off_hours_note(customer_id, now):
         content, reason = (
             current_app.config["OFF_HOURS_REPLY"] or DEFAULT_OFF_HOURS_REPLY,
             "off_hours",
@@ -104,7 +107,7 @@ def reply_for(customer: Customer, msg: dict, inbound_key: str) -> str | None:
     else:
         return None
     timeline.record(
-        customer, "auto_reply", channel="mp", direction="outbound", actor_type="system",
+        db.session.get(Customer, customer_id), "auto_reply", channel="mp", direction="outbound", actor_type="system",
         payload={"content": content, "reason": reason}, occurred_at=now,
         dedupe_key=reply_key(inbound_key),
     )  # fmt: skip

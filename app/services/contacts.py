@@ -55,7 +55,7 @@ def ingest_contact_change(corp_id: str, msg: dict, key: str, when: datetime):
 
     change, external = msg.get("ChangeType", ""), msg["ExternalUserID"]
     if (existing := timeline.find_by_dedupe_key(key)) is not None:
-        return IngestResult(False, existing)
+        return IngestResult(False, existing.id)
     state = msg.get("State", "") if isinstance(msg.get("State"), str) else ""
     customer, first = customers.find_or_create_by_identity(
         "wecom_external_userid",
@@ -72,7 +72,7 @@ def ingest_contact_change(corp_id: str, msg: dict, key: str, when: datetime):
     )  # fmt: skip
     if created:
         _apply_relation(customer, staff, msg, when)
-    return IngestResult(created, event)
+    return IngestResult(created, event.id)
 
 
 def _apply_relation(customer: Customer, staff: Staff | None, msg: dict, when: datetime) -> None:

@@ -1,0 +1,131 @@
+"""A message from a known customer takes one statement; it must store what the full path does."""
+
+from datetime import UTC, datetime
+
+import pytest
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from app import create_app
+from app.extensions import db
+from app.models import AutoReplyRule, Customer, CustomerIdentity, TimelineEvent
+from app.wxprotocol import parse_xml
+from jobs import batch
+from jobs import ingest as ingest_jobs
+from tests import wxsign
+from tests.conftest import REDIS_URL
+from tests.test_enrichment import fake_env
+
+MP_APPID = "wx2c2769f8efd9abc2"
+T0 = 1_700_000_000
+
+
+def _text(msg_id: int, at: int, content="你好", openid="oFAST"):
+    return (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>{at}</CreateTime>"
+            f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+
+
+def _post(client, xml):
+    path, body = wxsign.mp_safe(xml)
+    response = client.post(path, data=body)
+    assert response.status_code == 200
+    return response
+
+
+@pytest.fixture
+def fake(fake_wechat):
+    fake_wechat.add_app(MP_APPID, "mp-secret")
+    return fake_wechat
+
+
+def _messages():
+    query = select(TimelineEvent).filter_by(kind="message").order_by(TimelineEvent.id)
+    return db.session.scalars(query).all()
+
+
+def _identity():
+    return db.session.scalars(select(CustomerIdentity).filter_by(value="oFAST")).one()
+
+
+def test_known_sender_message_is_stored_as_the_full_path_stores_it(ctx):
+    client = ctx.test_client()
+    _post(client, _text(1, T0, "第一条"))  # a new customer: the full path
+    first_seen = _identity().last_inbound_at
+    _post(client, _text(2, T0 + 3600, "新房120平，预算20万"))  # known: the fast path
+    db.session.expire_all()
+    rows = _messages()
+    assert len(rows) == 2 and rows[0].customer_id == rows[1].customer_id
+    full, fast = rows
+    for column in ("kind", "channel", "direction", "actor_type", "needs_enrichment"):
+        assert getattr(fast, column) == getattr(full, column), column
+    assert set(fast.payload) == set(full.payload) - {"first_contact"}
+    assert fast.payload["content"] == "新房120平，预算20万"
+    assert fast.occurred_at == datetime.fromtimestamp(T0 + 3600, UTC)
+    identity = _identity()
+    assert identity.subscribed is True
+    assert identity.last_inbound_at == datetime.fromtimestamp(T0 + 3600, UTC) > first_seen
+
+
+def test_known_sender_retries_and_bursts_write_once(ctx):
+    client = ctx.test_client()
+    _post(client, _text(1, T0))
+    for _ in range(3):  # WeChat's retries of one message
+        assert _post(client, _text(2, T0 + 3600)).data == b"success"
+    _post(client, _text(3, T0 + 3660))  # a minute later: the 48-hour window needs no write
+    db.session.expire_all()
+    assert len(_messages()) == 3
+    assert _identity().last_inbound_at == datetime.fromtimestamp(T0 + 3600, UTC)
+
+
+def test_known_sender_keyword_reply_is_recorded_and_repeated_on_retry(ctx):
+    db.session.add(AutoReplyRule(keyword="报价", match="contains", reply="请留下小区和面积"))
+    db.session.commit()
+    client = ctx.test_client()
+    _post(client, _text(1, T0))
+    for _ in range(2):  # the fast path, then WeChat's retry (the full path): same answer
+        envelope = parse_xml(_post(client, _text(2, T0 + 60, "想要个报价")).data)
+        plain, _ = wxsign.decrypt(envelope["Encrypt"], wxsign.MP["key"])
+        assert parse_xml(plain)["Content"] == "请留下小区和面积"
+    replies = db.session.scalars(select(TimelineEvent).filter_by(kind="auto_reply")).all()
+    assert len(_messages()) == 2 and len(replies) == 1
+
+
+def test_a_customer_merged_away_gets_the_message_on_the_live_customer(ctx):
+    client = ctx.test_client()
+    _post(client, _text(1, T0))
+    identity = _identity()
+    older = Customer(name="老客户", source_channel="store")
+    db.session.add(older)
+    db.session.flush()
+    identity.customer.merged_into_id = older.id  # an identity left behind by a merge
+    db.session.commit()
+    _post(client, _text(2, T0 + 60))
+    stored = db.session.scalars(
+        select(TimelineEvent).filter_by(dedupe_key=f"mp:{MP_APPID}:msg:2")
+    ).one()
+    assert stored.customer_id == older.id
+
+
+@pytest.mark.redis
+def test_enrichment_is_handed_over_in_batches_and_a_lost_wake_up_is_swept(ctx, fake, redis_conn):
+    fake.add_user("oFAST", nickname="连发的客户")
+    app = create_app(fake_env(fake, REDIS_URL=REDIS_URL))
+    client = app.test_client()
+    for i in range(5):
+        _post(client, _text(i + 1, T0 + i))
+    key = batch.list_key(batch.path_of(ingest_jobs.enrich_events))
+    assert redis_conn.llen(key) == 5
+    assert redis_conn.llen("rq:queue:webhooks") == 1  # one drain for the five
+    worker = SimpleWorker([Queue("webhooks", connection=redis_conn)], connection=redis_conn)
+    with app.app_context():  # the worker's app: Redis and the fake WeChat
+        assert worker.work(burst=True)
+    db.session.expire_all()
+    assert redis_conn.llen(key) == 0
+    assert not any(e.needs_enrichment for e in _messages())
+    assert db.session.scalars(select(Customer)).one().nickname == "连发的客户"
+
+    redis_conn.rpush(key, 999_999)  # pushed, but its wake-up was lost
+    with app.app_context():
+        ingest_jobs.sweep_unenriched()
+        assert redis_conn.llen("rq:queue:webhooks") == 1
+        assert worker.work(burst=True) and redis_conn.llen(key) == 0
