@@ -77,16 +77,16 @@ def apply_profile(customer: Customer, profile: dict, *, overwrite: bool = True) 
             setattr(customer, key, value)
 
 
-def find_or_create_by_identity(
+def find_or_create_identity(
     kind: str, value: str, app_id: str = "", **profile
-) -> tuple[Customer, bool]:
-    """The customer behind an identity, created on first contact; (customer, created).
+) -> tuple[CustomerIdentity, bool]:
+    """The identity row (its customer loaded), created with a new customer on first
+    contact; (identity, created). One lookup, then one flush for both rows.
 
     Race-safe: the insert runs in a savepoint, and the unique (kind, app_id, value)
     constraint makes a concurrent twin fail; the loser reads the winner's row.
     """
-    stored = identity_value(kind, value)
-    existing = find_by_identity(kind, value, app_id)
+    existing = find_identity(kind, value, app_id)
     if existing is not None:
         return existing, False
     try:
@@ -95,17 +95,24 @@ def find_or_create_by_identity(
             apply_profile(customer, profile)
             if kind == "phone" and not customer.phone_enc:
                 apply_profile(customer, {"phone": value})
-            db.session.add(customer)
-            db.session.flush()
-            db.session.add(
-                CustomerIdentity(customer=customer, kind=kind, app_id=app_id, value=stored)
+            identity = CustomerIdentity(
+                customer=customer, kind=kind, app_id=app_id, value=identity_value(kind, value)
             )
+            db.session.add(identity)
     except IntegrityError:
-        existing = find_by_identity(kind, value, app_id)
+        existing = find_identity(kind, value, app_id)
         if existing is None:
             raise
         return existing, False
-    return customer, True
+    return identity, True
+
+
+def find_or_create_by_identity(
+    kind: str, value: str, app_id: str = "", **profile
+) -> tuple[Customer, bool]:
+    """The customer behind an identity, created on first contact; (customer, created)."""
+    identity, created = find_or_create_identity(kind, value, app_id, **profile)
+    return (identity.customer if created else resolve(identity.customer)), created
 
 
 def add_identity(customer: Customer, kind: str, value: str, app_id: str = "") -> CustomerIdentity:

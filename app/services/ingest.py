@@ -63,14 +63,8 @@ def _scene(msg: dict) -> str:
 
 def _mp_sender(app_id: str, openid: str, scene: str) -> tuple[CustomerIdentity, bool]:
     """The sender's identity (with its customer); a first contact creates both."""
-    identity = customers.find_identity("mp_openid", openid, app_id)
-    if identity is not None:
-        return identity, False
     channel = f"mp_qr:{scene}" if scene else "mp"
-    customer, first = customers.find_or_create_by_identity(
-        "mp_openid", openid, app_id, source_channel=channel
-    )
-    return customers.find_identity("mp_openid", openid, app_id), first
+    return customers.find_or_create_identity("mp_openid", openid, app_id, source_channel=channel)
 
 
 def ingest_mp(app_id: str, msg: dict) -> IngestResult:
