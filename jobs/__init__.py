@@ -52,22 +52,9 @@ def enqueue(
     `func` must be a module-level function decorated with `jobs.base.job`; args must be
     plain values (ids, not model objects).
     """
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
-    pending = PendingJob(
-        func,
-        args,
-        queue,
-        job_id,
-        retry,
-        timeout or TIMEOUTS[queue],
-        current_app._get_current_object(),
-    )
-    session = db.session()
-    if session.in_transaction():
-        session.info.setdefault(PENDING_KEY, []).append(pending)
-    else:
-        _dispatch(pending)
+    _check_queue(queue)
+    app = current_app._get_current_object()
+    _hand_over(PendingJob(func, args, queue, job_id, retry, timeout or TIMEOUTS[queue], app))
 
 
 def enqueue_batched(func: Callable, item: int, *, queue: str = "default") -> None:
@@ -79,10 +66,20 @@ def enqueue_batched(func: Callable, item: int, *, queue: str = "default") -> Non
     items are handed over after the commit. A drain that dies mid-batch loses the items it
     took: callers keep their own "not done yet" mark and a sweep (see jobs.batch.kick).
     """
+    _check_queue(queue)
+    app = current_app._get_current_object()
+    _hand_over(
+        PendingJob(func, (int(item),), queue, None, None, TIMEOUTS[queue], app, batched=True)
+    )
+
+
+def _check_queue(queue: str) -> None:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
-    pending = PendingJob(func, (int(item),), queue, None, None, TIMEOUTS[queue],
-                         current_app._get_current_object(), batched=True)  # fmt: skip
+
+
+def _hand_over(pending: PendingJob) -> None:
+    """Dispatch after the outermost commit, or now when no transaction is open."""
     session = db.session()
     if session.in_transaction():
         session.info.setdefault(PENDING_KEY, []).append(pending)
