@@ -58,5 +58,17 @@ def end_autocommit(_exc: BaseException | None = None) -> None:
         db.session.rollback()
 
 
+def in_transaction() -> bool:
+    """Whether this context's Session has a transaction open; never creates a Session (the
+    callback's hot path stores its row on the driver connection and may not need one)."""
+    return db.session.registry.has() and db.session().in_transaction()
+
+
+def commit() -> None:
+    """Commit this context's transaction, if it opened one."""
+    if in_transaction():
+        db.session.commit()
+
+
 def init_app(app) -> None:
     app.teardown_request(end_autocommit)

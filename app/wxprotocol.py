@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from functools import lru_cache
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -53,20 +54,25 @@ def decrypt(encrypt: str, keys: list[str], receive_id: str, *, wecom: bool = Fal
     WeChat's FAQ recommends keeping the previous EncodingAESKey after a change, because
     messages in flight were encrypted with it.
     """
-    crypto_class = WeComPrpCrypto if wecom else PrpCrypto
     wrong_id = False
     for key in keys:
         try:
-            return crypto_class(aes_key(key)).decrypt(encrypt, receive_id)
+            return _crypto(key, wecom).decrypt(encrypt, receive_id)
         except Exception as exc:  # noqa: BLE001 - wechatpy raises many kinds on garbage
             wrong_id = wrong_id or type(exc).__name__.startswith("Invalid")
     raise CallbackError(400, "receive id is not ours" if wrong_id else "does not decrypt")
 
 
+@lru_cache(maxsize=16)
+def _crypto(key: str, wecom: bool) -> PrpCrypto | WeComPrpCrypto:
+    """One cipher object per key: building it (key schedule, checks) on every callback cost
+    more than decrypting the message. It keeps no per-message state, so threads share it."""
+    return (WeComPrpCrypto if wecom else PrpCrypto)(aes_key(key))
+
+
 def encrypt_reply(xml: str, token: str, key: str, receive_id: str, *, wecom: bool = False) -> str:
     """The encrypted reply envelope (Encrypt, MsgSignature, TimeStamp, Nonce)."""
-    crypto_class = WeComPrpCrypto if wecom else PrpCrypto
-    encrypted = crypto_class(aes_key(key)).encrypt(xml, receive_id).decode()
+    encrypted = _crypto(key, wecom).encrypt(xml, receive_id).decode()
     timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
     signature = sign(token, timestamp, nonce, encrypted)
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -96,6 +97,51 @@ def load(
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
+
+
+class CpuMeter:
+    """CPU seconds per request spent by gunicorn (the server `pid` and its workers),
+    PostgreSQL, Redis and the load generator (this process's children), around a load."""
+
+    GROUPS = ("gunicorn", "postgres", "redis", "loadgen")
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _sample(self) -> dict:
+        out = dict.fromkeys(self.GROUPS, 0.0)
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            group = self._group(int(pid), int(stat[1]), cmdline)
+            if group:
+                out[group] += (int(stat[11]) + int(stat[12])) / self.tick
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["loadgen"] = usage.ru_utime + usage.ru_stime
+        return out
+
+    def _group(self, pid: int, ppid: int, cmdline: bytes) -> str | None:
+        if self.server_pid in (pid, ppid):
+            return "gunicorn"
+        if cmdline.startswith(b"postgres"):
+            return "postgres"
+        return "redis" if cmdline.startswith(b"redis-server") else None
+
+    def measure(self, load_fn, *args, **kwargs) -> dict:
+        before = self._sample()
+        stats = load_fn(*args, **kwargs)
+        after = self._sample()
+        stats["cpu_ms"] = {g: (after[g] - before[g]) / stats["n"] * 1000 for g in self.GROUPS}
+        return stats
+
+    @staticmethod
+    def describe(stats: dict) -> str:
+        parts = "  ".join(f"{g} {v:.3f}" for g, v in stats["cpu_ms"].items())
+        return f"{parts}  total {sum(stats['cpu_ms'].values()):.3f}"
 
 
 def describe(label: str, stats: dict) -> str:

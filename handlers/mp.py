@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from app.extensions import db
+from app.extensions import commit
 from app.services import callbacks, ingest
 from handlers import bp
 from jobs import enqueue_batched
@@ -22,6 +22,6 @@ def mp_receive():
     result = ingest.ingest_mp(current_app.config["WECHAT_MP_APPID"], opened.msg)
     if result.created:
         enqueue_batched(enrich_events, result.event_id, queue="webhooks")
-    db.session.commit()
+    commit()
     body = callbacks.mp_answer(opened, result.reply)
     return Response(body, mimetype="text/plain" if body == "success" else "application/xml")

@@ -18,7 +18,7 @@ from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.extensions import db, in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,8 @@ def _check_queue(queue: str) -> None:
 
 def _hand_over(pending: PendingJob) -> None:
     """Dispatch after the outermost commit, or now when no transaction is open."""
-    session = db.session()
-    if session.in_transaction():
-        session.info.setdefault(PENDING_KEY, []).append(pending)
+    if in_transaction():
+        db.session().info.setdefault(PENDING_KEY, []).append(pending)
     else:
         _dispatch(pending)
 

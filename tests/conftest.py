@@ -159,9 +159,13 @@ def client(ctx):
 
 @pytest.fixture
 def redis_conn():
+    from jobs import batch
+
     conn = redis_lib.Redis.from_url(REDIS_URL)
+    batch.flush()  # nothing an earlier test held back lands in this one's Redis
     conn.flushdb()
     yield conn
+    batch.flush()
     conn.flushdb()
 
 

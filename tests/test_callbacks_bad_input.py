@@ -1,6 +1,5 @@
 """Bad callbacks: a clear 4xx, nothing stored; and the database-down and race cases."""
 
-import threading
 from urllib.parse import urlencode
 
 import pytest
@@ -162,19 +161,8 @@ def test_two_concurrent_deliveries_of_one_message_store_one_event(app):
     from tests.conftest import _truncate
 
     _truncate(app)
-    path, body = wxsign.mp_safe(TEXT)
-    barrier, codes = threading.Barrier(2), []
-
-    def deliver():
-        client = app.test_client()
-        barrier.wait()
-        codes.append(client.post(path, data=body).status_code)
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    delivery = wxsign.mp_safe(TEXT)
+    codes = wxsign.post_concurrently(app, [delivery, delivery])
     assert codes == [200, 200]
     with app.app_context():
         assert (

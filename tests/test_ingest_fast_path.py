@@ -1,10 +1,11 @@
 """A message from a known customer takes one statement; it must store what the full path does."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 from rq import Queue, SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
@@ -114,6 +115,9 @@ def test_enrichment_is_handed_over_in_batches_and_a_lost_wake_up_is_swept(ctx, f
     for i in range(5):
         _post(client, _text(i + 1, T0 + i))
     key = batch.list_key(batch.path_of(ingest_jobs.enrich_events))
+    deadline = time.monotonic() + 5  # the process's flusher pushes them within moments
+    while redis_conn.llen(key) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert redis_conn.llen(key) == 5
     assert redis_conn.llen("rq:queue:webhooks") == 1  # one drain for the five
     worker = SimpleWorker([Queue("webhooks", connection=redis_conn)], connection=redis_conn)
@@ -129,3 +133,55 @@ def test_enrichment_is_handed_over_in_batches_and_a_lost_wake_up_is_swept(ctx, f
         ingest_jobs.sweep_unenriched()
         assert redis_conn.llen("rq:queue:webhooks") == 1
         assert worker.work(burst=True) and redis_conn.llen(key) == 0
+
+
+def _rows_of(openid: str) -> tuple[Customer, CustomerIdentity, TimelineEvent]:
+    identity = db.session.scalars(select(CustomerIdentity).filter_by(value=openid)).one()
+    event = db.session.scalars(
+        select(TimelineEvent).filter_by(customer_id=identity.customer_id, kind="message")
+    ).one()
+    return identity.customer, identity, event
+
+
+def _columns(row, skip=("id", "customer_id", "created_at", "updated_at", "dedupe_key")) -> dict:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+
+
+@pytest.mark.postgres
+def test_a_first_contact_in_one_statement_stores_what_the_full_path_stores(ctx, monkeypatch):
+    from app.services import hot_ingest
+
+    client = ctx.test_client()
+    _post(client, _text(1, T0, "你好", openid="oLEAN"))  # one statement on the driver
+    monkeypatch.setattr(hot_ingest, "_first_contact_pg", lambda *args: None)
+    _post(client, _text(2, T0, "你好", openid="oFULL"))  # the ORM path, as before
+    db.session.expire_all()
+    lean, full = _rows_of("oLEAN"), _rows_of("oFULL")
+    assert _columns(lean[0]) == _columns(full[0])  # customer: source mp, stage lead, defaults
+    assert lean[0].source_channel == "mp" and lean[0].stage == "lead"
+    identity_skip = ("id", "customer_id", "created_at", "value")
+    assert _columns(lean[1], identity_skip) == _columns(full[1], identity_skip)
+    assert lean[1].subscribed is True and lean[1].last_inbound_at == datetime.fromtimestamp(T0, UTC)
+    event_skip = ("id", "customer_id", "created_at", "dedupe_key", "payload")
+    assert _columns(lean[2], event_skip) == _columns(full[2], event_skip)
+    assert lean[2].payload["first_contact"] is True and full[2].payload["first_contact"] is True
+    assert {k: v for k, v in lean[2].payload.items() if k != "raw"} == {
+        k: v for k, v in full[2].payload.items() if k != "raw"
+    }
+
+
+@pytest.mark.postgres
+def test_a_new_customer_writing_twice_at_once_is_one_customer(app):
+    """Two messages of a stranger race: both run the first-contact statement, the unique
+    identity undoes the loser's whole statement, and its full path finds the winner."""
+    from tests.conftest import _truncate
+
+    _truncate(app)
+    bodies = [wxsign.mp_safe(_text(10 + i, T0 + i, openid="oRACE")) for i in range(2)]
+    codes = wxsign.post_concurrently(app, bodies)
+    assert codes == [200, 200]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Customer.id))) == 1
+        events = db.session.scalars(select(TimelineEvent).filter_by(kind="message")).all()
+        assert len(events) == 2 and len({e.customer_id for e in events}) == 1
+        db.session.remove()

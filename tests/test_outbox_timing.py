@@ -43,7 +43,9 @@ def test_quiet_hours_move_a_2200_notice_to_0830_next_day(decent_hours, fake_wech
 
 def test_a_retry_that_falls_outside_the_window_waits_again(decent_hours, make_customer):
     customer = make_customer(mini=0)
-    notice = outbox.create("node-accepted", "node:1", customer=customer, context=CTX, at=LOCAL_2200)
+    # Created that evening (a clock of its own, or today's date would make it due at once).
+    with time_machine.travel(LOCAL_2200 - timedelta(minutes=2), tick=False):
+        notice = outbox.create("node-accepted", "node:1", customer=customer, context=CTX)
     notice.status, notice.scheduled_at = (
         "pending",
         LOCAL_2200 - timedelta(minutes=1),

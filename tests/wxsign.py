@@ -106,3 +106,23 @@ def work_post(
         "nonce": nonce,
     }
     return "/wechat/work?" + urlencode(query), body.encode()
+
+
+def post_concurrently(app, deliveries: list[tuple[str, bytes]]) -> list[int]:
+    """POST each (path, body) from its own thread, released together (WeChat's retries and
+    parallel deliveries); the status codes."""
+    import threading
+
+    barrier, codes = threading.Barrier(len(deliveries)), []
+
+    def deliver(path: str, body: bytes) -> None:
+        client = app.test_client()
+        barrier.wait()
+        codes.append(client.post(path, data=body).status_code)
+
+    threads = [threading.Thread(target=deliver, args=pair) for pair in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes

@@ -11,12 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, text
-
-from app.extensions import begin_autocommit, db, end_autocommit
 from app.models import CustomerIdentity
-from app.models.types import JSONType, UTCDateTime, utcnow
-from app.services import auto_reply, contacts, customers, timeline
+from app.models.types import utcnow
+from app.services import auto_reply, contacts, customers, hot_ingest, timeline
 from app.services.wechat_events import (
     MP_EVENT_KINDS,
     MP_MESSAGE_TYPES,
@@ -75,9 +72,10 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
     msg_type, event = _field(msg, "MsgType"), _field(msg, "Event")
     key = mp_dedupe_key(app_id, msg)
     if msg_type in MP_MESSAGE_TYPES and not event:
-        known = _message_from_known_sender(app_id, openid, msg, key)
-        if known is not None:
-            return known
+        stored = hot_ingest.store_message(app_id, openid, msg, key, occurred_at(msg))
+        if stored is not None:
+            reply = auto_reply.reply_for(stored.customer_id, msg, key)
+            return IngestResult(True, stored.event_id, reply)
     scene = _scene(msg) if event in ("subscribe", "SCAN") else ""
     identity, first = _mp_sender(app_id, openid, scene)
     customer = customers.resolve(identity.customer)
@@ -96,67 +94,6 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
     notify_delivery(msg)
     reply = auto_reply.reply_for(customer.id, msg, key) if kind == "message" else None
     return IngestResult(True, record.id, reply)
-
-
-# Nearly every callback is a message from a customer we know. One statement finds the
-# sender (the identity of a customer not merged away), stores the message, and touches the
-# identity as contacts.touch_mp_identity would (follow state and the 48-hour window, written
-# only when they change). A single statement is atomic, so it runs outside a transaction:
-# one round trip and one commit instead of six. No row back (a new sender, a merged
-# customer, WeChat's retry) and the full path runs.
-_SENDER_MESSAGE = (
-    "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction, actor_type,"
-    " actor_staff_id, payload, dedupe_key, needs_enrichment, created_at)"
-    " SELECT i.customer_id, :occurred_at, 'message', 'mp', 'inbound', 'customer', NULL,"
-    " :payload, :dedupe_key, :yes, :created_at"
-    " FROM customer_identities i JOIN customers c ON c.id = i.customer_id"
-    " WHERE i.kind = 'mp_openid' AND i.app_id = :app_id AND i.value = :openid"
-    " AND c.merged_into_id IS NULL"
-    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, customer_id"
-)
-_SENDER_TOUCH = (
-    "UPDATE customer_identities SET subscribed = :yes, last_inbound_at = :occurred_at"
-    " WHERE kind = 'mp_openid' AND app_id = :app_id AND value = :openid"
-    " AND (subscribed IS NULL OR subscribed = :no OR last_inbound_at IS NULL"
-    " OR last_inbound_at < :stale)"
-)
-_BINDS = (
-    bindparam("payload", type_=JSONType),
-    bindparam("occurred_at", type_=UTCDateTime),
-    bindparam("created_at", type_=UTCDateTime),
-    bindparam("stale", type_=UTCDateTime),
-)
-# PostgreSQL: both in one statement (data-modifying WITH). SQLite, the embedded default,
-# has no such WITH: two statements, the touch only when the message was stored.
-_FAST_PATH = {
-    "postgresql": [text(
-        f"WITH event AS ({_SENDER_MESSAGE}), touched AS ({_SENDER_TOUCH}"
-        " AND EXISTS (SELECT 1 FROM event) RETURNING 1) SELECT id, customer_id FROM event"
-    ).bindparams(*_BINDS)],
-    "sqlite": [text(_SENDER_MESSAGE).bindparams(*_BINDS[:3]),
-               text(_SENDER_TOUCH).bindparams(_BINDS[1], _BINDS[3])],
-}  # fmt: skip
-
-
-def _message_from_known_sender(app_id: str, openid: str, msg: dict, key: str):
-    """The fast path of ingest_mp; None when the full path must run."""
-    if not begin_autocommit():
-        return None
-    connection = db.session.connection()
-    store, *touch = _FAST_PATH[connection.dialect.name]
-    when = occurred_at(msg)
-    values = {
-        "occurred_at": when, "payload": message_payload(msg), "dedupe_key": key, "yes": True,
-        "no": False, "created_at": utcnow(), "app_id": app_id, "openid": openid,
-        "stale": when - contacts.WINDOW_SLACK,
-    }  # fmt: skip
-    row = connection.execute(store, values).first()
-    if row is None:
-        end_autocommit()  # the full path runs in a transaction
-        return None
-    for statement in touch:
-        connection.execute(statement, values)
-    return IngestResult(True, row.id, auto_reply.reply_for(row.customer_id, msg, key))
 
 
 def wecom_dedupe_key(corp_id: str, msg: dict) -> str:
