@@ -153,7 +153,7 @@ def test_a_first_contact_in_one_statement_stores_what_the_full_path_stores(ctx, 
 
     client = ctx.test_client()
     _post(client, _text(1, T0, "你好", openid="oLEAN"))  # one statement on the driver
-    monkeypatch.setattr(hot_ingest, "_first_contact_pg", lambda *args: None)
+    monkeypatch.setattr(hot_ingest, "store_message", lambda *args: None)
     _post(client, _text(2, T0, "你好", openid="oFULL"))  # the ORM path, as before
     db.session.expire_all()
     lean, full = _rows_of("oLEAN"), _rows_of("oFULL")

@@ -4,16 +4,16 @@ Nearly every callback is a text, image or voice message, and nearly every sender
 customer we know. On PostgreSQL one statement finds the sender (the identity of a customer
 not merged away), stores the message unless its dedupe key is already there, and touches
 the identity as contacts.touch_mp_identity would (follow state and the 48-hour window,
-written only when stale). A single statement is atomic, so it runs outside a transaction.
-It runs on the pool's psycopg connection, not through the Session or Core: profiled, the
-Session spent 0.33 ms of Python per message and the driver 0.06 ms, while PostgreSQL runs
-the statement in less than either, and a callback server's CPU is what limits it.
+written only when stale); for a stranger the same statement creates the customer and the
+identity. A single statement is atomic, so it runs outside a transaction. It runs on the
+pool's psycopg connection, not through the Session or Core: profiled, the Session spent
+0.33 ms of Python per message and the driver 0.06 ms, while PostgreSQL runs the statement
+in less than either, and a callback server's CPU is what limits it.
 
-A first contact is one more statement: customer, identity and message together, undone
-whole by the unique constraint when a concurrent twin created the identity first. Whenever
-nothing is stored (WeChat's retry, a merged customer, that race) ingest.py's full path runs,
-which finds the stored row or the winner's customer. SQLite, the embedded default, keeps the known
-sender's two statements through SQLAlchemy and the full path for first contacts.
+Whenever nothing is stored (WeChat's retry, a merged customer, two first messages of one
+stranger racing) ingest.py's full path runs, which finds the stored row or the winner's
+customer. SQLite, the embedded default, keeps the known sender's two statements through
+SQLAlchemy and the full path for first contacts.
 """
 
 from __future__ import annotations
@@ -65,18 +65,6 @@ def _placeholders(style: str) -> dict:
     return {name: style.format(name) for name in _NAMES}
 
 
-_PG = _placeholders("%({})s")
-# One row always: the stored event's id and customer, or NULLs and whether the sender is
-# known at all (a stranger is a first contact; a known sender with no row, a retry).
-KNOWN_PG = (
-    f"WITH event AS ({_KNOWN_MESSAGE.format(**_PG)}), touched AS ({_TOUCH.format(**_PG)}"
-    " AND EXISTS (SELECT 1 FROM event) RETURNING 1)"
-    " SELECT (SELECT id FROM event), (SELECT customer_id FROM event),"
-    " EXISTS (SELECT 1 FROM customer_identities WHERE kind = 'mp_openid'"
-    " AND app_id = %(app_id)s AND value = %(openid)s)"
-)
-
-
 def _customer_defaults() -> dict:
     """What an ORM insert of a bare Customer writes: the model's column defaults, now."""
     columns = Customer.__table__.columns
@@ -88,16 +76,46 @@ def _customer_defaults() -> dict:
 
 
 _CUSTOMER_COLUMNS = tuple(_customer_defaults())
-FIRST_CONTACT_PG = (
-    f"WITH customer AS (INSERT INTO customers ({', '.join(_CUSTOMER_COLUMNS)})"
-    f" VALUES ({', '.join(f'%(c_{name})s' for name in _CUSTOMER_COLUMNS)}) RETURNING id),"
-    " identity AS (INSERT INTO customer_identities (customer_id, kind, app_id, value,"
-    " subscribed, last_inbound_at, created_at) SELECT id, 'mp_openid', %(app_id)s, %(openid)s,"
-    " true, %(occurred_at)s, %(created_at)s FROM customer RETURNING customer_id)"
-    f" {_EVENT_COLUMNS} SELECT customer_id, %(occurred_at)s, 'message', 'mp', 'inbound',"
-    " 'customer', NULL, %(payload)s, %(dedupe_key)s, true, %(created_at)s FROM identity"
-    " RETURNING id, customer_id"
+# PostgreSQL: one statement whoever the sender is. A known sender's message is stored and
+# the identity touched; a stranger's creates the customer (only when no identity exists)
+# and the identity with it. The result is the stored event's (id, customer_id), or NULLs
+# (a retry, a customer merged away: the full path). Two strangers' twins racing: the
+# identity's unique constraint fails the later statement whole, nothing of it is kept.
+MESSAGE_PG = f"""
+WITH sender AS (
+    SELECT i.customer_id, c.merged_into_id IS NULL AS alive
+    FROM customer_identities i JOIN customers c ON c.id = i.customer_id
+    WHERE i.kind = 'mp_openid' AND i.app_id = %(app_id)s AND i.value = %(openid)s
+), customer AS (
+    INSERT INTO customers ({", ".join(_CUSTOMER_COLUMNS)})
+    SELECT {", ".join(f"%(c_{name})s" for name in _CUSTOMER_COLUMNS)}
+    WHERE NOT EXISTS (SELECT 1 FROM sender)
+    RETURNING id
+), identity AS (
+    INSERT INTO customer_identities
+        (customer_id, kind, app_id, value, subscribed, last_inbound_at, created_at)
+    SELECT id, 'mp_openid', %(app_id)s, %(openid)s, true, %(occurred_at)s, %(created_at)s
+    FROM customer
+    RETURNING customer_id
+), event AS (
+    {_EVENT_COLUMNS}
+    SELECT s.customer_id, %(occurred_at)s, 'message', 'mp', 'inbound', 'customer', NULL,
+        CASE WHEN s.first THEN %(payload)s || '{{"first_contact": true}}' ELSE %(payload)s END,
+        %(dedupe_key)s, true, %(created_at)s
+    FROM (SELECT customer_id, false AS first FROM sender WHERE alive
+          UNION ALL SELECT customer_id, true FROM identity) s
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, customer_id
+), touched AS (
+    UPDATE customer_identities SET subscribed = true, last_inbound_at = %(occurred_at)s
+    WHERE kind = 'mp_openid' AND app_id = %(app_id)s AND value = %(openid)s
+      AND (subscribed IS NULL OR subscribed = false OR last_inbound_at IS NULL
+           OR last_inbound_at < %(stale)s)
+      AND EXISTS (SELECT 1 FROM event) AND EXISTS (SELECT 1 FROM sender)
+    RETURNING 1
 )
+SELECT (SELECT id FROM event), (SELECT customer_id FROM event)
+"""
 
 _SQLITE = _placeholders(":{}")
 _BINDS = {
@@ -122,30 +140,17 @@ def store_message(app_id: str, openid: str, msg: dict, key: str, when: datetime)
     }  # fmt: skip
     if db.engine.dialect.name != "postgresql":
         return _known_sqlite(values)
-    with driver_cursor() as cursor:
-        event_id, customer_id, known = cursor.execute(
-            KNOWN_PG, {**values, "payload": _jsonb(values["payload"])}
-        ).fetchone()
-        if event_id is not None:
-            return Stored(event_id, customer_id)
-        return None if known else _first_contact_pg(cursor, values, msg)
-
-
-def _first_contact_pg(cursor, values: dict, msg: dict) -> Stored | None:
-    """Customer, identity and message in one statement, which is atomic on its own: when a
-    concurrent twin created the identity first, the unique constraint undoes all three."""
     from psycopg.errors import UniqueViolation
 
-    customer = {f"c_{k}": v for k, v in _customer_defaults().items()}
+    customer = {f"c_{name}": value for name, value in _customer_defaults().items()}
     customer["c_source_channel"] = "mp"
-    payload = _jsonb(message_payload(msg, first_contact=True))
-    try:
-        row = cursor.execute(
-            FIRST_CONTACT_PG, {**values, **customer, "payload": payload}
-        ).fetchone()
-    except UniqueViolation:  # the full path
-        return None
-    return Stored(*row)
+    with driver_cursor() as cursor:
+        try:
+            params = {**values, **customer, "payload": _jsonb(values["payload"])}
+            event_id, customer_id = cursor.execute(MESSAGE_PG, params).fetchone()
+        except UniqueViolation:  # a stranger's twin won: the full path finds its identity
+            return None
+    return Stored(event_id, customer_id) if event_id is not None else None
 
 
 def _known_sqlite(values: dict) -> Stored | None:
