@@ -39,9 +39,13 @@ def flask(env: dict, *args: str) -> None:
                    check=True, capture_output=True)  # fmt: skip
 
 
-def start_gunicorn(env: dict, app: str, port: int, workers: int = 4, threads: int = 4):
-    cmd = [sys.executable, "-m", "gunicorn", app, "-b", f"127.0.0.1:{port}", "-w", str(workers),
-           "-k", "gthread", "--threads", str(threads), "--log-level", "warning"]  # fmt: skip
+def start_gunicorn(env: dict, app: str, port: int, workers: int = 0, threads: int = 0):
+    """gunicorn with the production settings (gunicorn.conf.py) on a loopback port;
+    `workers` / `threads` override them when given."""
+    cmd = [sys.executable, "-m", "gunicorn", app, "-c", str(ROOT / "gunicorn.conf.py"),
+           "-b", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    cmd += ["-w", str(workers)] if workers else []
+    cmd += ["--threads", str(threads)] if threads else []
     proc = subprocess.Popen(
         cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -88,7 +92,10 @@ def load(
     start = time.perf_counter()
     with get_context("fork").Pool(procs) as pool:
         results = [item for part in pool.map(_worker, shares) for item in part]
-    elapsed = time.perf_counter() - start
+    return _summary(results, time.perf_counter() - start)
+
+
+def _summary(results: list[tuple[float, int]], elapsed: float) -> dict:
     latencies = sorted(r[0] for r in results)
     return {
         "n": len(results),
@@ -96,7 +103,32 @@ def load(
         "rps": len(results) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "results": results,
+        "elapsed": elapsed,
     }
+
+
+def alternate(measure, port: int, series: dict[str, list], rounds: int) -> dict[str, dict]:
+    """Load each series in turn, a slice per round (A B A B …), and combine each one's
+    rounds: on a shared machine the speed drifts, and a baseline measured beside its
+    comparison in every round keeps the drift out of the ratio."""
+    parts: dict[str, list[dict]] = {name: [] for name in series}
+    for r in range(rounds):
+        for name, requests in series.items():
+            size = len(requests)
+            chunk = requests[r * size // rounds : (r + 1) * size // rounds]
+            parts[name].append(measure(load, port, chunk))
+    return {name: _combined(runs) for name, runs in parts.items()}
+
+
+def _combined(runs: list[dict]) -> dict:
+    stats = _summary([r for run in runs for r in run["results"]], sum(r["elapsed"] for r in runs))
+    if all("cpu_ms" in run for run in runs):
+        stats["cpu_ms"] = {
+            group: sum(run["cpu_ms"][group] * run["n"] for run in runs) / stats["n"]
+            for group in runs[0]["cpu_ms"]
+        }
+    return stats
 
 
 class CpuMeter:

@@ -55,3 +55,22 @@ def test_gunicorn_style_start_without_secret_key_fails_loudly(tmp_path):
     )
     assert proc.returncode != 0
     assert "SECRET_KEY" in proc.stderr
+
+
+def test_gunicorn_production_settings_come_from_the_environment(monkeypatch):
+    import os
+    import runpy
+
+    from app.config import PROJECT_ROOT
+
+    path = str(PROJECT_ROOT / "gunicorn.conf.py")
+    for name in ("WEB_BIND", "WEB_WORKERS", "WEB_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = runpy.run_path(path)
+    assert (defaults["worker_class"], defaults["threads"]) == ("gthread", 4)
+    assert defaults["workers"] == os.cpu_count() and defaults["bind"] == "0.0.0.0:8000"
+    monkeypatch.setenv("WEB_WORKERS", "3")
+    monkeypatch.setenv("WEB_THREADS", "8")
+    monkeypatch.setenv("WEB_BIND", "127.0.0.1:9000")
+    chosen = runpy.run_path(path)
+    assert (chosen["workers"], chosen["threads"], chosen["bind"]) == (3, 8, "127.0.0.1:9000")

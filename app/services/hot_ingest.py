@@ -65,17 +65,26 @@ def _placeholders(style: str) -> dict:
     return {name: style.format(name) for name in _NAMES}
 
 
-def _customer_defaults() -> dict:
-    """What an ORM insert of a bare Customer writes: the model's column defaults, now."""
-    columns = Customer.__table__.columns
-    return {
-        c.name: c.default.arg(None) if c.default.is_callable else c.default.arg
-        for c in columns
-        if c.default is not None
-    }
+def _customer_values() -> dict[str, str]:
+    """SQL for each column an ORM insert of a bare Customer fills: the model's own defaults
+    as literals (sent with every message as parameters, they cost more than the insert),
+    and its clock defaults as the time the message was stored."""
+    values = {}
+    for column in Customer.__table__.columns:
+        default = column.default
+        if default is None:
+            continue
+        value = default.arg(None) if default.is_callable else default.arg
+        if isinstance(value, datetime):
+            values[column.name] = "%(created_at)s"
+        elif isinstance(value, str):
+            values[column.name] = "'" + value.replace("'", "''") + "'"
+        else:  # a new kind of default: teach this function, never store something else
+            raise TypeError(f"customers.{column.name}: default {value!r} has no SQL here")
+    return {**values, "source_channel": "'mp'"}
 
 
-_CUSTOMER_COLUMNS = tuple(_customer_defaults())
+_CUSTOMER = _customer_values()
 # PostgreSQL: one statement whoever the sender is. A known sender's message is stored and
 # the identity touched; a stranger's creates the customer (only when no identity exists)
 # and the identity with it. The result is the stored event's (id, customer_id), or NULLs
@@ -87,8 +96,8 @@ WITH sender AS (
     FROM customer_identities i JOIN customers c ON c.id = i.customer_id
     WHERE i.kind = 'mp_openid' AND i.app_id = %(app_id)s AND i.value = %(openid)s
 ), customer AS (
-    INSERT INTO customers ({", ".join(_CUSTOMER_COLUMNS)})
-    SELECT {", ".join(f"%(c_{name})s" for name in _CUSTOMER_COLUMNS)}
+    INSERT INTO customers ({", ".join(_CUSTOMER)})
+    SELECT {", ".join(_CUSTOMER.values())}
     WHERE NOT EXISTS (SELECT 1 FROM sender)
     RETURNING id
 ), identity AS (
@@ -142,11 +151,9 @@ def store_message(app_id: str, openid: str, msg: dict, key: str, when: datetime)
         return _known_sqlite(values)
     from psycopg.errors import UniqueViolation
 
-    customer = {f"c_{name}": value for name, value in _customer_defaults().items()}
-    customer["c_source_channel"] = "mp"
     with driver_cursor() as cursor:
         try:
-            params = {**values, **customer, "payload": _jsonb(values["payload"])}
+            params = {**values, "payload": _jsonb(values["payload"])}
             event_id, customer_id = cursor.execute(MESSAGE_PG, params).fetchone()
         except UniqueViolation:  # a stranger's twin won: the full path finds its identity
             return None
