@@ -47,8 +47,12 @@ def flush() -> None:
         try:
             if redis.rpush(list_key(path), *items) == len(items):
                 _wake(redis, path, queue)
-        except Exception:  # noqa: BLE001 - rows keep their mark; the sweep queues them
-            log.exception("batched hand-off failed", extra={"path": path, "items": len(items)})
+        except Exception as exc:  # noqa: BLE001 - rows keep their mark; the sweep queues them
+            # A warning without the traceback: while Redis is down this repeats every flush.
+            log.warning(
+                "batched hand-off failed; the sweep will queue these",
+                extra={"path": path, "items": len(items), "error": repr(exc)},
+            )
 
 
 class _Buffer:
@@ -79,7 +83,10 @@ class _Buffer:
         while True:
             self.due.wait()
             time.sleep(FLUSH_INTERVAL)  # let the items of the next moments join
-            flush()
+            try:
+                flush()
+            except Exception:  # noqa: BLE001 - the flusher must outlive any one failure
+                log.exception("batched hand-off flusher failed")
 
 
 _buffer = _Buffer()

@@ -191,10 +191,11 @@ def driver_cursor() -> Iterator:
     fairy = None
     try:
         fairy = db.engine.raw_connection()
-        fairy.driver_connection.autocommit = True
+        conn = fairy.driver_connection
+        conn.autocommit = True
         cursor = fairy.info.get("hot_cursor")
-        if cursor is None or cursor.closed:
-            cursor = fairy.info["hot_cursor"] = fairy.driver_connection.cursor()
+        if cursor is None or cursor.closed or cursor.connection is not conn:
+            cursor = fairy.info["hot_cursor"] = conn.cursor()
         yield cursor
     except error as exc:
         if fairy is not None and (fairy.driver_connection.broken or fairy.driver_connection.closed):
