@@ -100,7 +100,7 @@ def explain(dsn: str, project_id: int) -> None:
         params = {"project_id": project_id, "limit": 21, "app_id": MINI_APPID,
                   "openid": f"oBench{project_id}", "before_at": last[0], "before_id": last[1]}  # fmt: skip
         for label, cursor in (("first page", False), ("cursor page", True)):
-            query = FEED_STATEMENTS[(True, cursor)].params(params)
+            query = FEED_STATEMENTS[(True, cursor)].statement.params(params)
             sql = str(
                 query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             )

@@ -1,0 +1,31 @@
+"""Prebuilt reads: run outside a transaction, and leave the pooled connection as they found it."""
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Store
+from app.prebuilt import Prebuilt, reading
+
+STORES = Prebuilt(select(Store.id, Store.name).order_by(Store.id))
+
+
+@pytest.mark.postgres
+def test_the_connection_goes_back_to_the_pool_in_transaction_mode(ctx):
+    with reading() as reader:
+        driver = reader.driver
+        assert driver.autocommit and reader.all(STORES, {}) == []
+    assert driver.autocommit is False
+    with pytest.raises(RuntimeError), reading() as reader:
+        driver = reader.driver
+        raise RuntimeError("a view failed mid-read")
+    assert driver.autocommit is False
+
+
+def test_rows_read_by_attribute_name(ctx):
+    from app.extensions import db
+
+    db.session.add(Store(name="城东旗舰店", city="上海"))
+    db.session.commit()
+    with reading() as reader:
+        row = reader.first(STORES, {})
+    assert (row.id, row.name) == (1, "城东旗舰店")
