@@ -83,6 +83,15 @@ class Reader:
         sql, params = prebuilt.bound(self.dialect, values)
         return prebuilt.rows(self.dialect, self.driver.execute(sql, params))
 
+    def together(self, *reads: tuple[Prebuilt, dict]) -> list[list]:
+        """The rows of each (statement, values), sent in one round trip on PostgreSQL
+        (psycopg's pipeline mode): a page's reads then cost one network wait, not several."""
+        if self.driver is None:
+            return [self.all(prebuilt, values) for prebuilt, values in reads]
+        with self.driver.pipeline():
+            cursors = [self.driver.execute(*p.bound(self.dialect, v)) for p, v in reads]
+        return [p.rows(self.dialect, c) for (p, _), c in zip(reads, cursors, strict=True)]
+
     def first(self, prebuilt: Prebuilt, values: dict):
         rows = self.all(prebuilt, values)
         return rows[0] if rows else None

@@ -1,7 +1,7 @@
 """Prebuilt reads: run outside a transaction, and leave the pooled connection as they found it."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.models import Store
 from app.prebuilt import Prebuilt, reading
@@ -29,3 +29,14 @@ def test_rows_read_by_attribute_name(ctx):
     with reading() as reader:
         row = reader.first(STORES, {})
     assert (row.id, row.name) == (1, "城东旗舰店")
+
+
+def test_reads_sent_together_come_back_each_with_its_own_rows(ctx):
+    from app.extensions import db
+
+    db.session.add_all([Store(name="城东旗舰店", city="上海"), Store(name="城西店", city="上海")])
+    db.session.commit()
+    one = Prebuilt(select(Store.name).where(Store.id == bindparam("id")))
+    with reading() as reader:
+        rows = reader.together((STORES, {}), (one, {"id": 2}), (one, {"id": 99}))
+    assert [len(r) for r in rows] == [2, 1, 0] and rows[1][0].name == "城西店"
