@@ -1,8 +1,9 @@
 """Signed, expiring URLs for stored photos: GET /media/<token> and /media/<token>/thumb.
 
-A token is `<base64 key>.<base64 thumbnail key, or empty>.<unix time, hex>.<MAC>`: one token
-per photo covers the full image and its thumbnail, so a feed page of 40 photos signs 40
-times, not 80. The MAC is keyed BLAKE2b (144 bits), keyed by a key derived from SECRET_KEY
+A token is `<base64 key>.<thumbnail>.<unix time, hex>.<MAC>`: one token per photo covers the
+full image and its thumbnail, so a feed page of 40 photos signs 40 times, not 80. <thumbnail>
+is `~` for the thumbnail photos.store names (`<stem>_thumb.jpg`), the base64 of any other
+thumbnail key, or empty when there is none. The MAC is keyed BLAKE2b (144 bits), keyed by a key derived from SECRET_KEY
 for this purpose only; it binds both keys and the time, so a token cannot be moved to
 another photo. It is good for MEDIA_URL_TTL seconds after it was issued: expired → 403,
 forged, altered or unknown → 404. Tokens of the previous format (one key, HMAC-SHA256) are
@@ -65,8 +66,22 @@ def _sign(body: str, key: bytes) -> str:
     return _b64(hashlib.blake2b(body.encode(), key=key, digest_size=SIG_BYTES).digest())
 
 
+DERIVED = "~"  # not in the base64url alphabet
+
+
+def _thumb_of(storage_key: str) -> str:
+    """The thumbnail key photos.store gives a photo."""
+    return f"{storage_key.rpartition('.')[0]}_thumb.jpg"
+
+
+def _thumb_part(storage_key: str, thumb: str | None) -> str:
+    if not thumb:
+        return ""
+    return DERIVED if thumb == _thumb_of(storage_key) else _b64(thumb.encode())
+
+
 def _token(storage_key: str, thumb: str | None, stamp: str, key: bytes) -> str:
-    body = f"{_b64(storage_key.encode())}.{_b64(thumb.encode()) if thumb else ''}.{stamp}"
+    body = f"{_b64(storage_key.encode())}.{_thumb_part(storage_key, thumb)}.{stamp}"
     return f"{body}.{_sign(body, key)}"
 
 
@@ -94,7 +109,7 @@ def _legacy(token: str) -> tuple[str, str] | None:
 
 
 def _verified(token: str) -> tuple[str, str, str] | None:
-    """(base64 key, base64 thumbnail key, stamp) of a genuine token; None if forged."""
+    """(base64 key, thumbnail part, stamp) of a genuine token; None if forged."""
     parts = token.split(".")
     if len(parts) == 3:
         legacy = _legacy(token)
@@ -115,7 +130,8 @@ def key_of(token: str) -> Signed | None:
     encoded, thumb, stamp = verified
     try:
         issued = int(stamp, 16)
-        signed = Signed(_unb64(encoded), _unb64(thumb) if thumb else None)
+        key = _unb64(encoded)
+        signed = Signed(key, _thumb_of(key) if thumb == DERIVED else _unb64(thumb) or None)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
     if time.time() - issued > current_app.config["MEDIA_URL_TTL"]:

@@ -10,6 +10,7 @@ import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 
+from app import media
 from app.extensions import db
 from app.models import ProgressEntry, TimelineEvent
 from app.models.types import utcnow
@@ -91,12 +92,25 @@ def test_a_photo_token_cannot_be_moved_to_another_photo(site, uploads):
     ]
     _post_log(site, files)
     first, second = (p["url"].removeprefix("/media/").split(".") for p in _feed_photos(site))
-    for part in (0, 1):  # the image's key, then the thumbnail's, taken from the other photo
-        forged = list(first)
-        forged[part] = second[part]
-        for suffix in ("", "/thumb"):
-            assert site.client.get("/media/" + ".".join(forged) + suffix).status_code == 404
-    assert site.client.get("/media/" + ".".join(first)).status_code == 200
+    forged = ".".join([second[0], *first[1:]])  # the other photo's key under this signature
+    for suffix in ("", "/thumb"):
+        assert site.client.get(f"/media/{forged}{suffix}").status_code == 404
+        assert site.client.get("/media/" + ".".join(first) + suffix).status_code == 200
+
+
+def test_a_token_names_exactly_its_image_and_thumbnail(ctx):
+    photos = [{"key": "p/a.jpg", "thumb": "p/a_thumb.jpg"}, {"key": "p/b.png", "thumb": "t/b.jpg"},
+              {"key": "p/c.jpg"}]  # fmt: skip
+    with ctx.test_request_context():
+        urls = [media.photo_urls(p) for p in photos]
+        tokens = [u["url"].removeprefix("/media/") for u in urls]
+        assert [tuple(media.key_of(t)) for t in tokens] == [
+            ("p/a.jpg", "p/a_thumb.jpg"), ("p/b.png", "t/b.jpg"), ("p/c.jpg", None)
+        ]  # fmt: skip
+        assert urls[2]["thumb_url"] is None and urls[1]["thumb_url"] == urls[1]["url"] + "/thumb"
+        a, b, c = (t.split(".") for t in tokens)
+        for forged in ([a[0], b[1], *a[2:]], [a[0], c[1], *a[2:]], [c[0], a[1], *c[2:]]):
+            assert media.key_of(".".join(forged)) is None
 
 
 def test_a_url_of_the_previous_format_still_works_until_it_expires(site, uploads):
