@@ -112,7 +112,9 @@ def reading() -> Iterator[Reader]:
         driver.autocommit = True
         yield Reader(engine.dialect, driver)
     except psycopg.OperationalError:
-        pooled.invalidate()  # a broken connection never goes back to the pool
+        if driver.broken:  # the server went away: as SQLAlchemy does, drop the whole pool
+            pooled.invalidate()
+            engine.dispose(close=False)
         raise
     finally:
         if not driver.closed:  # the pool's next user expects transactions again

@@ -1,7 +1,7 @@
 """Prebuilt reads: run outside a transaction, and leave the pooled connection as they found it."""
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 
 from app.models import Store
 from app.prebuilt import Prebuilt, reading
@@ -40,3 +40,26 @@ def test_reads_sent_together_come_back_each_with_its_own_rows(ctx):
     with reading() as reader:
         rows = reader.together((STORES, {}), (one, {"id": 2}), (one, {"id": 99}))
     assert [len(r) for r in rows] == [2, 1, 0] and rows[1][0].name == "城西店"
+
+
+@pytest.mark.postgres
+def test_after_the_server_drops_its_connections_one_read_fails_then_reads_work(ctx):
+    import psycopg
+
+    from app.extensions import db
+
+    with reading() as first, reading() as second:  # as a restart would, while they wait
+        pids = [first.driver.info.backend_pid, second.driver.info.backend_pid]
+        for pid in pids:
+            db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        db.session.commit()
+    failed = 0
+    for _ in range(4):  # the pool hands out its connections in turn
+        try:
+            with reading() as reader:
+                reader.all(STORES, {})
+        except psycopg.OperationalError:
+            failed += 1  # that one page fails, as it would through SQLAlchemy
+    assert failed == 1
+    with reading() as reader:
+        assert reader.all(STORES, {}) == [] and reader.driver.info.backend_pid not in pids
