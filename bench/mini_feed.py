@@ -78,8 +78,8 @@ FILL = [
               now() - make_interval(secs => (%(entries)s - g) * 8)
        FROM generate_series(1, %(entries)s) g""",
     # A site's rows are days old when homeowners read them: with autovacuum off on the bench
-    # server, the first reads would otherwise set every page's hint bits, and the fill's
-    # write-back would run as a checkpoint during the measurement (p50 5 ms, p99 180 ms).
+    # server, the first reads would otherwise set every page's hint bits (dirtying them), and
+    # the fill's write-back could run as a checkpoint during the measurement.
     "VACUUM ANALYZE",
     "CHECKPOINT",
 ]
