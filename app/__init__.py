@@ -10,6 +10,7 @@ from flask import Flask
 
 from app.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from app.json_provider import OrjsonProvider
+from app.sessions import NoSessions
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -24,6 +25,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.json = OrjsonProvider(app)
+    app.session_interface = NoSessions()
     app.config.update(settings)
     INSTANCE_DIR.mkdir(exist_ok=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from flask import Response
 from flask.json.provider import DefaultJSONProvider, _default
 
 OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -25,3 +26,13 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """Flask's JSON response, byte for byte, without decoding orjson's UTF-8 to a str
+        only for Response to encode it again (a feed page is tens of kilobytes)."""
+        obj = self._prepare_response_obj(args, kwargs)
+        option = OPTIONS | orjson.OPT_APPEND_NEWLINE
+        if (self.compact is None and self._app.debug) or self.compact is False:
+            option |= orjson.OPT_INDENT_2
+        body = orjson.dumps(obj, default=_default, option=option)
+        return self._app.response_class(body, mimetype=self.mimetype)

@@ -26,14 +26,15 @@ bp.url_value_preprocessor(check_url_ids)
 def _authenticate() -> None:
     if request.endpoint in PUBLIC:
         return
-    if request.method == "GET":  # every GET here only reads
-        begin_autocommit()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "请先登录")
     g.openid = mini_auth.openid_of(token.strip())
-    if request.endpoint not in FOLDED:
-        current_homeowner_id()
+    if request.endpoint in FOLDED:  # they read outside a transaction themselves
+        return
+    if request.method == "GET":  # every GET here only reads
+        begin_autocommit()
+    current_homeowner_id()
 
 
 def current_openid() -> str:

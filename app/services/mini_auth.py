@@ -26,7 +26,12 @@ SALT = "mini-session"
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    """The app's session-token serializer, built once: every mini request checks a token."""
+    serializer = current_app.extensions.get("mini_session_serializer")
+    if serializer is None:
+        serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+        current_app.extensions["mini_session_serializer"] = serializer
+    return serializer
 
 
 def wechat_call(func, *args):

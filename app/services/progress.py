@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Integer, bindparam, exists, select, tuple_
 
-from app import cursors
+from app import cursors, prebuilt
 from app.errors import ApiError
 from app.extensions import db
 from app.models import ProgressEntry, Project, ProjectNode, Staff
@@ -108,11 +108,13 @@ def _feed_statement(homeowner: bool, after_cursor: bool):
 
 # Built once: the feed is the page homeowners open most, and building and caching a
 # statement per request cost SQLAlchemy more than PostgreSQL spends running it.
-FEED_STATEMENTS = {(h, c): _feed_statement(h, c) for h in (False, True) for c in (False, True)}
+FEED_STATEMENTS = {
+    (h, c): prebuilt.Prebuilt(_feed_statement(h, c)) for h in (False, True) for c in (False, True)
+}
 
 
 def feed_query(project_id: int, before: str | None, limit: int, openid: str | None = None):
-    """(statement, parameters) of one feed page; a homeowner's `openid` limits it to a
+    """(Prebuilt statement, parameters) of one feed page; a homeowner's `openid` limits it to a
     project they follow."""
     params = {"project_id": project_id, "limit": limit + 1}
     if openid is not None:
@@ -128,6 +130,7 @@ def feed(project_id: int, before: str | None = None, limit: int = 20, openid=Non
     `openid`: only if this mini-program homeowner follows the project (no rows otherwise)."""
     limit = max(1, min(limit, MAX_FEED_PAGE))
     statement, params = feed_query(project_id, before, limit, openid)
-    rows = db.session.connection().execute(statement, params).all()
+    with prebuilt.reading() as reader:  # one statement: no transaction needed
+        rows = reader.all(statement, params)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor

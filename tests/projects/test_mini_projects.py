@@ -2,10 +2,12 @@
 
 import io
 
+import time_machine
 from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Customer, CustomerIdentity, MessageConsent, NodeRejection, TimelineEvent
+from app.models.types import utcnow
 from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, set_status
 
 
@@ -210,6 +212,27 @@ def test_homeowner_page_matches_the_staff_page(site, mini):
                                          "current_node": "水电改造"}  # fmt: skip
     assert response.json["budget"]["total_fen"] == response.json["contract_amount_fen"] + 1_200_000
     assert "王项目".encode() in response.data  # UTF-8, not \u-escaped
+
+
+def test_homeowner_feed_shows_entries_as_they_were_posted(site, mini):
+    """The feed is read with its own statements: each entry reads as the staff API wrote it."""
+    headers = owner_headers(site, mini)
+    pid, node = site.project["id"], node_ids(site)[1]
+    findings = '[{"text": "防水高度不足", "hazard": "high"}, {"text": "插座歪斜", "hazard": "low"}]'
+    with time_machine.travel(utcnow(), tick=False):  # the same signing time for every URL
+        log = site.client.post(f"/api/v1/projects/{pid}/logs", headers=site.pm_h,
+                               data={"text": "水电开槽", "node_id": str(node),
+                                     "photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
+                               content_type="multipart/form-data")  # fmt: skip
+        report = site.client.post(f"/api/v1/projects/{pid}/reports", headers=site.supervisor_h,
+                                  data={"findings": findings, "text": "第 3 周巡检",
+                                        "photo_0": (io.BytesIO(jpeg_with_gps()), "f.jpg")},
+                                  content_type="multipart/form-data")  # fmt: skip
+        feed = mini.get(f"/mini/v1/projects/{pid}/feed", headers=headers).json
+        staff_feed = site.client.get(f"/api/v1/projects/{pid}/feed", headers=site.pm_h).json
+    assert log.status_code == report.status_code == 201
+    assert feed == staff_feed == {"items": [report.json, log.json], "next_cursor": None}
+    assert log.json["created_at"].endswith("+00:00") and log.json["node"] == "水电改造"
 
 
 def test_a_token_whose_openid_is_gone_is_401_on_every_page(site, mini):

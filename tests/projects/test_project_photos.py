@@ -1,5 +1,8 @@
 """Site photos: content-checked, EXIF/GPS stripped, thumbnailed, served by signed expiring URLs."""
 
+import base64
+import hashlib
+import hmac
 import io
 from datetime import timedelta
 
@@ -7,6 +10,7 @@ import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 
+from app import media
 from app.extensions import db
 from app.models import ProgressEntry, TimelineEvent
 from app.models.types import utcnow
@@ -58,6 +62,75 @@ def test_signed_url_serves_the_photo_then_expires_and_forgeries_fail(site):
         assert site.client.get("/media/not-a-token").status_code == 404
     with time_machine.travel(start + timedelta(hours=2), tick=False):
         assert site.client.get(url).status_code == 403
+
+
+def _feed_photos(site):
+    return [photo for item in site.client.get(f"/api/v1/projects/{site.project['id']}/feed",
+                                              headers=site.pm_h).json["items"]
+            for photo in item["photos"]]  # fmt: skip
+
+
+def test_one_photo_token_serves_image_and_thumbnail_and_both_expire(site, uploads):
+    _post_log(site, [(io.BytesIO(jpeg_with_gps()), "x.jpg")])
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        photo = _feed_photos(site)[0]
+        assert photo["thumb_url"] == photo["url"] + "/thumb"
+        full, thumb = site.client.get(photo["url"]), site.client.get(photo["thumb_url"])
+        assert full.status_code == thumb.status_code == 200
+        assert Image.open(io.BytesIO(full.data)).size == (1200, 900)
+        assert max(Image.open(io.BytesIO(thumb.data)).size) <= 400
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        assert site.client.get(photo["url"]).status_code == 403
+        assert site.client.get(photo["thumb_url"]).status_code == 403
+
+
+def test_a_photo_token_cannot_be_moved_to_another_photo(site, uploads):
+    files = [
+        (io.BytesIO(jpeg_with_gps(color=c)), f"{i}.jpg")
+        for i, c in enumerate(((1, 2, 3), (9, 8, 7)))
+    ]
+    _post_log(site, files)
+    first, second = (p["url"].removeprefix("/media/").split(".") for p in _feed_photos(site))
+    forged = ".".join([second[0], *first[1:]])  # the other photo's key under this signature
+    for suffix in ("", "/thumb"):
+        assert site.client.get(f"/media/{forged}{suffix}").status_code == 404
+        assert site.client.get("/media/" + ".".join(first) + suffix).status_code == 200
+
+
+def test_a_token_names_exactly_its_image_and_thumbnail(ctx):
+    photos = [{"key": "p/a.jpg", "thumb": "p/a_thumb.jpg"}, {"key": "p/b.png", "thumb": "t/b.jpg"},
+              {"key": "p/c.jpg"}]  # fmt: skip
+    with ctx.test_request_context():
+        urls = [media.photo_urls(p) for p in photos]
+        tokens = [u["url"].removeprefix("/media/") for u in urls]
+        assert [tuple(media.key_of(t)) for t in tokens] == [
+            ("p/a.jpg", "p/a_thumb.jpg"), ("p/b.png", "t/b.jpg"), ("p/c.jpg", None)
+        ]  # fmt: skip
+        assert urls[2]["thumb_url"] is None and urls[1]["thumb_url"] == urls[1]["url"] + "/thumb"
+        a, b, c = (t.split(".") for t in tokens)
+        for forged in ([a[0], b[1], *a[2:]], [a[0], c[1], *a[2:]], [c[0], a[1], *c[2:]]):
+            assert media.key_of(".".join(forged)) is None
+
+
+def test_a_url_of_the_previous_format_still_works_until_it_expires(site, uploads):
+    response = _post_log(site, [(io.BytesIO(jpeg_with_gps()), "x.jpg")])
+    key = db.session.scalars(select(ProgressEntry)).one().photos[0]["key"]
+    start = utcnow()
+    secret = site.client.application.config["SECRET_KEY"].encode()
+    mac_key = hashlib.sha256(b"zxcrm media url v1|" + secret).digest()
+    body = f"{_b64(key)}.{int(start.timestamp()):x}"
+    url = f"/media/{body}.{_b64(hmac.digest(mac_key, body.encode(), 'sha256')[:18])}"
+    with time_machine.travel(start, tick=False):
+        assert response.status_code == 201 and site.client.get(url).status_code == 200
+        assert site.client.get(url[:-2] + "xx").status_code == 404
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        assert site.client.get(url).status_code == 403
+
+
+def _b64(data: str | bytes) -> str:
+    raw = data.encode() if isinstance(data, str) else data
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def test_a_text_file_named_jpg_is_refused_and_nothing_is_stored(site, uploads):
