@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import psycopg
 from sqlalchemy import Select
 
-from app.extensions import begin_autocommit, db
+from app.extensions import begin_autocommit, db, driver_connection
 
 
 def _impl(type_, dialect):
@@ -100,23 +100,11 @@ class Reader:
 @contextmanager
 def reading() -> Iterator[Reader]:
     """A Reader outside a transaction: on PostgreSQL a pooled connection of its own, in
-    autocommit for the block, handed back to the pool after it."""
+    autocommit for the block (extensions.driver_connection)."""
     engine = db.engine
     if engine.dialect.name != "postgresql":
         begin_autocommit()
         yield Reader(engine.dialect, None)
         return
-    pooled = engine.raw_connection()
-    driver = pooled.driver_connection
-    try:
-        driver.autocommit = True
-        yield Reader(engine.dialect, driver)
-    except psycopg.OperationalError:
-        if driver.broken:  # the server went away: as SQLAlchemy does, drop the whole pool
-            pooled.invalidate()
-            engine.dispose(close=False)
-        raise
-    finally:
-        if not driver.closed:  # the pool's next user expects transactions again
-            driver.autocommit = False
-        pooled.close()
+    with driver_connection() as pooled:
+        yield Reader(engine.dialect, pooled.driver_connection)

@@ -172,3 +172,23 @@ def test_two_concurrent_deliveries_of_one_message_store_one_event(app):
             == 1
         )
         assert db.session.scalar(select(func.count(Customer.id))) == 1
+
+
+@pytest.mark.postgres
+def test_after_a_database_restart_one_delivery_gets_503_and_the_retry_is_stored(ctx):
+    import psycopg
+
+    client = ctx.test_client()
+    path, body = wxsign.mp_safe(TEXT)
+    assert client.post(path, data=body).status_code == 200  # the pool now holds connections
+    url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    with psycopg.connect(url, autocommit=True) as admin:  # what a restart does to them
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    retry = wxsign.mp_safe(TEXT.replace("<MsgId>", "<MsgId>7"))
+    codes = [client.post(retry[0], data=retry[1]).status_code for _ in range(2)]
+    assert codes == [503, 200]  # WeChat retries the 503; the pool was renewed meanwhile
+    messages = select(func.count(TimelineEvent.id)).where(TimelineEvent.kind == "message")
+    assert db.session.scalar(messages) == 2

@@ -25,9 +25,8 @@ from datetime import datetime
 
 import orjson
 from sqlalchemy import bindparam, text
-from sqlalchemy.exc import DBAPIError
 
-from app.extensions import begin_autocommit, db, end_autocommit
+from app.extensions import begin_autocommit, db, driver_connection, end_autocommit
 from app.models import Customer
 from app.models.types import JSONType, UTCDateTime, utcnow
 from app.services.contacts import WINDOW_SLACK
@@ -180,34 +179,12 @@ def _jsonb(payload: dict):
 
 @contextmanager
 def driver_cursor() -> Iterator:
-    """A cursor on the pool's psycopg connection in autocommit, given back in transaction
-    mode. The cursor is kept with the connection: making one per message cost more than
-    running the statement.
-
-    Driver errors are raised as SQLAlchemy's DBAPIError, as the Session would raise them:
-    the callback answers 503 and WeChat retries, and a connection that broke is discarded.
-    """
-    error = db.engine.dialect.loaded_dbapi.Error
-    fairy = None
-    try:
-        fairy = db.engine.raw_connection()
-        conn = fairy.driver_connection
-        conn.autocommit = True
-        cursor = fairy.info.get("hot_cursor")
+    """A cursor on a pooled driver connection in autocommit (extensions.driver_connection).
+    The cursor is kept with the connection: making one per message cost more than running
+    the statement."""
+    with driver_connection() as pooled:
+        conn = pooled.driver_connection
+        cursor = pooled.info.get("hot_cursor")
         if cursor is None or cursor.closed or cursor.connection is not conn:
-            cursor = fairy.info["hot_cursor"] = conn.cursor()
+            cursor = pooled.info["hot_cursor"] = conn.cursor()
         yield cursor
-    except error as exc:
-        if fairy is not None and (fairy.driver_connection.broken or fairy.driver_connection.closed):
-            fairy.invalidate(exc)
-        raise DBAPIError.instance(None, None, exc, error) from exc
-    finally:
-        if fairy is not None:
-            _give_back(fairy)
-
-
-def _give_back(fairy) -> None:
-    conn = fairy.driver_connection
-    if conn is not None and not conn.closed:
-        conn.autocommit = False
-    fairy.close()
