@@ -6,8 +6,8 @@ Fills a fresh database server-side (INSERT … SELECT generate_series through ps
 the ORM): 10,000 homeowners with a mini-program identity, 10,000 projects of 8 nodes, and
 1,000,000 progress entries (logs with 2 photos, every 7th a QC report), interleaved across
 projects as real posting would be; then VACUUM ANALYZE and a CHECKPOINT (rows as they are a
-few days after posting, not a bulk load seconds old). Then gunicorn (4 gthread workers × 4 threads) serves
-GET /mini/v1/projects/<id>/feed, GET /mini/v1/projects/<id> and /healthz at concurrency 16.
+few days after posting, not a bulk load seconds old). Then gunicorn with the production
+settings (gunicorn.conf.py) serves GET /mini/v1/projects/<id>/feed, GET /mini/v1/projects/<id> and /healthz at concurrency 16.
 Prints the EXPLAIN ANALYZE of the feed query (first page and a cursor page).
 --reuse keeps the database of an earlier run when it holds the same sizes (the fill is most
 of a run's time); the benchmark only reads, so the figures are comparable.
@@ -169,8 +169,8 @@ def main() -> int:
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--n", type=int, default=4000)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: production)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker (0: production)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep an earlier run's database of the same sizes")  # fmt: skip
     args = parser.parse_args()
