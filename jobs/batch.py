@@ -59,17 +59,23 @@ class _Buffer:
     """Items waiting for their RPUSH, per process, and the thread that flushes them."""
 
     def __init__(self) -> None:
+        self._reset()
+        # The flusher thread belongs to the process that started it: a forked child (a
+        # gunicorn worker) starts its own, and does not inherit the parent's items.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self.lock = threading.Lock()
         self.items: dict[tuple, list[int]] = {}
         self.due = threading.Event()
-        self.pid = 0  # the flusher belongs to the process that started it (gunicorn forks)
+        self.flusher: threading.Thread | None = None
 
     def add(self, key: tuple, item: int) -> None:
         with self.lock:
             self.items.setdefault(key, []).append(item)
-            if self.pid != os.getpid():
-                self.pid = os.getpid()
-                threading.Thread(target=self._run, name="batch-flush", daemon=True).start()
+            if self.flusher is None:
+                self.flusher = threading.Thread(target=self._run, name="batch-flush", daemon=True)
+                self.flusher.start()
         if not self.due.is_set():  # set() takes a lock and wakes waiters every time
             self.due.set()
 

@@ -73,3 +73,25 @@ def test_a_savepoint_inside_the_request_does_not_release_the_job_early(ctx):
     assert _notes() == []
     db.session.commit()
     assert _notes() == [{"text": "after the real commit"}]
+
+
+@pytest.mark.redis
+def test_a_forked_worker_hands_over_its_own_batched_items_once(redis_conn):
+    """gunicorn forks its workers: each flushes what it holds with a thread of its own, and
+    never what its parent held (that would enrich an event twice)."""
+    from jobs import batch
+    from jobs.ingest import enrich_events
+
+    key = batch.list_key(batch.path_of(enrich_events))
+    batch.push(redis_conn, enrich_events, 1, "webhooks")  # held by this process
+    child = os.fork()
+    if child == 0:  # the worker: pushes 2, and its own flusher sends it
+        batch.push(redis_conn, enrich_events, 2, "webhooks")
+        deadline = time.monotonic() + 5
+        while b"2" not in redis_conn.lrange(key, 0, -1) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os._exit(0 if b"2" in redis_conn.lrange(key, 0, -1) else 1)
+    _, status = os.waitpid(child, 0)
+    batch.flush()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sorted(redis_conn.lrange(key, 0, -1)) == [b"1", b"2"]

@@ -12,7 +12,11 @@ from app.services import customers, timeline
 
 # Events a user makes themselves: WeChat opens the 48-hour customer-service window on them.
 USER_ACTIONS = ("message", "follow", "qr_scan", "menu_click", "menu_view")
-WINDOW_SLACK = timedelta(minutes=5)
+# last_inbound_at is rewritten only when it is older than this: a conversation of many
+# messages writes the identity once. It errs on the safe side: the 48-hour window is then
+# judged to close up to this much early (a customer-service message gives way to the next
+# channel), never late (WeChat would refuse it with 45015).
+WINDOW_SLACK = timedelta(minutes=30)
 CONTACT_KINDS = {
     "add_external_contact": "wecom_contact_added",
     "add_half_external_contact": "wecom_contact_added_half",
