@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -59,6 +61,7 @@ def message_payload(msg: dict, *, first_contact: bool = False, scene: str = "") 
     return payload
 
 
+@cache  # a handful of WeChat field names, asked for on every message
 def _snake(name: str) -> str:
     return {"Location_X": "latitude", "Location_Y": "longitude"}.get(name) or "".join(
         "_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name)
