@@ -1,6 +1,6 @@
 """Ingest benchmark: safe-mode official-account messages through gunicorn, PostgreSQL, Redis.
 
-    .venv/bin/python bench/ingest.py [--n 6000] [--customers 600] [--rounds 3]
+    .venv/bin/python bench/ingest.py [--n 6000] [--customers 600] [--rounds 6]
 
 Starts gunicorn with the production settings (gunicorn.conf.py) and APP_ENV=production
 against a fresh PostgreSQL database and Redis db 13. Both endpoints are warmed up first (the
@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=600)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: production)")
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (0: production)")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/ingest alternations")
+    parser.add_argument("--rounds", type=int, default=6, help="bare/ingest alternations")
     args = parser.parse_args()
 
     database_url = fresh_database("zxcrm_bench_ingest")
