@@ -1,9 +1,9 @@
-"""Project jobs: the hourly delayed-node check."""
+"""Project jobs: the hourly delayed-node check, the nightly clean-up of uncited uploads."""
 
 from __future__ import annotations
 
 from app.extensions import db
-from app.services import delays, projects
+from app.services import delays, photo_uploads, projects
 from jobs.base import job
 
 
@@ -13,3 +13,13 @@ def flag_delayed_nodes() -> int:
     created = delays.flag(projects.local_today())
     db.session.commit()
     return created
+
+
+@job
+def prune_uploads() -> int:
+    """Delete homeowners' uploads nobody cited (files and rows), a batch per commit."""
+    total = 0
+    while deleted := photo_uploads.prune():
+        db.session.commit()
+        total += deleted
+    return total

@@ -42,4 +42,14 @@ SCHEDULE: list[dict] = [
         "hours": 1,
         "queue": "periodic",
     },
+    {
+        # Homeowners' uploads never cited in a rejection: files and rows deleted once the
+        # token has expired, at night when nobody uploads.
+        "id": "prune-uploads",
+        "func": "jobs.projects:prune_uploads",
+        "trigger": "cron",
+        "hour": 4,
+        "minute": 0,
+        "queue": "periodic",
+    },
 ]

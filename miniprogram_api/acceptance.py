@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.errors import ApiError
 from app.extensions import db
 from app.project_serializers import node_json
-from app.services import nodes, photos, projects
+from app.services import nodes, photo_uploads, photos, projects
 from app.uploads import stored_photos
 from app.validation import Form, json_body
 from miniprogram_api import bp, current_homeowner
@@ -22,7 +22,9 @@ def upload_photo():
     stored = stored_photos("file")
     if len(stored) != 1:
         raise ApiError(400, "invalid", "请上传一张照片", fields={"file": "请上传一张照片"})
-    return {"photo_token": photos.upload_token(current_homeowner().id, stored[0])}, 201
+    token = photo_uploads.register(current_homeowner().id, stored[0])
+    db.session.commit()
+    return {"photo_token": token}, 201
 
 
 @bp.post("/projects/<int:project_id>/nodes/<int:node_id>/accept")
@@ -41,7 +43,7 @@ def reject_node(project_id: int, node_id: int):
     tokens = form.strings("photos", "照片", max_items=photos.MAX_PHOTOS)
     form.done()
     try:
-        cited = photos.from_upload_tokens(current_homeowner().id, tokens)
+        cited = photo_uploads.cite(current_homeowner().id, tokens)
     except photos.PhotoError as exc:
         raise ApiError(400, "invalid", str(exc), fields={"photos": str(exc)}) from exc
     nodes.reject(node, current_homeowner(), reason, cited)

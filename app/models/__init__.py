@@ -19,7 +19,7 @@ from app.models.notice import (
     Task,
 )
 from app.models.org import ROLE_LABELS, ROLES, ApiToken, Staff, Store
-from app.models.progress import ChangeOrder, Invite, NodeRejection, ProgressEntry
+from app.models.progress import ChangeOrder, Invite, NodeRejection, PhotoUpload, ProgressEntry
 from app.models.project import (
     NODE_STATUS_LABELS,
     NodeTemplate,
@@ -60,6 +60,7 @@ __all__ = [
     "Invite",
     "MessageConsent",
     "NodeRejection",
+    "PhotoUpload",
     "NodeTemplate",
     "ProgressEntry",
     "Project",

@@ -1,4 +1,4 @@
-"""What happens on site: progress entries, rejections, change orders, and invite codes."""
+"""What happens on site: progress entries, rejections, change orders, invite codes, uploads."""
 
 from __future__ import annotations
 
@@ -95,3 +95,17 @@ class Invite(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PhotoUpload(db.Model):
+    """A photo a homeowner uploaded from the mini program, to cite in a later request (a
+    rejection). One never cited is deleted, files and row, once its token has expired."""
+
+    __tablename__ = "photo_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    thumb: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    cited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
