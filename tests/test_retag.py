@@ -1,9 +1,10 @@
 """flask tags retag / jobs.tagging.retag: old messages follow new rules, resumably."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Customer, CustomerTag, TaggingState, TimelineEvent
@@ -122,3 +123,46 @@ def test_retag_job_does_the_same(ctx, make_staff):
     assert cyber_tags() == 2
     with pytest.raises(ValueError, match="timezone"):
         tagging_jobs.retag("2025-01-01")
+
+
+def test_a_second_run_is_refused_while_a_run_holds_the_lease(ctx, make_staff):
+    stored_messages("赛博朋克风")
+    add_rule(make_staff)
+    now = int(time.time())
+    db.session.add(TaggingState(key=retag.LOCK_KEY, number=now + 300, note="another-run"))
+    db.session.commit()
+    busy = ctx.test_cli_runner().invoke(args=["tags", "retag"])
+    assert busy.exit_code == 1 and "另一个重打标签任务正在运行" in busy.output
+    assert cyber_tags() == 0
+    assert db.session.get(TaggingState, retag.LOCK_KEY).note == "another-run"  # left alone
+
+
+def test_a_lease_left_by_a_run_that_died_is_taken_over_once_it_lapsed(ctx, make_staff):
+    stored_messages("赛博朋克风")
+    add_rule(make_staff)
+    lapsed = int(time.time()) - 1
+    db.session.add(TaggingState(key=retag.LOCK_KEY, number=lapsed, note="a-dead-run"))
+    db.session.commit()
+    done = ctx.test_cli_runner().invoke(args=["tags", "retag"])
+    assert done.exit_code == 0 and "新增 1 个标签" in done.output
+    db.session.expire_all()
+    assert db.session.get(TaggingState, retag.LOCK_KEY) is None  # released when finished
+
+
+def test_a_run_whose_lease_was_taken_over_commits_no_further_batch(ctx, make_staff, monkeypatch):
+    events = stored_messages(*["赛博朋克风"] * 4)
+    add_rule(make_staff)
+    real = tagging.tag_event
+
+    def slow_run_overtaken(event):
+        if event.id == events[2].id:  # as if this run stalled past its lease and another took it
+            db.session.execute(
+                update(TaggingState).where(TaggingState.key == retag.LOCK_KEY).values(note="new")
+            )
+        return real(event)
+
+    monkeypatch.setattr(tagging, "tag_event", slow_run_overtaken)
+    with pytest.raises(retag.RetagBusy):
+        retag.run(batch=2)
+    assert cyber_tags() == 2  # the first batch only
+    assert db.session.get(TaggingState, retag.CHECKPOINT_KEY).number == events[1].id

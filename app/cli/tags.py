@@ -50,5 +50,8 @@ def retag_command(since, batch, restart):
     if after:
         click.echo(f"从检查点继续: 事件 #{after} 之后")
     with tqdm(total=retag.remaining(since_at, after), unit="条", desc="重新打标签") as bar:
-        result = retag.run(since_at, batch=batch, restart=restart, progress=bar.update)
+        try:
+            result = retag.run(since_at, batch=batch, restart=restart, progress=bar.update)
+        except retag.RetagBusy as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"完成: 处理 {result.processed} 条消息, 新增 {result.tags_added} 个标签")

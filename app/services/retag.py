@@ -5,22 +5,35 @@ committed, and the --since it was started with. A run that stops (crash, Ctrl-C,
 failing batch) continues after that id; a finished run deletes the row, so the next run
 (say after a rule change) starts from the beginning. Tags already on a customer are not
 added again, so a batch redone after a failure records no duplicate tag events.
+
+One run at a time: a run holds a lease (the "retag-lock" row: its holder and when it lapses),
+renewed with every batch. A second run is refused while the lease holds; a run that died
+without releasing it is taken over once the lease has lapsed.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import TaggingState, TimelineEvent
 from app.services import tag_rules, tagging
 
 CHECKPOINT_KEY = "retag"
+LOCK_KEY = "retag-lock"
+LEASE_SECONDS = 600  # far longer than a batch takes; a dead run's lease lapses after this
 DEFAULT_BATCH = 500
+
+
+class RetagBusy(RuntimeError):
+    """Another retag run holds the lease."""
 
 
 @dataclass
@@ -71,7 +84,36 @@ def _finish() -> None:
     db.session.commit()
 
 
-def run_batch(since: datetime | None, after_id: int, size: int) -> tuple[int, int, int]:
+def _acquire(holder: str) -> None:
+    """Take the lease, or a lapsed one (its run died); RetagBusy while another run holds it."""
+    now = int(time.time())
+    try:
+        with db.session.begin_nested():
+            db.session.add(TaggingState(key=LOCK_KEY, number=now + LEASE_SECONDS, note=holder))
+    except IntegrityError:
+        if not _extend(holder, TaggingState.number < now):
+            db.session.rollback()
+            raise RetagBusy("另一个重打标签任务正在运行，请等它结束后再试") from None
+    db.session.commit()
+
+
+def _extend(holder: str, condition) -> bool:
+    lease = {"number": int(time.time()) + LEASE_SECONDS, "note": holder}
+    query = update(TaggingState).where(TaggingState.key == LOCK_KEY, condition).values(**lease)
+    return db.session.execute(query).rowcount == 1
+
+
+def _release(holder: str) -> None:
+    db.session.rollback()  # whatever a failed batch left
+    db.session.execute(
+        delete(TaggingState).where(TaggingState.key == LOCK_KEY, TaggingState.note == holder)
+    )
+    db.session.commit()
+
+
+def run_batch(
+    since: datetime | None, after_id: int, size: int, holder: str = ""
+) -> tuple[int, int, int]:
     """Tag one batch and commit it with the checkpoint: (last id, events, tags added)."""
     events = db.session.scalars(
         _messages(since).where(TimelineEvent.id > after_id).order_by(TimelineEvent.id).limit(size)
@@ -79,6 +121,8 @@ def run_batch(since: datetime | None, after_id: int, size: int) -> tuple[int, in
     added = sum(len(tagging.tag_event(e)) for e in events)
     if events:
         _save_checkpoint(events[-1].id, since)
+    if holder and not _extend(holder, TaggingState.note == holder):
+        raise RetagBusy("重打标签任务的租约已被另一任务接手，本批未提交")
     db.session.commit()
     return (events[-1].id if events else after_id), len(events), added
 
@@ -93,19 +137,20 @@ def run(
     """Retag every stored inbound message (since a time), committing after each batch."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    tag_rules.forget_rules()  # the rules as they are now, not as this process cached them
-    after_id = resumed = start_after(since, restart)
-    processed = added = 0
-    while True:
-        try:
-            after_id, count, tags = run_batch(since, after_id, batch)
-        except Exception:
-            db.session.rollback()  # the failed batch is redone by the next run
-            raise
-        processed, added = processed + count, added + tags
-        if progress and count:
-            progress(count)
-        if count < batch:
-            break
-    _finish()
+    holder = uuid.uuid4().hex
+    _acquire(holder)
+    try:
+        tag_rules.forget_rules()  # the rules as they are now, not as this process cached them
+        after_id = resumed = start_after(since, restart)
+        processed = added = 0
+        while True:  # a failed batch is rolled back (in _release) and redone by the next run
+            after_id, count, tags = run_batch(since, after_id, batch, holder)
+            processed, added = processed + count, added + tags
+            if progress and count:
+                progress(count)
+            if count < batch:
+                break
+        _finish()
+    finally:
+        _release(holder)
     return RetagResult(processed, added, resumed)
