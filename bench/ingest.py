@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
+from app.services.ingest import mp_dedupe_key  # noqa: E402
 from bench.common import (  # noqa: E402
     CpuMeter,
     alternate,
@@ -66,7 +67,7 @@ def messages(n: int, customers: int, sender: str = "oBench", first_id: int = 900
 
 def count_rows(database_url: str, first_id: int, n: int) -> tuple[int, int]:
     """Rows of the measured messages (MsgIds first_id … first_id+n-1), not the warm-up's."""
-    keys = [f"mp:{wxsign.MP['appid']}:msg:{first_id + i}" for i in range(n)]
+    keys = [mp_dedupe_key(wxsign.MP["appid"], {"MsgId": str(first_id + i)}) for i in range(n)]
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
         total, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT dedupe_key) FROM timeline_events"

@@ -43,25 +43,22 @@ _EVENT_COLUMNS = (
     "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction,"
     " actor_type, actor_staff_id, payload, dedupe_key, needs_enrichment, created_at)"
 )
-_KNOWN_MESSAGE = (
-    f"{_EVENT_COLUMNS} SELECT i.customer_id, {{occurred_at}}, 'message', 'mp', 'inbound',"
-    " 'customer', NULL, {payload}, {dedupe_key}, true, {created_at}"
+# SQLite: the known sender's message, then the touch when it was stored (no data-modifying
+# WITH there). PostgreSQL runs both, and a stranger's first contact, as MESSAGE_PG below.
+_KNOWN_MESSAGE_SQLITE = (
+    f"{_EVENT_COLUMNS} SELECT i.customer_id, :occurred_at, 'message', 'mp', 'inbound',"
+    " 'customer', NULL, :payload, :dedupe_key, true, :created_at"
     " FROM customer_identities i JOIN customers c ON c.id = i.customer_id"
-    " WHERE i.kind = 'mp_openid' AND i.app_id = {app_id} AND i.value = {openid}"
+    " WHERE i.kind = 'mp_openid' AND i.app_id = :app_id AND i.value = :openid"
     " AND c.merged_into_id IS NULL"
     " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, customer_id"
 )
-_TOUCH = (
-    "UPDATE customer_identities SET subscribed = true, last_inbound_at = {occurred_at}"
-    " WHERE kind = 'mp_openid' AND app_id = {app_id} AND value = {openid}"
+_TOUCH_SQLITE = (
+    "UPDATE customer_identities SET subscribed = true, last_inbound_at = :occurred_at"
+    " WHERE kind = 'mp_openid' AND app_id = :app_id AND value = :openid"
     " AND (subscribed IS NULL OR subscribed = false OR last_inbound_at IS NULL"
-    " OR last_inbound_at < {stale})"
+    " OR last_inbound_at < :stale)"
 )
-_NAMES = ("occurred_at", "payload", "dedupe_key", "created_at", "app_id", "openid", "stale")
-
-
-def _placeholders(style: str) -> dict:
-    return {name: style.format(name) for name in _NAMES}
 
 
 def _customer_values() -> dict[str, str]:
@@ -125,7 +122,6 @@ WITH sender AS (
 SELECT (SELECT id FROM event), (SELECT customer_id FROM event)
 """
 
-_SQLITE = _placeholders(":{}")
 _BINDS = {
     "payload": bindparam("payload", type_=JSONType),
     "occurred_at": bindparam("occurred_at", type_=UTCDateTime),
@@ -133,10 +129,10 @@ _BINDS = {
     "stale": bindparam("stale", type_=UTCDateTime),
 }
 KNOWN_SQLITE = (
-    text(_KNOWN_MESSAGE.format(**_SQLITE)).bindparams(
+    text(_KNOWN_MESSAGE_SQLITE).bindparams(
         _BINDS["payload"], _BINDS["occurred_at"], _BINDS["created_at"]
     ),
-    text(_TOUCH.format(**_SQLITE)).bindparams(_BINDS["occurred_at"], _BINDS["stale"]),
+    text(_TOUCH_SQLITE).bindparams(_BINDS["occurred_at"], _BINDS["stale"]),
 )
 
 

@@ -112,16 +112,17 @@ def _release(holder: str) -> None:
 
 
 def run_batch(
-    since: datetime | None, after_id: int, size: int, holder: str = ""
+    since: datetime | None, after_id: int, size: int, holder: str
 ) -> tuple[int, int, int]:
-    """Tag one batch and commit it with the checkpoint: (last id, events, tags added)."""
+    """Tag one batch and commit it with the checkpoint, while `holder` still holds the
+    lease: (last id, events, tags added)."""
     events = db.session.scalars(
         _messages(since).where(TimelineEvent.id > after_id).order_by(TimelineEvent.id).limit(size)
     ).all()
     added = sum(len(tagging.tag_event(e)) for e in events)
     if events:
         _save_checkpoint(events[-1].id, since)
-    if holder and not _extend(holder, TaggingState.note == holder):
+    if not _extend(holder, TaggingState.note == holder):
         raise RetagBusy("重打标签任务的租约已被另一任务接手，本批未提交")
     db.session.commit()
     return (events[-1].id if events else after_id), len(events), added
