@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dotenv import load_dotenv
 from flask import Flask
 
-from app.config import INSTANCE_DIR, PROJECT_ROOT, load_config
-from app.json_provider import OrjsonProvider
-from app.sessions import NoSessions
+from app.core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from app.core.json_provider import OrjsonProvider
+from app.core.sessions import NoSessions
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -29,8 +29,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(settings)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
-    from app import cli, errors, extensions, health, logs, media, redis_client
+    from app import cli
     from app.api import init_app as init_api
+    from app.core import errors, extensions, logs, redis_client
+    from app.web import health, media
     from handlers import init_app as init_handlers
     from miniprogram_api import init_app as init_mini
 
@@ -52,7 +54,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_handlers(app)
     init_mini(app)
     cli.init_app(app)
-    from app.services import outbox
+    from app.services.notices import outbox
 
     outbox.init_app(app)
     return app

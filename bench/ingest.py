@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
-from app.services.ingest import mp_dedupe_key  # noqa: E402
+from app.services.inbound.ingest import mp_dedupe_key  # noqa: E402
 from bench.common import (  # noqa: E402
     CpuMeter,
     alternate,

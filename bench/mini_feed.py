@@ -133,7 +133,7 @@ def prepare(args) -> str:
 
 
 def explain(dsn: str, project_id: int) -> None:
-    from app.services.progress import FEED_STATEMENTS
+    from app.services.projects.progress import FEED_STATEMENTS
 
     with psycopg.connect(dsn) as conn:
         last = conn.execute("SELECT created_at, id FROM progress_entries WHERE project_id = %s "

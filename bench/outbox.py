@@ -28,7 +28,7 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 from rq import Queue  # noqa: E402
 
-from app.config import NOTICE_TEMPLATE_VARS  # noqa: E402
+from app.core.config import NOTICE_TEMPLATE_VARS  # noqa: E402
 from bench.common import ROOT, flask, free_port, fresh_database  # noqa: E402
 from tests.fakewechat import FakeWeChatRemote, fake_settings  # noqa: E402
 
@@ -141,7 +141,7 @@ def send_notices(env: dict, url: str, n: int) -> dict:
         {k: v for k, v in env.items() if k not in os.environ or k in ("DATABASE_URL", "REDIS_URL")}
     )
     from app import create_app
-    from app.services import outbox
+    from app.services.notices import outbox
 
     app = create_app({k: env[k] for k in env if k.isupper()})
     with app.app_context():
@@ -164,7 +164,7 @@ def send_notices(env: dict, url: str, n: int) -> dict:
 
 
 def seed_plans(url: str, plans: int, today: date) -> None:
-    from app.services.maintenance import anniversary
+    from app.services.notices.maintenance import anniversary
 
     with pg(url) as conn, conn.cursor() as cur:
         customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
@@ -187,8 +187,8 @@ def daily_pass(env: dict, url: str, today: date) -> dict:
     from sqlalchemy import text
 
     from app import create_app
-    from app.extensions import db
-    from app.services import maintenance, notice_timing
+    from app.core.extensions import db
+    from app.services.notices import maintenance, notice_timing
 
     app = create_app({k: env[k] for k in env if k.isupper()})
     with app.app_context():

@@ -9,8 +9,8 @@ from flask import Blueprint, Flask, Response, g
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.extensions import db
-from app.wxprotocol import CallbackError
+from app.core.extensions import db
+from app.core.wxprotocol import CallbackError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__, url_prefix="/wechat")

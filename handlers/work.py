@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from app.extensions import db
-from app.services import callbacks, ingest
+from app.core.extensions import db
+from app.services.inbound import callbacks, ingest
 from handlers import bp
 from jobs import enqueue_batched
 from jobs.ingest import enrich_events

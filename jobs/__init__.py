@@ -18,7 +18,7 @@ from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.extensions import db, in_transaction
+from app.core.extensions import db, in_transaction
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 
 from flask import has_app_context
 
-from app.extensions import db
+from app.core.extensions import db
 
 log = logging.getLogger(__name__)
 _worker_app = None

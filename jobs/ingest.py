@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import TimelineEvent
-from app.services import enrichment
+from app.services.inbound import enrichment
 from jobs import batch, enqueue
 from jobs.base import job
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import utcnow
-from app.services import greetings, maintenance, notice_timing, outbox, outbox_send, tasks
+from app.services.notices import greetings, maintenance, notice_timing, outbox, outbox_send, tasks
 from jobs.base import job
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.services import delays, photo_uploads, projects
+from app.core.extensions import db
+from app.services.projects import delays, photo_uploads, projects
 from jobs.base import job
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.services import retag as retag_service
+from app.services.tagging import retag as retag_service
 from jobs.base import job
 
 

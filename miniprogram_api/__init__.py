@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
-from app.errors import ApiError
-from app.extensions import begin_autocommit, db
+from app.core.errors import ApiError
+from app.core.extensions import begin_autocommit, db
 from app.models import Customer
-from app.services import mini_auth
-from app.validation import check_url_ids
+from app.schemas.validation import check_url_ids
+from app.services.customers import mini_auth
 
 bp = Blueprint("mini", __name__, url_prefix="/mini/v1")
 PUBLIC = ("mini.login", "mini.openapi")

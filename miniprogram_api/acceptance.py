@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from app.errors import ApiError
-from app.extensions import db
-from app.project_serializers import node_json
-from app.services import nodes, photo_uploads, photos, projects
-from app.uploads import stored_photos
-from app.validation import Form, json_body
+from app.core.errors import ApiError
+from app.core.extensions import db
+from app.schemas.project_serializers import node_json
+from app.schemas.uploads import stored_photos
+from app.schemas.validation import Form, json_body
+from app.services.projects import nodes, photo_uploads, photos, projects
 from miniprogram_api import bp, current_homeowner
 
 

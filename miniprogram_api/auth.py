@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.services import invites, mini_auth, projects
-from app.validation import Form, json_body
+from app.core.extensions import db
+from app.schemas.validation import Form, json_body
+from app.services.customers import mini_auth
+from app.services.projects import invites, projects
 from miniprogram_api import bp, current_homeowner
 
 

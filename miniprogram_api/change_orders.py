@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import request
 
-from app.extensions import db
-from app.project_serializers import change_order_json
-from app.services import change_orders, projects
-from app.validation import Form
+from app.core.extensions import db
+from app.schemas.project_serializers import change_order_json
+from app.schemas.validation import Form
+from app.services.projects import change_orders, projects
 from miniprogram_api import bp, current_homeowner
 
 

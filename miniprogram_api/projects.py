@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from app.pagination import limit_arg, page_body
-from app.project_serializers import feed_json, project_detail_json, project_json
-from app.services import progress, project_reads, projects
+from app.schemas.pagination import limit_arg, page_body
+from app.schemas.project_serializers import feed_json, project_detail_json, project_json
+from app.services.projects import progress, project_reads, projects
 from miniprogram_api import bp, current_homeowner_id, current_openid
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.services import consents
-from app.validation import Form, clean, json_body
+from app.core.extensions import db
+from app.schemas.validation import Form, clean, json_body
+from app.services.notices import consents
 from miniprogram_api import bp, current_homeowner
 
 MAX_TEMPLATES = 20

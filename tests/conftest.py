@@ -124,7 +124,7 @@ def app():
 
 
 def _truncate(application) -> None:
-    from app.extensions import db
+    from app.core.extensions import db
 
     with application.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -140,14 +140,15 @@ def _truncate(application) -> None:
 @pytest.fixture
 def ctx(app):
     """A clean database and an app context for one test."""
-    from app.services import auto_reply, tag_rules
+    from app.services.inbound import auto_reply
+    from app.services.tagging import tag_rules
 
     _truncate(app)
     auto_reply.forget_rules()
     tag_rules.forget_rules()
     with app.app_context():
         yield app
-        from app.extensions import db
+        from app.core.extensions import db
 
         db.session.remove()
 
@@ -178,15 +179,15 @@ def redis_app(app, redis_conn):
     application = create_app(env_for_tests(REDIS_URL=REDIS_URL))
     with application.app_context():
         yield application
-        from app.extensions import db
+        from app.core.extensions import db
 
         db.session.remove()
 
 
 @pytest.fixture
 def make_staff(ctx):
-    from app.extensions import db
-    from app.services import staff as staff_service
+    from app.core.extensions import db
+    from app.services.customers import staff as staff_service
 
     def make(name="李销售", roles="sales", store=None, **kw):
         member = staff_service.create(name, roles, store=store, **kw)
@@ -199,8 +200,8 @@ def make_staff(ctx):
 @pytest.fixture
 def bearer(make_staff):
     """(staff, headers) for an API call as a fresh staff member of the given roles."""
-    from app.extensions import db
-    from app.services import staff as staff_service
+    from app.core.extensions import db
+    from app.services.customers import staff as staff_service
 
     def make(name="李销售", roles="sales", store=None):
         member = make_staff(name, roles, store)

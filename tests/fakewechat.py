@@ -11,7 +11,7 @@ By hand:  python -m tests.fakewechat --port 8099   (prints the env variables to 
 Other processes (gunicorn, RQ workers) control it over HTTP: POST /_fake/<method> with
 {"args": [...], "kwargs": {...}} calls that FakeWeChat method (see CONTROL_METHODS) and answers
 {"result": ...}; FakeWeChatRemote(url) wraps this. Shapes and error codes follow
-/work/shared/wechat-fixtures/api_*.json.
+tests/fixtures/wechat/api_*.json (the documented samples).
 
 Adding an endpoint is one function:
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from app.config import NOTICE_TEMPLATE_VARS
+from app.core.config import NOTICE_TEMPLATE_VARS
 from tests.conftest import REDIS_URL, _truncate, env_for_tests
 from tests.fakewechat import fake_settings
 
@@ -31,7 +31,7 @@ def outbox_app(app, fake_wechat_server):
 @pytest.fixture
 def octx(outbox_app, fake_wechat):
     """A clean database, the fake server reset, an app context of the outbox app."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     _truncate(outbox_app)
     with outbox_app.app_context():
@@ -43,7 +43,7 @@ def octx(outbox_app, fake_wechat):
 def redis_outbox_app(app, fake_wechat, redis_conn):
     """The outbox app with REDIS_URL: jobs go to RQ queues."""
     from app import create_app
-    from app.extensions import db
+    from app.core.extensions import db
 
     _truncate(app)
     application = create_app(outbox_env(fake_wechat.url, REDIS_URL=REDIS_URL))
@@ -55,7 +55,7 @@ def redis_outbox_app(app, fake_wechat, redis_conn):
 @pytest.fixture
 def make_customer():
     """A customer with the given ways to reach them (call inside an app context)."""
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models import Customer, CustomerIdentity, MessageConsent
 
     def make(name="王女士", *, mini=0, mp=True, subscribed=True, inbound_at: datetime | None = None,
@@ -85,8 +85,8 @@ def make_customer():
 @pytest.fixture
 def new_staff():
     """new_staff(name, roles, **fields) -> (staff, bearer headers), in the current app."""
-    from app.extensions import db
-    from app.services import staff as staff_service
+    from app.core.extensions import db
+    from app.services.customers import staff as staff_service
 
     def make(name="李销售", roles="sales", **fields):
         member = staff_service.create(name, roles, **fields)

@@ -70,7 +70,7 @@ def fake_wechat_server() -> Iterator[FakeWeChat]:
 @pytest.fixture
 def fake_wechat(fake_wechat_server: FakeWeChat) -> FakeWeChat:
     """The fake server, reset, with this process's cached WeChat tokens forgotten."""
-    from app.wechat import clear_memory_tokens
+    from app.core.wechat import clear_memory_tokens
 
     fake_wechat_server.reset()
     clear_memory_tokens()  # the fake forgot its tokens; so must the in-memory token stores

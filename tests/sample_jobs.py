@@ -1,8 +1,8 @@
 """Jobs used by the tests (importable by a real `flask worker` process)."""
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Customer
-from app.services import timeline
+from app.services.customers import timeline
 from jobs.base import job
 
 

@@ -16,12 +16,9 @@ from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-# The repo is checked out with shared/ beside it (here and on CI).
-FIXTURES = Path(
-    os.environ.get(
-        "WECHAT_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "wechat-fixtures"
-    )
-)
+# The documented samples (crypto vectors, every message and event, API shapes), copied into
+# the repo so a clone in an empty folder tests with nothing beside it.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wechat"
 
 MP = {
     "token": "spamtest",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
-from app.errors import ApiError
-from app.extensions import db
-from app.services import staff as staff_service
-from app.validation import check_url_ids
+from app.core.errors import ApiError
+from app.core.extensions import db
+from app.schemas.validation import check_url_ids
+from app.services.customers import staff as staff_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.url_value_preprocessor(check_url_ids)

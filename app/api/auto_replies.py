@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from app.api import bp, require_role
-from app.errors import ApiError
-from app.extensions import db
+from app.core.errors import ApiError
+from app.core.extensions import db
 from app.models import AutoReplyRule
-from app.services import reply_rules
-from app.validation import json_body
+from app.schemas.validation import json_body
+from app.services.inbound import reply_rules
 
 EDITORS = ("admin", "manager")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from app.api import bp, current_staff
 from app.api.customers import load_customer
-from app.errors import ApiError
-from app.extensions import db
-from app.services import audit, tag_profile, tagging, timeline
-from app.validation import json_body
+from app.core.errors import ApiError
+from app.core.extensions import db
+from app.schemas.validation import json_body
+from app.services.customers import audit, timeline
+from app.services.tagging import tag_profile, tagging
 
 MAX_NOTE_CHARS = 5000
 

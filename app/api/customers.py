@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import request
 
 from app.api import bp, current_staff
-from app.errors import ApiError
-from app.extensions import db
+from app.core.errors import ApiError
+from app.core.extensions import db
 from app.models import Customer
-from app.pagination import limit_arg, page_body
-from app.serializers import customer_json, event_json
-from app.services import access, customers, timeline
+from app.schemas.pagination import limit_arg, page_body
+from app.schemas.serializers import customer_json, event_json
+from app.services.customers import access, customers, timeline
 
 
 def load_customer(customer_id: int) -> Customer:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from app.api import bp, current_staff
 from app.api.customers import load_customer
-from app.extensions import db
-from app.serializers import iso
-from app.services import invites
-from app.validation import Form, json_body
+from app.core.extensions import db
+from app.schemas.serializers import iso
+from app.schemas.validation import Form, json_body
+from app.services.projects import invites
 
 
 @bp.post("/customers/<int:customer_id>/invites")

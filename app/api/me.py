@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.api import bp, current_staff
-from app.services import phones
+from app.services.customers import phones
 
 
 @bp.get("/me")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from app.api import bp, current_staff, require_role
-from app.extensions import db
+from app.core.extensions import db
 from app.models import NodeTemplate
-from app.services import node_templates
-from app.validation import Form, json_body
+from app.schemas.validation import Form, json_body
+from app.services.projects import node_templates
 
 
 def template_json(node: NodeTemplate) -> dict:

@@ -8,13 +8,13 @@ from flask import request
 from sqlalchemy import select
 
 from app.api import bp, current_staff, require_role
-from app.extensions import db
+from app.core.extensions import db
 from app.models import NODE_STATUS_LABELS, NodeRejection
 from app.models.progress import HAZARD_LEVELS
-from app.project_serializers import change_order_json, entry_json, node_json, rejection_json
-from app.services import change_orders, nodes, progress, projects
-from app.uploads import allow_large_body, finding_photos, stored_photos
-from app.validation import MAX_ID, Form, json_body
+from app.schemas.project_serializers import change_order_json, entry_json, node_json, rejection_json
+from app.schemas.uploads import allow_large_body, finding_photos, stored_photos
+from app.schemas.validation import MAX_ID, Form, json_body
+from app.services.projects import change_orders, nodes, progress, projects
 
 SITE_ROLES = ("admin", "manager", "pm")
 

@@ -6,13 +6,13 @@ from flask import request
 from sqlalchemy import select
 
 from app.api import bp, current_staff, require_role
-from app.errors import ApiError
-from app.extensions import db
+from app.core.errors import ApiError
+from app.core.extensions import db
 from app.models import Customer, Project
-from app.pagination import limit_arg, page_body
-from app.project_serializers import feed_json, project_detail_json, project_json
-from app.services import progress, projects
-from app.validation import Form, json_body
+from app.schemas.pagination import limit_arg, page_body
+from app.schemas.project_serializers import feed_json, project_detail_json, project_json
+from app.schemas.validation import Form, json_body
+from app.services.projects import progress, projects
 
 CREATE_ROLES = ("admin", "manager", "sales")
 

@@ -6,13 +6,13 @@ from flask import request
 from sqlalchemy import select
 
 from app.api import bp, require_role
-from app.errors import ApiError
-from app.extensions import db
+from app.core.errors import ApiError
+from app.core.extensions import db
 from app.models import TagRule
-from app.pagination import limit_arg, page_body
-from app.serializers import iso
-from app.services import tag_rules
-from app.validation import json_body
+from app.schemas.pagination import limit_arg, page_body
+from app.schemas.serializers import iso
+from app.schemas.validation import json_body
+from app.services.tagging import tag_rules
 
 RULE_EDITORS = ("admin", "manager")
 

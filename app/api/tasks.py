@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import request
 
 from app.api import bp, current_staff
-from app.errors import ApiError
-from app.extensions import db
+from app.core.errors import ApiError
+from app.core.extensions import db
 from app.models import Task
-from app.serializers import iso
-from app.services import tasks
+from app.schemas.serializers import iso
+from app.services.notices import tasks
 
 
 def task_json(task: Task) -> dict:

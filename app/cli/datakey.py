@@ -6,10 +6,10 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app import pii
-from app.extensions import db
+from app.core import pii
+from app.core.extensions import db
 from app.models import Customer, CustomerIdentity, Staff
-from app.services import audit, phones
+from app.services.customers import audit, phones
 
 datakey_cli = AppGroup("data-key", help="个人数据加密密钥")
 

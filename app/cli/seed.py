@@ -8,11 +8,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AutoReplyRule, Staff
 from app.models.types import utcnow
-from app.services import customers, tag_rules, tagging, timeline
-from app.services import staff as staff_service
+from app.services.customers import customers, timeline
+from app.services.customers import staff as staff_service
+from app.services.tagging import tag_rules, tagging
 
 seed_cli = AppGroup("seed", help="演示数据")
 DEMO_PASSWORD = "demo1234"

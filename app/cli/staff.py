@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ROLES
-from app.services import staff as staff_service
+from app.services.customers import staff as staff_service
 
 staff_cli = AppGroup("staff", help="员工账号与 API 令牌")
 

@@ -10,8 +10,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from tqdm import tqdm
 
-from app.extensions import db
-from app.services import retag, tag_rules
+from app.core.extensions import db
+from app.services.tagging import retag, tag_rules
 
 tags_cli = AppGroup("tags", help="意向标签: 规则与重新打标签")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import BigId, JSONType, UTCDateTime, utcnow
 
 

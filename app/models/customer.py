@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import JSONType, UTCDateTime, utcnow
 
 # 客户生命周期, in order (product.md). Codes are stored; labels are shown.

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import BigId, JSONType, UTCDateTime, utcnow
 
 NOTICE_STATUSES = ("pending", "queued", "sending", "sent", "delivered", "failed", "task")

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
 ROLES = ("admin", "manager", "sales", "designer", "pm", "supervisor", "service")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import BigId, JSONType, UTCDateTime, utcnow
 
 ENTRY_KINDS = (("log", "施工日志"), ("qc", "监理巡检"))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
 # 施工节点 status: English codes stored, Chinese labels shown.

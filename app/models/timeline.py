@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.types import BigId, JSONType, UTCDateTime, utcnow
 
 CHANNELS = ("mp", "wecom", "mini", "console", "api", "system")

@@ -9,7 +9,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Customer
 from tests.conftest import env_for_tests
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Customer, CustomerIdentity, ProjectMember
 from app.models.types import utcnow
-from app.services import customers
+from app.services.customers import customers
 from tests.fakewechat import add_phone_code
 from tests.projects.helpers import MINI_APPID, invite, owner_headers
 

@@ -5,7 +5,7 @@ import io
 import time_machine
 from sqlalchemy import delete, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Customer, CustomerIdentity, MessageConsent, NodeRejection, TimelineEvent
 from app.models.types import utcnow
 from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, set_status
@@ -175,7 +175,7 @@ def test_subscriptions_record_one_time_consents(site, mini):
 
 
 def test_merging_customers_moves_their_projects(site):
-    from app.services import customers
+    from app.services.customers import customers
 
     other = Customer(name="重复档案")
     db.session.add(other)

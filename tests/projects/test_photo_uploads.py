@@ -6,10 +6,10 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import PhotoUpload
 from app.models.types import utcnow
-from app.services import photo_uploads
+from app.services.projects import photo_uploads
 from jobs.projects import prune_uploads
 from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, set_status
 

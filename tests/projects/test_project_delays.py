@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import time_machine
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import TimelineEvent
 from jobs import projects as project_jobs
 from jobs.schedule import SCHEDULE

@@ -5,9 +5,10 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import MaintenancePlan, Notice
-from app.services import delays, maintenance
+from app.services.notices import maintenance
+from app.services.projects import delays
 from tests.projects.helpers import node_ids, owner_headers, set_status
 
 

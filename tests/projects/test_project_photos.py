@@ -10,10 +10,10 @@ import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 
-from app import media
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ProgressEntry, TimelineEvent
 from app.models.types import utcnow
+from app.web import media
 from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, png_bytes
 
 

@@ -2,7 +2,7 @@
 
 import io
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Customer
 from tests.projects.helpers import node_ids, png_bytes, set_status, sign
 

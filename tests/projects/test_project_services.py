@@ -6,12 +6,13 @@ from datetime import timedelta
 import pytest
 from PIL import Image, PngImagePlugin
 
-from app.errors import ApiError
-from app.extensions import db
+from app.core.errors import ApiError
+from app.core.extensions import db
 from app.models import Customer, Invite
 from app.models.types import utcnow
-from app.services import change_orders, invites, mini_auth, photos, projects
-from app.validation import Form
+from app.schemas.validation import Form
+from app.services.customers import mini_auth
+from app.services.projects import change_orders, invites, photos, projects
 from tests.projects.helpers import jpeg_with_gps, node_ids
 
 
@@ -89,7 +90,7 @@ def test_forged_session_token_is_401(ctx):
 
 
 def test_node_ids_belong_to_their_project(site):
-    from app.services import nodes
+    from app.services.projects import nodes
 
     project = projects.load_for_staff(site.pm, site.project["id"])
     assert nodes.load(project, node_ids(site)[0]).name == "开工交底"

@@ -2,9 +2,9 @@
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AuditLog, Customer, TimelineEvent
-from app.services import stages
+from app.services.customers import stages
 from tests.projects.helpers import node_ids, owner_headers, set_status, sign
 
 

@@ -1,0 +1,203 @@
+"""Configuration from the environment only, parsed by small typed helpers.
+
+Every setting the product reads is declared here once, with its type and default, so
+`.env.example` and this file are the two places an operator looks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Settings that must be present when APP_ENV=production: a missing one stops the start.
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL", "REDIS_URL")
+
+DEV_SECRET = "dev-insecure-secret-key-change-me"
+DEV_DATA_KEY = "dev-insecure-data-key-change-me-0123456789"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or cannot be parsed; the message names the variable."""
+
+
+def env_str(env: Mapping[str, str], name: str, default: str = "") -> str:
+    return env.get(name, default).strip()
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def env_list(env: Mapping[str, str], name: str, default: str = "") -> list[str]:
+    raw = env.get(name, default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hhmm(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+    raw = env.get(name, "").strip() or default
+    try:
+        hour, minute = (int(part) for part in raw.split(":"))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like HH:MM, got {raw!r}") from exc
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ConfigError(f"{name} must be a time of day HH:MM, got {raw!r}")
+    return hour, minute
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the common way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from an environment mapping."""
+    env = os.environ if env is None else env
+    app_env = env_str(env, "APP_ENV", "development")
+    if app_env == "production":
+        missing = [name for name in PRODUCTION_REQUIRED if not env_str(env, name)]
+        if missing:
+            raise ConfigError(
+                "APP_ENV=production needs these environment variables: " + ", ".join(missing)
+            )
+    database_url = normalise_database_url(env_str(env, "DATABASE_URL") or default_database_url())
+    return {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "test",
+        "SECRET_KEY": env_str(env, "SECRET_KEY") or DEV_SECRET,
+        "DATA_KEY": env_str(env, "DATA_KEY") or DEV_DATA_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "REDIS_URL": env_str(env, "REDIS_URL"),
+        "TIMEZONE": env_str(env, "TIMEZONE", "Asia/Shanghai"),
+        "LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO"),
+        "MAX_CONTENT_LENGTH": env_int(env, "MAX_BODY_BYTES", 1024 * 1024),
+        **wechat_settings(env),
+        **reply_settings(env),
+        **tagging_settings(env),
+        **project_settings(env),
+        **notice_settings(env),
+    }
+
+
+# WeChat template ids of the notice templates (templates/notices/*.toml name these settings).
+NOTICE_TEMPLATE_VARS = tuple(
+    f"WECHAT_{app}_TPL_{name}"
+    for name in ("PROGRESS", "APPROVAL", "DELIVERY", "MAINTENANCE", "GREETING", "REWARD")
+    for app in ("MINI", "MP")
+)
+
+
+def notice_settings(env: Mapping[str, str]) -> dict:
+    """The outbox: decent hours (TIMEZONE), marketing cap, retries, template ids."""
+    return {
+        "NOTICE_WINDOW_START": env_hhmm(env, "NOTICE_WINDOW_START", "08:30"),
+        "NOTICE_WINDOW_END": env_hhmm(env, "NOTICE_WINDOW_END", "21:00"),
+        "MARKETING_PER_DAY": env_int(env, "MARKETING_PER_DAY", 1),
+        "NOTICE_MAX_ATTEMPTS": env_int(env, "NOTICE_MAX_ATTEMPTS", 6),
+        "NOTICE_STUCK_MINUTES": env_int(env, "NOTICE_STUCK_MINUTES", 5),
+        "NOTICE_BATCH": env_int(env, "NOTICE_BATCH", 50),
+        "NOTICE_SEND_THREADS": env_int(env, "NOTICE_SEND_THREADS", 8),
+        "PUBLIC_BASE_URL": env_str(env, "PUBLIC_BASE_URL").rstrip("/"),
+        "WECHAT_MINI_STATE": env_str(env, "WECHAT_MINI_STATE", "formal"),
+        **{name: env_str(env, name) for name in NOTICE_TEMPLATE_VARS},
+    }
+
+
+def reply_settings(env: Mapping[str, str]) -> dict:
+    """Working hours (Asia/Shanghai by default) decide when the out-of-hours reply is sent."""
+    start = env_hhmm(env, "WORK_START", "09:00")
+    end = env_hhmm(env, "WORK_END", "18:00")
+    days = env_list(env, "WORK_DAYS", "1,2,3,4,5,6")
+    if not all(d.isdigit() and 1 <= int(d) <= 7 for d in days):
+        raise ConfigError(f"WORK_DAYS must list ISO weekdays 1-7, got {days!r}")
+    return {
+        "WORK_START": start,
+        "WORK_END": end,
+        "WORK_DAYS": {int(d) for d in days},
+        "OFF_HOURS_REPLY": env_str(env, "OFF_HOURS_REPLY"),
+    }
+
+
+def project_settings(env: Mapping[str, str]) -> dict:
+    """Site photos and the mini-program session (issue 5)."""
+    return {
+        "PHOTO_MAX_BYTES": env_int(env, "PHOTO_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOAD_DIR": env_str(env, "UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
+        "MEDIA_URL_TTL": env_int(env, "MEDIA_URL_TTL", 3600),
+        "MINI_SESSION_TTL": env_int(env, "MINI_SESSION_TTL", 7 * 86400),
+    }
+
+
+def tagging_settings(env: Mapping[str, str]) -> dict:
+    """Budget tiers (yuan): 高端 from BUDGET_HIGH up, 中端 from BUDGET_MID up, 经济 below."""
+    high = env_int(env, "BUDGET_HIGH", 300_000)
+    mid = env_int(env, "BUDGET_MID", 100_000)
+    if not 0 < mid < high:
+        raise ConfigError(f"BUDGET_MID must be positive and below BUDGET_HIGH, got {mid} / {high}")
+    return {"BUDGET_HIGH": high, "BUDGET_MID": mid}
+
+
+WECHAT_VARS = (
+    "WECHAT_MP_APPID",
+    "WECHAT_MP_SECRET",
+    "WECHAT_MP_TOKEN",
+    "WECHAT_MP_AES_KEY",
+    "WECOM_CORP_ID",
+    "WECOM_SECRET",
+    "WECOM_AGENT_ID",
+    "WECOM_TOKEN",
+    "WECOM_AES_KEY",
+    "WECOM_CONTACT_SECRET",
+    "WECHAT_MINI_APPID",
+    "WECHAT_MINI_SECRET",
+)
+
+
+def wechat_settings(env: Mapping[str, str]) -> dict:
+    settings = {name: env_str(env, name) for name in WECHAT_VARS}
+    settings["WECHAT_API_BASE"] = env_str(env, "WECHAT_API_BASE", "https://api.weixin.qq.com")
+    settings["WECOM_API_BASE"] = env_str(env, "WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    return settings
+
+
+def engine_options(database_url: str) -> dict:
+    # orjson reads stored JSON (photos, payloads) several times faster than json.loads.
+    if database_url.startswith("sqlite"):
+        # WAL and a busy timeout let the dev server and in-process jobs share the file.
+        return {"connect_args": {"timeout": 15}, "json_deserializer": orjson.loads}
+    # No pre-ping: it costs a round trip on every request. A connection that died with a
+    # database restart fails one request (callbacks answer 503 and WeChat retries) and the
+    # pool then discards it; recycling keeps idle connections from going stale.
+    return {
+        "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800, "json_deserializer": orjson.loads,
+    }  # fmt: skip

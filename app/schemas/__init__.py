@@ -1,0 +1,1 @@
+"""Request and response shapes of the JSON APIs, and the serializers behind them."""

@@ -1,0 +1,110 @@
+"""The customer timeline: record events once, read them newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy.orm import make_transient_to_detached
+
+from app.core import cursors
+from app.core.cursors import CursorError  # noqa: F401 - part of this module's API
+from app.core.extensions import db
+from app.models import CHANNELS, DIRECTIONS, Customer, Staff, TimelineEvent
+from app.models.types import JSONType, UTCDateTime, utcnow
+
+MAX_PAGE = 100
+
+
+def find_by_dedupe_key(key: str) -> TimelineEvent | None:
+    return db.session.scalars(select(TimelineEvent).filter_by(dedupe_key=key)).first()
+
+
+def record_once(
+    customer: Customer,
+    kind: str,
+    *,
+    channel: str = "system",
+    direction: str = "internal",
+    payload: dict | None = None,
+    occurred_at: datetime | None = None,
+    actor_staff: Staff | None = None,
+    actor_type: str | None = None,
+    dedupe_key: str | None = None,
+    needs_enrichment: bool = False,
+) -> tuple[TimelineEvent, bool]:
+    """Store an event unless its dedupe key is already stored; (event, created)."""
+    if channel not in CHANNELS or direction not in DIRECTIONS:
+        raise ValueError(f"bad channel/direction {channel!r}/{direction!r}")
+    values = {
+        "customer_id": customer.id, "kind": kind, "channel": channel, "direction": direction,
+        "payload": payload or {}, "occurred_at": occurred_at or utcnow(),
+        "actor_staff_id": actor_staff.id if actor_staff else None,
+        "actor_type": actor_type or ("staff" if actor_staff else "system"),
+        "dedupe_key": dedupe_key, "needs_enrichment": needs_enrichment,
+    }  # fmt: skip
+    if dedupe_key is None:
+        event = TimelineEvent(**values)
+        db.session.add(event)
+        db.session.flush()
+        return event, True
+    event = _insert_unless_duplicate(values)
+    if event is not None:
+        return event, True
+    return find_by_dedupe_key(dedupe_key), False
+
+
+def _insert_unless_duplicate(values: dict) -> TimelineEvent | None:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING: one round trip, and a
+    concurrent twin of the same WeChat message simply gets no row back."""
+    values = {**values, "created_at": utcnow()}
+    new_id = db.session.execute(_UPSERT, values).scalar()
+    if new_id is None:
+        return None
+    # Hand the row to the ORM as if loaded, without a SELECT: this is the callback hot path.
+    event = TimelineEvent(id=new_id, **values)
+    make_transient_to_detached(event)
+    db.session.add(event)
+    return event
+
+
+# Plain SQL, the same on PostgreSQL and SQLite (≥ 3.35). SQLAlchemy's dialect upserts are
+# not cacheable and recompiled on every call, which cost more than the INSERT itself.
+_UPSERT = text(
+    "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction, actor_type,"
+    " actor_staff_id, payload, dedupe_key, needs_enrichment, created_at) VALUES (:customer_id,"
+    " :occurred_at, :kind, :channel, :direction, :actor_type, :actor_staff_id, :payload,"
+    " :dedupe_key, :needs_enrichment, :created_at)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+).bindparams(
+    bindparam("payload", type_=JSONType),
+    bindparam("occurred_at", type_=UTCDateTime),
+    bindparam("created_at", type_=UTCDateTime),
+)
+
+
+def record(customer: Customer, kind: str, **fields) -> TimelineEvent:
+    """Store an event and return it, or the already stored one with the same dedupe key."""
+    return record_once(customer, kind, **fields)[0]
+
+
+def encode_cursor(event: TimelineEvent) -> str:
+    return cursors.encode(event.occurred_at, event.id)
+
+
+def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[list, str | None]:
+    """Newest-first events of one customer, keyset-paginated on (occurred_at, id)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(TimelineEvent).where(TimelineEvent.customer_id == customer_id)
+    if before:
+        when, ident = cursors.decode(before)
+        query = query.where(
+            or_(
+                TimelineEvent.occurred_at < when,
+                and_(TimelineEvent.occurred_at == when, TimelineEvent.id < ident),
+            )
+        )
+    query = query.order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+    rows = db.session.scalars(query.limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return list(rows[:limit]), next_cursor

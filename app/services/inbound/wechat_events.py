@@ -1,0 +1,134 @@
+"""What each WeChat message and event type means to us: timeline kinds and payloads."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.core.extensions import db
+from app.core.wxprotocol import as_list
+from app.models import CallbackEvent, Customer, MessageConsent, Staff
+
+MP_MESSAGE_TYPES = ("text", "image", "voice", "video", "shortvideo", "location", "link")
+MP_EVENT_KINDS = {
+    "subscribe": "follow",
+    "unsubscribe": "unfollow",
+    "SCAN": "qr_scan",
+    "LOCATION": "location_report",
+    "CLICK": "menu_click",
+    "VIEW": "menu_view",
+    "TEMPLATESENDJOBFINISH": "notice_delivery",
+    "subscribe_msg_popup_event": "consent_popup",
+    "subscribe_msg_change_event": "consent_change",
+    "subscribe_msg_sent_event": "notice_delivery",
+}
+# The fields worth reading at a glance, per message type; the whole message stays in "raw".
+SUMMARY_FIELDS = {
+    "text": ("Content",),
+    "image": ("PicUrl", "MediaId"),
+    "voice": ("MediaId", "Format", "Recognition"),
+    "video": ("MediaId", "ThumbMediaId"),
+    "shortvideo": ("MediaId", "ThumbMediaId"),
+    "location": ("Location_X", "Location_Y", "Scale", "Label"),
+    "link": ("Title", "Description", "Url"),
+}
+
+# Later domains (the notice outbox) register f(msgid, status, msg) to learn delivery results.
+DELIVERY_HOOKS: list = []
+
+
+def message_text(payload: dict) -> str:
+    """What the customer said in words: text content, or the voice recognition."""
+    return payload.get("content") or payload.get("recognition") or ""
+
+
+def message_payload(msg: dict, *, first_contact: bool = False, scene: str = "") -> dict:
+    msg_type = msg.get("MsgType", "")
+    payload: dict = {"msg_type": msg_type, "raw": msg}
+    for field in SUMMARY_FIELDS.get(msg_type, ()):
+        if msg.get(field):
+            payload[_snake(field)] = msg[field]
+    if msg_type == "event":
+        payload["event"] = msg.get("Event", "")
+        if msg.get("EventKey"):
+            payload["event_key"] = msg["EventKey"]
+    if scene:
+        payload["scene"] = scene
+    if first_contact:
+        payload["first_contact"] = True
+    return payload
+
+
+@cache  # a handful of WeChat field names, asked for on every message
+def _snake(name: str) -> str:
+    return {"Location_X": "latitude", "Location_Y": "longitude"}.get(name) or "".join(
+        "_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name)
+    )
+
+
+def _consent_items(msg: dict) -> list[dict]:
+    # The doc's own sample of subscribe_msg_change_event wraps the list in
+    # <SubscribeMsgPopupEvent> (a known doc bug): accept every container.
+    for container in ("SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent"):
+        block = msg.get(container)
+        if isinstance(block, dict):
+            return [item for item in as_list(block.get("List")) if isinstance(item, dict)]
+    return []
+
+
+def apply_consent_events(customer: Customer, msg: dict) -> None:
+    """subscribe_msg_popup/change events: record which templates the customer accepts."""
+    if msg.get("Event") not in ("subscribe_msg_popup_event", "subscribe_msg_change_event"):
+        return
+    for item in _consent_items(msg):
+        template_id, status = item.get("TemplateId", ""), item.get("SubscribeStatusString", "")
+        if not template_id or status not in ("accept", "reject"):
+            continue
+        consent = db.session.scalars(
+            select(MessageConsent).filter_by(
+                customer_id=customer.id, channel="mp", template_id=template_id
+            )
+        ).first()
+        if consent is None:
+            consent = MessageConsent(
+                customer_id=customer.id, channel="mp", template_id=template_id, remaining=0
+            )
+            db.session.add(consent)
+        consent.status = status
+        if status == "accept" and msg.get("Event") == "subscribe_msg_popup_event":
+            consent.remaining = (consent.remaining or 0) + 1
+
+
+def notify_delivery(msg: dict) -> None:
+    """TEMPLATESENDJOBFINISH / subscribe_msg_sent_event: tell the outbox how a send ended."""
+    if msg.get("Event") == "TEMPLATESENDJOBFINISH":
+        results = [(msg.get("MsgID", ""), msg.get("Status", ""))]
+    elif msg.get("Event") == "subscribe_msg_sent_event":
+        results = [(i.get("MsgID", ""), i.get("ErrorStatus", "")) for i in _consent_items(msg)]
+    else:
+        return
+    for msgid, status in results:
+        for hook in DELIVERY_HOOKS:
+            hook(msgid, status, msg)
+
+
+def callback_event(source: str, msg: dict, key: str) -> tuple[CallbackEvent, bool]:
+    """Keep a callback that concerns no customer; (row, created)."""
+    existing = db.session.scalars(select(CallbackEvent).filter_by(dedupe_key=key)).first()
+    if existing is not None:
+        return existing, False
+    sender = msg.get("FromUserName", "")
+    staff = (
+        db.session.scalars(select(Staff).filter_by(wecom_userid=sender)).first() if sender else None
+    )
+    kind = f"{msg.get('MsgType', 'unknown')}:{msg.get('Event') or msg.get('MsgType', '')}"
+    row = CallbackEvent(source=source, kind=kind[:60], payload=msg, dedupe_key=key,
+                        staff_id=staff.id if staff else None)  # fmt: skip
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return db.session.scalars(select(CallbackEvent).filter_by(dedupe_key=key)).one(), False
+    return row, True

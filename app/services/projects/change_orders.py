@@ -1,0 +1,76 @@
+"""在线调整预算: staff propose an item (+/−), the homeowner approves or rejects it once.
+
+The budget total is the contract amount plus approved changes (projects.budget); a change
+order is decided once, by a conditional UPDATE, so it cannot be counted twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from app.core.errors import ApiError
+from app.core.extensions import db
+from app.models import ChangeOrder, Customer, Project, Staff
+from app.models.types import utcnow
+from app.services.customers import audit
+from app.services.customers import timeline as timeline_service
+from app.services.projects import project_notices, projects
+
+LABELS = {"proposed": "待确认", "approved": "已同意", "rejected": "已拒绝"}
+
+
+def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> ChangeOrder:
+    if amount_fen == 0:
+        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
+                       fields={"amount_fen": "调整金额不能为 0"})  # fmt: skip
+    order = ChangeOrder(project_id=project.id, item=item, amount_fen=amount_fen,
+                        proposed_by_staff_id=actor.id)  # fmt: skip
+    db.session.add(order)
+    db.session.flush()
+    payload = {"project_id": project.id, "change_order_id": order.id, "item": item,
+               "amount_fen": amount_fen}  # fmt: skip
+    timeline_service.record(project.customer, "change_order_proposed", channel="api",
+                            payload=payload, actor_staff=actor)  # fmt: skip
+    audit.record("change_order.propose", "change_order", order.id, actor=actor, after=payload)
+    project_notices.change_order_proposed(order, project)
+    return order
+
+
+def load_for_customer(customer_id: int, order_id: int) -> ChangeOrder:
+    """The change order if this homeowner follows its project; 404 otherwise."""
+    order = db.session.scalars(
+        select(ChangeOrder)
+        .join(Project, Project.id == ChangeOrder.project_id)
+        .where(ChangeOrder.id == order_id, projects.customer_scope(customer_id))
+    ).first()
+    if order is None:
+        raise ApiError(404, "not_found", "预算调整单不存在")
+    return order
+
+
+def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str = ""):
+    status = "approved" if approve else "rejected"
+    result = db.session.execute(
+        update(ChangeOrder)
+        .where(ChangeOrder.id == order.id, ChangeOrder.status == "proposed")
+        .values(
+            status=status, decided_at=utcnow(), decided_by_customer_id=homeowner.id, reason=reason
+        )  # fmt: skip
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(order)
+    if result.rowcount != 1:
+        raise ApiError(409, "conflict", f"该调整单已{LABELS[order.status][1:]}，不能重复操作")
+    payload = {"project_id": order.project_id, "change_order_id": order.id, "item": order.item,
+               "amount_fen": order.amount_fen, "status": status, "reason": reason,
+               "by_customer_id": homeowner.id}  # fmt: skip
+    timeline_service.record(order.project.customer, f"change_order_{status}", channel="mini",
+                            direction="inbound", actor_type="customer", payload=payload)  # fmt: skip
+    audit.record(f"change_order.{status}", "change_order", order.id,
+                 actor=f"customer:{homeowner.id}", after=payload)  # fmt: skip
+    return order
+
+
+def for_project(project_id: int) -> list[ChangeOrder]:
+    query = select(ChangeOrder).where(ChangeOrder.project_id == project_id)
+    return list(db.session.scalars(query.order_by(ChangeOrder.id)))

@@ -1,0 +1,107 @@
+"""Linking a mini-program user to their customer record: invite codes and phone numbers.
+
+An owner invite (or a matching phone) merges the customer created at the first mini login
+into the rep's customer record; a family invite adds the user to one project as 家属.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from app.core.errors import ApiError
+from app.core.extensions import db
+from app.models import Customer, Invite, Project, ProjectMember, Staff
+from app.models.types import utcnow
+from app.services.customers import access, audit, customers, mini_auth, phones
+from app.services.customers import timeline as timeline_service
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+CODE_LENGTH = 8
+VALID_FOR = timedelta(days=7)
+
+
+def create(customer: Customer, actor: Staff, kind: str, project_id: int | None) -> Invite:
+    """A new single-use invite code for this customer (family: for one of their projects)."""
+    if not access.can_see(actor, customer):
+        raise ApiError(404, "not_found", "客户不存在")
+    if project_id is not None or kind == "family":
+        project = db.session.get(Project, project_id) if project_id else None
+        if project is None or project.customer_id != customer.id:
+            raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
+                           fields={"project_id": "家属邀请需要指定该客户的项目"})  # fmt: skip
+    invite = Invite(code="".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)),
+                    kind=kind, customer_id=customer.id, project_id=project_id,
+                    created_by_staff_id=actor.id, expires_at=utcnow() + VALID_FOR)  # fmt: skip
+    db.session.add(invite)
+    db.session.flush()
+    audit.record("invite.create", "invite", invite.id, actor=actor,
+                 after={"kind": kind, "customer_id": customer.id, "project_id": project_id})  # fmt: skip
+    return invite
+
+
+def _claim(code: str, homeowner: Customer) -> Invite:
+    """Use the invite once (a conditional UPDATE: two phones cannot both use it)."""
+    code = code.strip().upper()
+    result = db.session.execute(
+        update(Invite)
+        .where(Invite.code == code, Invite.used_at.is_(None), Invite.expires_at > utcnow())
+        .values(used_at=utcnow(), used_by_customer_id=homeowner.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
+                       fields={"invite_code": "邀请码无效、已使用或已过期"})  # fmt: skip
+    return db.session.scalars(select(Invite).filter_by(code=code)).one()
+
+
+def link(homeowner: Customer, target: Customer, how: str) -> Customer:
+    """Fold the mini user's own record into the rep's customer record."""
+    target = customers.resolve(target)
+    if target.id == homeowner.id:
+        return target
+    if db.session.scalars(select(Project.id).filter_by(customer_id=homeowner.id)).first():
+        raise ApiError(409, "conflict", "该微信已绑定其他业主，请联系您的顾问")
+    return customers.merge(target, homeowner, actor=f"mini:{how}", reason=f"小程序绑定({how})")
+
+
+def bind_invite(homeowner: Customer, code: str) -> Customer:
+    invite = _claim(code, homeowner)
+    if invite.kind == "owner":
+        return link(homeowner, db.session.get(Customer, invite.customer_id), "invite")
+    exists = db.session.scalars(
+        select(ProjectMember).filter_by(project_id=invite.project_id, customer_id=homeowner.id)
+    ).first()
+    project = db.session.get(Project, invite.project_id)
+    if exists is None and project.customer_id != homeowner.id:
+        db.session.add(ProjectMember(project_id=project.id, customer_id=homeowner.id,
+                                     role="family", invite_id=invite.id))  # fmt: skip
+        timeline_service.record(project.customer, "family_joined", channel="mini",
+                                direction="inbound", actor_type="customer",
+                                payload={"project_id": project.id, "member_id": homeowner.id})  # fmt: skip
+    db.session.flush()
+    return homeowner
+
+
+def bind_phone(homeowner: Customer, phone_code: str) -> Customer:
+    """Match the customer by the phone WeChat vouches for (its keyed hash)."""
+    phone = mini_auth.phone_from_code(phone_code)
+    try:
+        target = customers.find_by_identity("phone", phone) or _by_phone_hash(phone)
+    except ValueError:
+        target = None
+    if target is None:
+        raise ApiError(404, "not_found", "没有找到该手机号的客户档案，请联系您的顾问获取邀请码")
+    return link(homeowner, target, "phone")
+
+
+def _by_phone_hash(phone: str) -> Customer | None:
+    """Customers entered by staff carry the phone on the record, not as an identity."""
+    return db.session.scalars(
+        select(Customer)
+        .where(Customer.phone_hash.in_(phones.lookup_hashes(phone)))
+        .where(Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+    ).first()

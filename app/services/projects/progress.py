@@ -1,0 +1,137 @@
+"""Site progress: PM daily logs and supervisor QC reports, and the homeowner's feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, bindparam, exists, select, tuple_
+
+from app.core import cursors, prebuilt
+from app.core.errors import ApiError
+from app.core.extensions import db
+from app.models import ProgressEntry, Project, ProjectNode, Staff
+from app.models.progress import HAZARD_LEVELS
+from app.models.types import UTCDateTime
+from app.services.customers import audit, mini_auth
+from app.services.customers import timeline as timeline_service
+from app.services.customers.mini_auth import HOMEOWNER
+from app.services.projects import project_notices
+from app.services.projects.projects import customer_scope
+
+HAZARDS = dict(HAZARD_LEVELS)
+MAX_FEED_PAGE = 50
+
+
+def _check_node(project: Project, node_id: int | None) -> ProjectNode | None:
+    if node_id is None:
+        return None
+    node = db.session.get(ProjectNode, node_id)
+    if node is None or node.project_id != project.id:
+        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
+                       fields={"node_id": "节点不属于该项目"})  # fmt: skip
+    return node
+
+
+def _add(project: Project, actor: Staff, kind: str, node, text: str, photos, findings):
+    entry = ProgressEntry(project_id=project.id, node_id=node.id if node else None, kind=kind,
+                          author_staff_id=actor.id, text=text, photos=photos,
+                          findings=findings)  # fmt: skip
+    db.session.add(entry)
+    db.session.flush()
+    payload = {"project_id": project.id, "entry_id": entry.id, "node": node.name if node else None,
+               "text": text, "photos": len(photos), "findings": len(findings)}  # fmt: skip
+    event_kind = "progress_log" if kind == "log" else "qc_report"
+    timeline_service.record(project.customer, event_kind, channel="api", payload=payload,
+                            actor_staff=actor, occurred_at=entry.created_at)  # fmt: skip
+    audit.record(f"progress.{kind}", "progress_entry", entry.id, actor=actor, after=payload)
+    return entry
+
+
+def post_log(project: Project, actor: Staff, node_id: int | None, text: str, photos: list[dict]):
+    """A PM's daily log: text and up to 9 photos against a node; the homeowner is told."""
+    node = _check_node(project, node_id)
+    entry = _add(project, actor, "log", node, text, photos, [])
+    project_notices.log_posted(entry, node)
+    return entry
+
+
+def post_report(project: Project, actor: Staff, node_id: int | None, text: str, findings: list):
+    """A supervisor's QC report: findings [{text, hazard, photo}]."""
+    for finding in findings:
+        if finding.get("hazard") not in HAZARDS:
+            raise ApiError(400, "invalid", "隐患等级只能是 low/medium/high")
+    node = _check_node(project, node_id)
+    return _add(project, actor, "qc", node, text, [], findings)
+
+
+def encode_cursor(entry: ProgressEntry) -> str:
+    return cursors.encode(entry.created_at, entry.id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        return cursors.decode(cursor)
+    except cursors.CursorError as exc:
+        raise ApiError(400, "bad_cursor", str(exc)) from exc
+
+
+FEED_COLUMNS = (
+    ProgressEntry.id, ProgressEntry.node_id, ProgressEntry.kind, ProgressEntry.author_staff_id,
+    ProgressEntry.text, ProgressEntry.photos, ProgressEntry.findings, ProgressEntry.created_at,
+    ProjectNode.name.label("node_name"), Staff.name.label("author_name"),
+)  # fmt: skip
+
+
+def _feed_statement(homeowner: bool, after_cursor: bool):
+    """Newest entries first, keyset on (created_at, id): one backward index range scan,
+    with the node and author names joined by primary key (one round trip a page)."""
+    query = (
+        select(*FEED_COLUMNS)
+        .outerjoin(ProjectNode, ProjectNode.id == ProgressEntry.node_id)
+        .outerjoin(Staff, Staff.id == ProgressEntry.author_staff_id)
+        .where(ProgressEntry.project_id == bindparam("project_id"))
+    )
+    if homeowner:  # checked in the same round trip: a project this homeowner follows
+        query = query.where(
+            exists().where(Project.id == bindparam("project_id"), customer_scope(HOMEOWNER))
+        )
+    if after_cursor:
+        query = query.where(
+            tuple_(ProgressEntry.created_at, ProgressEntry.id)
+            < tuple_(
+                bindparam("before_at", type_=UTCDateTime()),
+                bindparam("before_id", type_=BigInteger()),
+            )
+        )
+    order = (ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
+    return query.order_by(*order).limit(bindparam("limit", type_=Integer()))
+
+
+# Built once: the feed is the page homeowners open most, and building and caching a
+# statement per request cost SQLAlchemy more than PostgreSQL spends running it.
+FEED_STATEMENTS = {
+    (h, c): prebuilt.Prebuilt(_feed_statement(h, c)) for h in (False, True) for c in (False, True)
+}
+
+
+def feed_query(project_id: int, before: str | None, limit: int, openid: str | None = None):
+    """(Prebuilt statement, parameters) of one feed page; a homeowner's `openid` limits it to a
+    project they follow."""
+    params = {"project_id": project_id, "limit": limit + 1}
+    if openid is not None:
+        params.update(mini_auth.homeowner_params(openid))
+    if before:
+        params["before_at"], params["before_id"] = decode_cursor(before)
+    return FEED_STATEMENTS[(openid is not None, bool(before))], params
+
+
+def feed(project_id: int, before: str | None = None, limit: int = 20, openid=None):
+    """(rows, next_cursor) of one project; rows carry the FEED_COLUMNS (not ORM objects).
+
+    `openid`: only if this mini-program homeowner follows the project (no rows otherwise)."""
+    limit = max(1, min(limit, MAX_FEED_PAGE))
+    statement, params = feed_query(project_id, before, limit, openid)
+    with prebuilt.reading() as reader:  # one statement: no transaction needed
+        rows = reader.all(statement, params)
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor

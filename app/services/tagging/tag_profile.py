@@ -1,0 +1,55 @@
+"""A customer's tags as staff see them: the tag list, the budget and a one-line label."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.models import Customer, CustomerTag
+from app.services.tagging import tagging
+from app.tagging.taxonomy import BUDGET_DIMENSION, tag_sort_key
+
+STYLE_DIMENSION = "风格"
+UNCLASSIFIED = "未分类"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def tag_json(row: CustomerTag) -> dict:
+    return {"tag": row.tag.label, "dimension": row.tag.dimension, "value": row.tag.value,
+            "source": row.source, "evidence": row.evidence, "created_at": _iso(row.created_at)}  # fmt: skip
+
+
+def _ordered(rows: Sequence[CustomerTag]) -> list[CustomerTag]:
+    """Taxonomy order; within a dimension a person's tags first, then the oldest."""
+    return sorted(rows, key=lambda r: (*tag_sort_key(r.tag.dimension, r.tag.value)[:1],
+                                       r.source != tagging.MANUAL, r.created_at, r.id))  # fmt: skip
+
+
+def _first(rows: Sequence[CustomerTag], dimension: str) -> CustomerTag | None:
+    return next((r for r in rows if r.tag.dimension == dimension), None)
+
+
+def budget_json(customer: Customer, rows: Sequence[CustomerTag]) -> dict | None:
+    tier = _first(rows, BUDGET_DIMENSION)
+    if tier is None and customer.budget_amount is None:
+        return None
+    evidence = customer.budget_evidence if customer.budget_amount is not None else None
+    return {"amount": customer.budget_amount, "tier": tier.tag.value if tier else None,
+            "evidence": evidence or (tier.evidence if tier else None)}  # fmt: skip
+
+
+def label(customer: Customer, rows: Sequence[CustomerTag]) -> str:
+    """「高端-现代简约-施工」: budget tier, first style, stage; missing parts left out."""
+    budget, style = _first(rows, BUDGET_DIMENSION), _first(rows, STYLE_DIMENSION)
+    parts = [budget.tag.value if budget else "", style.tag.value if style else ""]
+    parts.append(customer.stage_label if customer.stage else "")
+    return "-".join(p for p in parts if p) or UNCLASSIFIED
+
+
+def profile_json(customer: Customer) -> dict:
+    """{tags, budget, label} for the customer detail."""
+    rows = _ordered(tagging.active_tags(customer))
+    return {"tags": [tag_json(r) for r in rows], "budget": budget_json(customer, rows),
+            "label": label(customer, rows)}  # fmt: skip

@@ -1,0 +1,1 @@
+"""Public HTTP endpoints that are not an API: health checks, signed media."""

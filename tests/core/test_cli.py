@@ -1,0 +1,94 @@
+from sqlalchemy import func, select, text
+
+from app import create_app
+from app.core.extensions import db
+from app.models import ApiToken, AuditLog, Customer, CustomerIdentity, Staff, Store, TimelineEvent
+from app.services.customers import customers, phones
+from tests.conftest import env_for_tests
+
+MODELS = (Store, Staff, Customer, CustomerIdentity, TimelineEvent)
+
+
+def _counts():
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+
+
+def test_seed_demo_twice_leaves_the_same_rows(ctx):
+    runner = ctx.test_cli_runner()
+    first = runner.invoke(args=["seed", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo1234" in first.output
+    after_first = _counts()
+    assert after_first["Store"] == 2 and after_first["Customer"] == 20
+    roles = {r for s in db.session.scalars(select(Staff)) for r in s.role_set}
+    assert roles == {"admin", "manager", "sales", "designer", "pm", "supervisor", "service"}
+    second = runner.invoke(args=["seed", "demo"])
+    assert second.exit_code == 0, second.output
+    assert _counts() == after_first
+
+
+def test_staff_create_token_revoke_round_trip(ctx):
+    runner = ctx.test_cli_runner()
+    created = runner.invoke(
+        args=[
+            "staff",
+            "create",
+            "--name",
+            "周项目",
+            "--role",
+            "pm,supervisor",
+            "--store",
+            "城东",
+            "--password",
+            "pw",
+        ]
+    )
+    assert created.exit_code == 0, created.output
+    token = runner.invoke(args=["staff", "token", "--name", "周项目"]).output.strip()
+    client = ctx.test_client()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json["roles"] == ["pm", "supervisor"]
+    assert token not in {row.token_hash for row in db.session.scalars(select(ApiToken))}
+    revoked = runner.invoke(args=["staff", "revoke-token", "--name", "周项目"])
+    assert "revoked 1" in revoked.output
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action.like("staff.%")))
+        == 3
+    )
+
+
+def test_staff_create_refuses_unknown_role_and_duplicates(ctx):
+    runner = ctx.test_cli_runner()
+    bad = runner.invoke(args=["staff", "create", "--name", "X", "--role", "boss"])
+    assert bad.exit_code != 0 and "boss" in bad.output
+    runner.invoke(args=["staff", "create", "--name", "X", "--role", "sales"])
+    dup = runner.invoke(args=["staff", "create", "--name", "X", "--role", "sales"])
+    assert dup.exit_code != 0 and "已存在" in dup.output
+    assert db.session.scalar(select(func.count(Staff.id))) == 1
+    missing = runner.invoke(args=["staff", "token", "--name", "nobody"])
+    assert missing.exit_code != 0
+
+
+def test_data_key_rotation_keeps_phones_readable_and_findable(ctx):
+    customer, _ = customers.find_or_create_by_identity("phone", "13811112222", name="钱女士")
+    db.session.commit()
+    old_cipher = customer.phone_enc
+
+    rotating = create_app(
+        env_for_tests(DATA_KEY="brand-new-key-0123456789abcdef,test-data-key-0123456789abcdef")
+    )
+    with rotating.app_context():
+        # Mid-rotation: found under the old hash already.
+        assert customers.find_by_identity("phone", "13811112222").id == customer.id
+        result = rotating.test_cli_runner().invoke(args=["data-key", "rotate"])
+        assert result.exit_code == 0, result.output
+
+    rotated = create_app(env_for_tests(DATA_KEY="brand-new-key-0123456789abcdef"))
+    with rotated.app_context():
+        row = db.session.execute(text("SELECT phone_enc FROM customers")).one()
+        assert row.phone_enc != old_cipher
+        fresh = db.session.get(Customer, customer.id)
+        assert phones.reveal(fresh.phone_enc) == "13811112222"
+        assert customers.find_by_identity("phone", "13811112222").id == customer.id
+        db.session.remove()

@@ -1,0 +1,65 @@
+"""Prebuilt reads: run outside a transaction, and leave the pooled connection as they found it."""
+
+import pytest
+from sqlalchemy import bindparam, select, text
+
+from app.core.prebuilt import Prebuilt, reading
+from app.models import Store
+
+STORES = Prebuilt(select(Store.id, Store.name).order_by(Store.id))
+
+
+@pytest.mark.postgres
+def test_the_connection_goes_back_to_the_pool_in_transaction_mode(ctx):
+    with reading() as reader:
+        driver = reader.driver
+        assert driver.autocommit and reader.all(STORES, {}) == []
+    assert driver.autocommit is False
+    with pytest.raises(RuntimeError), reading() as reader:
+        driver = reader.driver
+        raise RuntimeError("a view failed mid-read")
+    assert driver.autocommit is False
+
+
+def test_rows_read_by_attribute_name(ctx):
+    from app.core.extensions import db
+
+    db.session.add(Store(name="城东旗舰店", city="上海"))
+    db.session.commit()
+    with reading() as reader:
+        row = reader.first(STORES, {})
+    assert (row.id, row.name) == (1, "城东旗舰店")
+
+
+def test_reads_sent_together_come_back_each_with_its_own_rows(ctx):
+    from app.core.extensions import db
+
+    db.session.add_all([Store(name="城东旗舰店", city="上海"), Store(name="城西店", city="上海")])
+    db.session.commit()
+    one = Prebuilt(select(Store.name).where(Store.id == bindparam("id")))
+    with reading() as reader:
+        rows = reader.together((STORES, {}), (one, {"id": 2}), (one, {"id": 99}))
+    assert [len(r) for r in rows] == [2, 1, 0] and rows[1][0].name == "城西店"
+
+
+@pytest.mark.postgres
+def test_after_the_server_drops_its_connections_one_read_fails_then_reads_work(ctx):
+    from sqlalchemy.exc import DBAPIError
+
+    from app.core.extensions import db
+
+    with reading() as first, reading() as second:  # as a restart would, while they wait
+        pids = [first.driver.info.backend_pid, second.driver.info.backend_pid]
+        for pid in pids:
+            db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        db.session.commit()
+    failed = 0
+    for _ in range(4):  # the pool hands out its connections in turn
+        try:
+            with reading() as reader:
+                reader.all(STORES, {})
+        except DBAPIError:
+            failed += 1  # that one page fails, as it would through SQLAlchemy
+    assert failed == 1
+    with reading() as reader:
+        assert reader.all(STORES, {}) == [] and reader.driver.info.backend_pid not in pids
