@@ -31,9 +31,11 @@ test: $(VENV)/.testing lint
 	TEST_DB=sqlite $(BIN)/pytest
 	TEST_DB=postgres $(BIN)/pytest
 
+## lint: ruff, and the import-linter contracts of pyproject.toml (layers, no circles)
 lint: $(VENV)/.testing
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.testing
 	$(BIN)/ruff check --fix .

@@ -30,15 +30,17 @@ def create_app(config: Mapping | None = None) -> Flask:
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     from app import cli
+    from app import hooks as app_hooks
     from app.api import init_app as init_api
-    from app.core import errors, extensions, logs, redis_client
+    from app.core import database, errors, extensions, logs, redis_client
     from app.web import health, media
     from handlers import init_app as init_handlers
+    from jobs import cli as job_commands
     from miniprogram_api import init_app as init_mini
 
     logs.init_app(app)
     extensions.db.init_app(app)
-    extensions.init_app(app)
+    database.init_app(app)
     extensions.migrate.init_app(
         app,
         extensions.db,
@@ -54,7 +56,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_handlers(app)
     init_mini(app)
     cli.init_app(app)
-    from app.services.notices import outbox
-
-    outbox.init_app(app)
+    for command in (job_commands.worker, job_commands.scheduler):
+        app.cli.add_command(command)
+    app_hooks.init_app(app)
     return app

@@ -35,15 +35,30 @@ def free_port() -> int:
 
 
 def flask(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], env=env, cwd=ROOT,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
 
 
 def start_gunicorn(env: dict, app: str, port: int, workers: int = 0, threads: int = 0):
     """gunicorn with the production settings (gunicorn.conf.py) on a loopback port;
     `workers` / `threads` override them when given."""
-    cmd = [sys.executable, "-m", "gunicorn", app, "-c", str(ROOT / "gunicorn.conf.py"),
-           "-b", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
     cmd += ["-w", str(workers)] if workers else []
     cmd += ["--threads", str(threads)] if threads else []
     proc = subprocess.Popen(
@@ -180,5 +195,7 @@ class CpuMeter:
 
 
 def describe(label: str, stats: dict) -> str:
-    return (f"{label:<22} {stats['n']:>7} req  {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:6.2f} ms"
-            f"  p99 {stats['p99_ms']:7.2f} ms  errors {stats['errors']}")  # fmt: skip
+    return (
+        f"{label:<22} {stats['n']:>7} req  {stats['rps']:>8.1f} req/s  p50 {stats['p50_ms']:6.2f} ms"
+        f"  p99 {stats['p99_ms']:7.2f} ms  errors {stats['errors']}"
+    )

@@ -45,21 +45,32 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 def environment(database_url: str) -> dict:
     return {
-        **os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret", "DATA_KEY": "bench-data-key",
-        "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING",
-        "WECHAT_MP_APPID": wxsign.MP["appid"], "WECHAT_MP_TOKEN": wxsign.MP["token"],
-        "WECHAT_MP_AES_KEY": wxsign.MP["key"], "WECHAT_API_BASE": "http://127.0.0.1:9",
-        "WECOM_API_BASE": "http://127.0.0.1:9", "WORK_START": "00:00", "WORK_END": "23:59",
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": "bench-secret",
+        "DATA_KEY": "bench-data-key",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "WECHAT_MP_APPID": wxsign.MP["appid"],
+        "WECHAT_MP_TOKEN": wxsign.MP["token"],
+        "WECHAT_MP_AES_KEY": wxsign.MP["key"],
+        "WECHAT_API_BASE": "http://127.0.0.1:9",
+        "WECOM_API_BASE": "http://127.0.0.1:9",
+        "WORK_START": "00:00",
+        "WORK_END": "23:59",
         "WORK_DAYS": "1,2,3,4,5,6,7",
-    }  # fmt: skip
+    }
 
 
 def messages(n: int, customers: int, sender: str = "oBench", first_id: int = 900000000):
     out = []
     for i in range(n):
-        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{sender}{i % customers:05d}]]>"
-               f"</FromUserName><CreateTime>{1700000000 + i}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-               f"<Content><![CDATA[你好，新房120平想做现代简约，预算20万左右 #{i}]]></Content><MsgId>{first_id + i}</MsgId></xml>")  # fmt: skip
+        xml = (
+            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{sender}{i % customers:05d}]]>"
+            f"</FromUserName><CreateTime>{1700000000 + i}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[你好，新房120平想做现代简约，预算20万左右 #{i}]]></Content><MsgId>{first_id + i}</MsgId></xml>"
+        )
         path, body = wxsign.mp_safe(xml, ts=str(1700000000 + i), nonce=f"{sender}{i}")
         out.append(("POST", path, body))
     return out

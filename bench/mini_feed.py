@@ -41,9 +41,11 @@ from bench.common import (  # noqa: E402
 
 SECRET, MINI_APPID = "bench-secret", "wxbenchmini0001"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-PHOTO = ("jsonb_build_object('key', 'photos/2026/03/e' || g || '{0}.jpg', 'thumb', "
-         "'photos/2026/03/e' || g || '{0}_thumb.jpg', 'type', 'image/jpeg', 'width', 1200, "
-         "'height', 900)")  # fmt: skip
+PHOTO = (
+    "jsonb_build_object('key', 'photos/2026/03/e' || g || '{0}.jpg', 'thumb', "
+    "'photos/2026/03/e' || g || '{0}_thumb.jpg', 'type', 'image/jpeg', 'width', 1200, "
+    "'height', 900)"
+)
 FILL = [
     "INSERT INTO stores (name, city, region, created_at) VALUES ('城东旗舰店', '上海', '', now())",
     """INSERT INTO staff (name, roles, store_id, active, created_at)
@@ -86,10 +88,19 @@ FILL = [
 
 
 def environment(database_url: str) -> dict:
-    return {**os.environ, "APP_ENV": "production", "SECRET_KEY": SECRET, "DATA_KEY": "bench-data-key",
-            "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING",
-            "WECHAT_MINI_APPID": MINI_APPID, "WECHAT_MINI_SECRET": "x",
-            "WECHAT_API_BASE": "http://127.0.0.1:9", "WECOM_API_BASE": "http://127.0.0.1:9"}  # fmt: skip
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": SECRET,
+        "DATA_KEY": "bench-data-key",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "WECHAT_MINI_APPID": MINI_APPID,
+        "WECHAT_MINI_SECRET": "x",
+        "WECHAT_API_BASE": "http://127.0.0.1:9",
+        "WECOM_API_BASE": "http://127.0.0.1:9",
+    }
 
 
 def fill(dsn: str, projects: int, entries: int) -> None:
@@ -110,8 +121,9 @@ def filled(database_url: str, projects: int, entries: int) -> bool:
     dsn = database_url.replace("+psycopg", "")
     try:
         with psycopg.connect(dsn) as conn:
-            counts = conn.execute("SELECT (SELECT count(*) FROM projects), "
-                                  "(SELECT count(*) FROM progress_entries)").fetchone()  # fmt: skip
+            counts = conn.execute(
+                "SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM progress_entries)"
+            ).fetchone()
     except psycopg.Error:
         return False
     return counts == (projects, entries)
@@ -136,11 +148,20 @@ def explain(dsn: str, project_id: int) -> None:
     from app.services.projects.progress import FEED_STATEMENTS
 
     with psycopg.connect(dsn) as conn:
-        last = conn.execute("SELECT created_at, id FROM progress_entries WHERE project_id = %s "
-                            "ORDER BY created_at DESC, id DESC OFFSET 19 LIMIT 1", [project_id]).fetchone()  # fmt: skip
+        last = conn.execute(
+            "SELECT created_at, id FROM progress_entries WHERE project_id = %s "
+            "ORDER BY created_at DESC, id DESC OFFSET 19 LIMIT 1",
+            [project_id],
+        ).fetchone()
         # The statement the mini program's feed runs, for the project's owner.
-        params = {"project_id": project_id, "limit": 21, "app_id": MINI_APPID,
-                  "openid": f"oBench{project_id}", "before_at": last[0], "before_id": last[1]}  # fmt: skip
+        params = {
+            "project_id": project_id,
+            "limit": 21,
+            "app_id": MINI_APPID,
+            "openid": f"oBench{project_id}",
+            "before_at": last[0],
+            "before_id": last[1],
+        }
         for label, cursor in (("first page", False), ("cursor page", True)):
             query = FEED_STATEMENTS[(True, cursor)].statement.params(params)
             sql = str(
@@ -171,8 +192,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: production)")
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (0: production)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep an earlier run's database of the same sizes")  # fmt: skip
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep an earlier run's database of the same sizes"
+    )
     args = parser.parse_args()
 
     database_url = prepare(args)

@@ -38,16 +38,29 @@ WORKERS = 4
 
 
 def environment(database_url: str, fake_url: str) -> dict:
-    return {**os.environ, **fake_settings(fake_url), "APP_ENV": "production", "SECRET_KEY": "bench",
-            "DATA_KEY": "bench-data-key", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
-            "LOG_LEVEL": "WARNING", "NOTICE_WINDOW_START": "00:00", "NOTICE_WINDOW_END": "23:59",
-            **{name: f"tpl-{name.lower()}" for name in NOTICE_TEMPLATE_VARS}}  # fmt: skip
+    return {
+        **os.environ,
+        **fake_settings(fake_url),
+        "APP_ENV": "production",
+        "SECRET_KEY": "bench",
+        "DATA_KEY": "bench-data-key",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "NOTICE_WINDOW_START": "00:00",
+        "NOTICE_WINDOW_END": "23:59",
+        **{name: f"tpl-{name.lower()}" for name in NOTICE_TEMPLATE_VARS},
+    }
 
 
 def start_fake() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakewechat", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakewechat", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -65,8 +78,10 @@ def pg(url: str) -> psycopg.Connection:
 def seed_notices(url: str, n: int, customers: int) -> None:
     now = datetime.now(UTC)
     with pg(url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY customers (name, nickname, gender, city, community, address, source_channel,"
-                      " stage, created_at, updated_at) FROM STDIN") as copy:  # fmt: skip
+        with cur.copy(
+            "COPY customers (name, nickname, gender, city, community, address, source_channel,"
+            " stage, created_at, updated_at) FROM STDIN"
+        ) as copy:
             for i in range(customers):
                 copy.write_row(
                     (f"业主{i}", "", "unknown", "杭州", "", "", "bench", "construction", now, now)
@@ -78,12 +93,31 @@ def seed_notices(url: str, n: int, customers: int) -> None:
                 copy.write_row(
                     (i + 1, "mp_openid", "wxfake0000000000mp", f"oBench{i:08d}", True, now)
                 )
-        with cur.copy("COPY notices (kind, audience, customer_id, idem_key, marketing, urgent, context, channel,"
-                      " channel_reason, status, scheduled_at, attempts, last_error, delivery, created_at) FROM STDIN") as copy:  # fmt: skip
+        with cur.copy(
+            "COPY notices (kind, audience, customer_id, idem_key, marketing, urgent, context, channel,"
+            " channel_reason, status, scheduled_at, attempts, last_error, delivery, created_at) FROM STDIN"
+        ) as copy:
             for i in range(n):
                 context = f'{{"project_id": {i}, "project_name": "翠湖天地{i % 50}栋", "node": "水电验收", "at": "2026-11-22T02:00:00+00:00"}}'
-                copy.write_row(("node-accepted", "customer", i % customers + 1, f"node-accepted:node:{i}", False,
-                                False, context, "", "", "pending", now - timedelta(minutes=1), 0, "", "", now))  # fmt: skip
+                copy.write_row(
+                    (
+                        "node-accepted",
+                        "customer",
+                        i % customers + 1,
+                        f"node-accepted:node:{i}",
+                        False,
+                        False,
+                        context,
+                        "",
+                        "",
+                        "pending",
+                        now - timedelta(minutes=1),
+                        0,
+                        "",
+                        "",
+                        now,
+                    )
+                )
         cur.execute("ANALYZE")
 
 
@@ -99,8 +133,10 @@ def workers(env: dict) -> list[subprocess.Popen]:
         "--queues",
         "outbound",
     ]
-    return [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            for _ in range(WORKERS)]  # fmt: skip
+    return [
+        subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(WORKERS)
+    ]
 
 
 def watch(procs: list[subprocess.Popen], remaining, total: int) -> dict:
@@ -130,8 +166,13 @@ def empty_jobs(env: dict, m: int) -> dict:
     queue = Queue("outbound", connection=conn)
     for start in range(0, m, 5000):
         with conn.pipeline() as pipe:
-            queue.enqueue_many([Queue.prepare_data(empty, args=(i,), result_ttl=60)
-                                for i in range(start, min(m, start + 5000))], pipeline=pipe)  # fmt: skip
+            queue.enqueue_many(
+                [
+                    Queue.prepare_data(empty, args=(i,), result_ttl=60)
+                    for i in range(start, min(m, start + 5000))
+                ],
+                pipeline=pipe,
+            )
             pipe.execute()
     return watch(workers(env), lambda: queue.count, m)
 
@@ -230,8 +271,10 @@ def main() -> int:
             f"empty jobs      {args.empty:>8}  {empty['rate']:8.1f} jobs/s   (wall {empty['wall']:.1f} s)"
         )
         sent = send_notices(env, url, args.n)
-        print(f"notices         {args.n:>8}  {sent['rate']:8.1f} notices/s (wall {sent['wall']:.1f} s,"
-              f" dispatch {sent['dispatch']:.2f} s) statuses {sent['statuses']}")  # fmt: skip
+        print(
+            f"notices         {args.n:>8}  {sent['rate']:8.1f} notices/s (wall {sent['wall']:.1f} s,"
+            f" dispatch {sent['dispatch']:.2f} s) statuses {sent['statuses']}"
+        )
         remote = FakeWeChatRemote(fake_url, timeout=120)
         requests_seen, delivered = remote.count(TPL), len(remote.sent_messages(TPL))
         print(f"fake WeChat: {requests_seen} template/send requests, {delivered} delivered")

@@ -22,9 +22,13 @@ def _reject(status: int, reason: str) -> Response:
     REJECTIONS[reason] += 1
     log.warning(
         "callback rejected",
-        extra={"status": status, "reason": reason, "rejected_total": sum(REJECTIONS.values()),
-               "request_id": g.get("request_id", "")},
-    )  # fmt: skip
+        extra={
+            "status": status,
+            "reason": reason,
+            "rejected_total": sum(REJECTIONS.values()),
+            "request_id": g.get("request_id", ""),
+        },
+    )
     return Response(reason, status=status, mimetype="text/plain")
 
 

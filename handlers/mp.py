@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from app.core.extensions import commit
+from app.core.database import commit
+from app.core.queue import enqueue_batched
 from app.services.inbound import callbacks, ingest
 from handlers import bp
-from jobs import enqueue_batched
-from jobs.ingest import enrich_events
 
 
 @bp.get("/mp")
@@ -21,7 +20,7 @@ def mp_receive():
     opened = callbacks.open_mp(request.args, request.get_data(cache=False))
     result = ingest.ingest_mp(current_app.config["WECHAT_MP_APPID"], opened.msg)
     if result.created:
-        enqueue_batched(enrich_events, result.event_id, queue="webhooks")
+        enqueue_batched("jobs.ingest:enrich_events", result.event_id, queue="webhooks")
     commit()
     body = callbacks.mp_answer(opened, result.reply)
     return Response(body, mimetype="text/plain" if body == "success" else "application/xml")

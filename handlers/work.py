@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Response, current_app, request
 
 from app.core.extensions import db
+from app.core.queue import enqueue_batched
 from app.services.inbound import callbacks, ingest
 from handlers import bp
-from jobs import enqueue_batched
-from jobs.ingest import enrich_events
 
 
 @bp.get("/work")
@@ -22,6 +21,6 @@ def work_receive():
     opened = callbacks.open_wecom(request.args, request.get_data(cache=False))
     result = ingest.ingest_wecom(current_app.config["WECOM_CORP_ID"], opened.msg)
     if result.created and result.event_id is not None:
-        enqueue_batched(enrich_events, result.event_id, queue="webhooks")
+        enqueue_batched("jobs.ingest:enrich_events", result.event_id, queue="webhooks")
     db.session.commit()
     return Response("", status=200)  # WeCom: an empty 200 means "received, no reply"

@@ -1,39 +1,33 @@
-"""The `job` decorator: every job runs inside an app context with a clean DB session."""
+"""The `job` decorator: every job runs inside the worker's app context with a clean session."""
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 
 from flask import has_app_context
 
 from app.core.extensions import db
 
-log = logging.getLogger(__name__)
-_worker_app = None
-
-
-def _app():
-    """The app of a plain `rq worker` process, created once on first use."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    return _worker_app
-
 
 def job(func: Callable) -> Callable:
-    """Wrap a job so it has an app context and never leaks a session between jobs."""
+    """Wrap a job so it never leaks a session between jobs.
+
+    The app context comes from whoever runs the job: `flask worker` (RQ, the context of
+    the command), the in-process runner of development (app.core.queue), or a test. A job
+    run outside one is a deployment mistake (a bare `rq worker`), said plainly.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with nullcontext() if has_app_context() else _app().app_context():
-            try:
-                return func(*args, **kwargs)
-            finally:
-                db.session.remove()
+        if not has_app_context():
+            raise RuntimeError(
+                f"job {func.__module__}:{func.__name__} needs the app: run jobs with "
+                "`flask --app wsgi worker`, not a bare `rq worker`"
+            )
+        try:
+            return func(*args, **kwargs)
+        finally:
+            db.session.remove()
 
     return wrapper

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from app.core import batch
 from app.core.extensions import db
+from app.core.queue import enqueue
 from app.models import TimelineEvent
 from app.services.inbound import enrichment
-from jobs import batch, enqueue
 from jobs.base import job
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def enrich_event(event_id: int) -> None:
 
 @job
 def enrich_events(event_ids: list[int]) -> None:
-    """enrich_event for a batch (jobs.enqueue_batched): one failure does not stop the rest,
+    """enrich_event for a batch (queue.enqueue_batched): one failure does not stop the rest,
     and leaves its event marked for the sweep."""
     for event_id in event_ids:
         try:
@@ -40,9 +41,9 @@ def enrich_events(event_ids: list[int]) -> None:
 @job
 def sweep_unenriched() -> int:
     """Re-enqueue stored callbacks whose enrichment was never queued (e.g. Redis was down)."""
-    batch.kick(enrich_events, "webhooks")
+    batch.kick("jobs.ingest:enrich_events", "webhooks")
     ids = enrichment.pending_events(SWEEP_AGE)
     for event_id in ids:
-        enqueue(enrich_event, event_id, queue="webhooks", job_id=f"enrich-{event_id}")
+        enqueue("jobs.ingest:enrich_event", event_id, queue="webhooks", job_id=f"enrich-{event_id}")
     db.session.commit()  # enqueued jobs are handed over on commit
     return len(ids)

@@ -7,7 +7,6 @@ over within LOCK_TTL seconds if the leader dies.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import uuid
@@ -15,7 +14,7 @@ import uuid
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from jobs import enqueue
+from app.core.queue import enqueue
 from jobs.schedule import SCHEDULE
 
 log = logging.getLogger(__name__)
@@ -24,14 +23,9 @@ LOCK_TTL = 30
 RENEW_EVERY = 10
 
 
-def resolve(path: str):
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def _fire(app: Flask, entry: dict) -> None:
     with app.app_context():
-        enqueue(resolve(entry["func"]), queue=entry.get("queue", "periodic"))
+        enqueue(entry["func"], queue=entry.get("queue", "periodic"))
 
 
 def build_scheduler(app: Flask, schedule: list[dict] | None = None) -> BackgroundScheduler:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
+from app.core.database import begin_autocommit
 from app.core.errors import ApiError
-from app.core.extensions import begin_autocommit, db
+from app.core.extensions import db
 from app.models import Customer
 from app.schemas.validation import check_url_ids
 from app.services.customers import mini_auth

@@ -160,7 +160,7 @@ def client(ctx):
 
 @pytest.fixture
 def redis_conn():
-    from jobs import batch
+    from app.core import batch
 
     conn = redis_lib.Redis.from_url(REDIS_URL)
     batch.flush()  # nothing an earlier test held back lands in this one's Redis

@@ -77,10 +77,29 @@ TOKEN_TTL = 7200
 
 # Methods callable over HTTP (POST /_fake/<name>) and through FakeWeChatRemote.
 CONTROL_METHODS = frozenset(
-    {"script", "fail_next", "fail_always", "busy", "http_error", "set_delay", "clear_script",
-     "reset", "expire_tokens", "tokens", "requests", "count", "add_app", "add_corp_secret",
-     "add_user", "add_contact", "add_js_code", "sent_messages", "refuse", "silence"}
-)  # fmt: skip
+    {
+        "script",
+        "fail_next",
+        "fail_always",
+        "busy",
+        "http_error",
+        "set_delay",
+        "clear_script",
+        "reset",
+        "expire_tokens",
+        "tokens",
+        "requests",
+        "count",
+        "add_app",
+        "add_corp_secret",
+        "add_user",
+        "add_contact",
+        "add_js_code",
+        "sent_messages",
+        "refuse",
+        "silence",
+    }
+)
 
 
 def error_body(code: int, errmsg: str | None = None) -> dict:
@@ -213,11 +232,23 @@ class FakeWeChat:
     def add_user(self, openid: str, **fields: Any) -> dict:
         """An official-account follower for /cgi-bin/user/info (fields override defaults)."""
         user = {
-            "subscribe": 1, "openid": openid, "nickname": "微信用户", "sex": 0,
-            "language": "zh_CN", "city": "", "province": "", "country": "", "headimgurl": "",
-            "subscribe_time": 1700000000, "remark": "", "groupid": 0, "tagid_list": [],
-            "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene": 0, "qr_scene_str": "",
-        }  # fmt: skip
+            "subscribe": 1,
+            "openid": openid,
+            "nickname": "微信用户",
+            "sex": 0,
+            "language": "zh_CN",
+            "city": "",
+            "province": "",
+            "country": "",
+            "headimgurl": "",
+            "subscribe_time": 1700000000,
+            "remark": "",
+            "groupid": 0,
+            "tagid_list": [],
+            "subscribe_scene": "ADD_SCENE_QR_CODE",
+            "qr_scene": 0,
+            "qr_scene_str": "",
+        }
         user.update(fields)
         with self.lock:
             self.users[openid] = user
@@ -229,10 +260,18 @@ class FakeWeChat:
         contact.update(fields)
         if follow_user is None:
             follow_user = [
-                {"userid": "rep01", "remark": "", "description": "", "createtime": 1700000000,
-                 "tags": [], "remark_mobiles": [], "add_way": 1, "oper_userid": "rep01",
-                 "state": ""}
-            ]  # fmt: skip
+                {
+                    "userid": "rep01",
+                    "remark": "",
+                    "description": "",
+                    "createtime": 1700000000,
+                    "tags": [],
+                    "remark_mobiles": [],
+                    "add_way": 1,
+                    "oper_userid": "rep01",
+                    "state": "",
+                }
+            ]
         with self.lock:
             self.contacts[external_userid] = {
                 "external_contact": contact,
@@ -425,8 +464,14 @@ class _Handler(BaseHTTPRequestHandler):
         req = FakeRequest(
             self.command, parts.path, query, body, parsed, dict(self.headers), time.time()
         )
-        req.record.update(method=req.method, path=req.path, query=query, json=parsed,
-                          headers=req.headers, time=req.time)  # fmt: skip
+        req.record.update(
+            method=req.method,
+            path=req.path,
+            query=query,
+            json=parsed,
+            headers=req.headers,
+            time=req.time,
+        )
         try:
             reply = self.fake.handle(req)
         except Exception as exc:  # a broken handler must show up in the test, not hang it
@@ -574,14 +619,27 @@ def mini_user_phone(fake: FakeWeChat, req: FakeRequest):
     if found is None:
         return error_body(40029)
     phone, country = found["phone"], found["country"]
-    info = {"phoneNumber": f"+{country}{phone}", "purePhoneNumber": phone, "countryCode": country,
-            "watermark": {"timestamp": int(time.time()), "appid": req.token.owner}}  # fmt: skip
+    info = {
+        "phoneNumber": f"+{country}{phone}",
+        "purePhoneNumber": phone,
+        "countryCode": country,
+        "watermark": {"timestamp": int(time.time()), "appid": req.token.owner},
+    }
     return {"errcode": 0, "errmsg": "ok", "phone_info": info}
 
 
 # Value rules of typed template keys (api_miniapp_subscribe_send.json "value_rules").
-FIELD_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5,
-                "phrase": 5, "name": 20, "car_number": 8, "phone_number": 17}  # fmt: skip
+FIELD_LIMITS = {
+    "thing": 20,
+    "character_string": 32,
+    "number": 32,
+    "letter": 32,
+    "symbol": 5,
+    "phrase": 5,
+    "name": 20,
+    "car_number": 8,
+    "phone_number": 17,
+}
 
 
 def bad_field(data: Any) -> str | None:
@@ -664,8 +722,12 @@ def wecom_message_send(fake: FakeWeChat, req: FakeRequest):
     with fake.lock:
         interval = body.get("duplicate_check_interval", 1800)
         for old in fake.sent:
-            if (body.get("enable_duplicate_check") and old["path"] == req.path
-                    and old["body"] == body and req.time - old.get("time", 0) < interval):  # fmt: skip
+            if (
+                body.get("enable_duplicate_check")
+                and old["path"] == req.path
+                and old["body"] == body
+                and req.time - old.get("time", 0) < interval
+            ):
                 return {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": str(old["msgid"])}
         msgid = fake.deliver(req.path, body)
         fake.sent[-1]["time"] = req.time

@@ -16,9 +16,14 @@ MINI_OPENID, MP_OPENID = "oMini000000000000000000001", "oMp000000000000000000000
 
 def outbox_env(fake_url: str, **extra) -> dict:
     """Test settings: the fake server, every template id, a window open all day."""
-    return env_for_tests(**fake_settings(fake_url), **TEMPLATE_IDS,
-                         PUBLIC_BASE_URL="https://crm.example.com",
-                         NOTICE_WINDOW_START="00:00", NOTICE_WINDOW_END="23:59", **extra)  # fmt: skip
+    return env_for_tests(
+        **fake_settings(fake_url),
+        **TEMPLATE_IDS,
+        PUBLIC_BASE_URL="https://crm.example.com",
+        NOTICE_WINDOW_START="00:00",
+        NOTICE_WINDOW_END="23:59",
+        **extra,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,24 +63,52 @@ def make_customer():
     from app.core.extensions import db
     from app.models import Customer, CustomerIdentity, MessageConsent
 
-    def make(name="王女士", *, mini=0, mp=True, subscribed=True, inbound_at: datetime | None = None,
-             owner=None, n=1, **fields):  # fmt: skip
+    def make(
+        name="王女士",
+        *,
+        mini=0,
+        mp=True,
+        subscribed=True,
+        inbound_at: datetime | None = None,
+        owner=None,
+        n=1,
+        **fields,
+    ):
         customer = Customer(name=name, owner_id=owner.id if owner else None, **fields)
         db.session.add(customer)
         db.session.flush()
         if mini is not None:
-            db.session.add(CustomerIdentity(customer_id=customer.id, kind="mini_openid",
-                                            app_id="wxfake00000000mini", value=f"{MINI_OPENID[:-1]}{n}"))  # fmt: skip
+            db.session.add(
+                CustomerIdentity(
+                    customer_id=customer.id,
+                    kind="mini_openid",
+                    app_id="wxfake00000000mini",
+                    value=f"{MINI_OPENID[:-1]}{n}",
+                )
+            )
             for template in (
                 TEMPLATE_IDS["WECHAT_MINI_TPL_PROGRESS"],
                 TEMPLATE_IDS["WECHAT_MINI_TPL_MAINTENANCE"],
             ):
-                db.session.add(MessageConsent(customer_id=customer.id, channel="mini",
-                                              template_id=template, remaining=mini))  # fmt: skip
+                db.session.add(
+                    MessageConsent(
+                        customer_id=customer.id,
+                        channel="mini",
+                        template_id=template,
+                        remaining=mini,
+                    )
+                )
         if mp:
-            db.session.add(CustomerIdentity(customer_id=customer.id, kind="mp_openid",
-                                            app_id="wxfake0000000000mp", value=f"{MP_OPENID[:-1]}{n}",
-                                            subscribed=subscribed, last_inbound_at=inbound_at))  # fmt: skip
+            db.session.add(
+                CustomerIdentity(
+                    customer_id=customer.id,
+                    kind="mp_openid",
+                    app_id="wxfake0000000000mp",
+                    value=f"{MP_OPENID[:-1]}{n}",
+                    subscribed=subscribed,
+                    last_inbound_at=inbound_at,
+                )
+            )
         db.session.commit()
         return customer
 

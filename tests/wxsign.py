@@ -86,9 +86,12 @@ def mp_safe(
     encrypted = encrypt(xml, MP["key"], appid)
     body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
     query = {
-        "signature": sha1_sorted(MP["token"], ts, nonce), "timestamp": ts, "nonce": nonce,
-        "encrypt_type": "aes", "msg_signature": sha1_sorted(MP["token"], ts, nonce, encrypted),
-    }  # fmt: skip
+        "signature": sha1_sorted(MP["token"], ts, nonce),
+        "timestamp": ts,
+        "nonce": nonce,
+        "encrypt_type": "aes",
+        "msg_signature": sha1_sorted(MP["token"], ts, nonce, encrypted),
+    }
     return "/wechat/mp?" + urlencode(query), body.encode()
 
 

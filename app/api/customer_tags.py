@@ -44,8 +44,9 @@ def add_customer_note(customer_id: int):
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE_CHARS:
         message = f"备注内容不能为空，且不超过 {MAX_NOTE_CHARS} 字"
         raise ApiError(400, "invalid_note", message, {"text": message})
-    note = timeline.record(customer, "note", channel="api", actor_staff=staff,
-                           payload={"content": text.strip()})  # fmt: skip
+    note = timeline.record(
+        customer, "note", channel="api", actor_staff=staff, payload={"content": text.strip()}
+    )
     audit.record("customer.note", "customer", customer.id, actor=staff, after={"event_id": note.id})
     added = tagging.tag_staff_note(customer, text, staff, event=note)
     db.session.commit()

@@ -20,7 +20,7 @@ def _fields(required: bool) -> dict:
         "position": form.integer("position", "顺序", required=False, minimum=1, maximum=1000),
         "duration_days": form.integer(
             "duration_days", "工期(天)", required=False, minimum=1, maximum=365
-        ),  # fmt: skip
+        ),
     }
     if "active" in form.data:
         if not isinstance(form.data["active"], bool):

@@ -8,12 +8,13 @@ from flask import request
 from sqlalchemy import select
 
 from app.api import bp, current_staff, require_role
+from app.core.database import MAX_ID
 from app.core.extensions import db
 from app.models import NODE_STATUS_LABELS, NodeRejection
 from app.models.progress import HAZARD_LEVELS
 from app.schemas.project_serializers import change_order_json, entry_json, node_json, rejection_json
 from app.schemas.uploads import allow_large_body, finding_photos, stored_photos
-from app.schemas.validation import MAX_ID, Form, json_body
+from app.schemas.validation import Form, json_body
 from app.services.projects import change_orders, nodes, progress, projects
 
 SITE_ROLES = ("admin", "manager", "pm")
@@ -60,7 +61,7 @@ def list_rejections(project_id: int):
         "nodes": [
             {"node_id": n.id, "node": n.name, "rejection_count": n.rejection_count}
             for n in project.nodes
-        ],  # fmt: skip
+        ],
         "items": [rejection_json(r) for r in rows],
     }
 
@@ -84,10 +85,18 @@ def _findings(form: Form) -> list[dict]:
     except ValueError:
         raw = None
     hazards = dict(HAZARD_LEVELS)
-    ok = isinstance(raw, list) and 0 < len(raw) <= 50 and all(
-        isinstance(f, dict) and isinstance(f.get("text"), str) and f["text"].strip()
-        and len(f["text"]) <= 500 and f.get("hazard") in hazards for f in raw
-    )  # fmt: skip
+    ok = (
+        isinstance(raw, list)
+        and 0 < len(raw) <= 50
+        and all(
+            isinstance(f, dict)
+            and isinstance(f.get("text"), str)
+            and f["text"].strip()
+            and len(f["text"]) <= 500
+            and f.get("hazard") in hazards
+            for f in raw
+        )
+    )
     if not ok:
         form.fail("findings", "巡检发现必须是 JSON 列表，每项含 text 和 hazard(low/medium/high)")
         return []

@@ -25,7 +25,7 @@ def project_fields(form: Form) -> dict:
         "package_name": form.text("package_name", "套餐", required=False, max_len=100),
         "contract_amount_fen": form.integer(
             "contract_amount_fen", "合同金额(分)", minimum=0, maximum=10**12
-        ),  # fmt: skip
+        ),
         "contract_date": form.day("contract_date", "签约日期"),
         "planned_start": form.day("planned_start", "计划开工日期"),
         "planned_end": form.day("planned_end", "计划竣工日期"),

@@ -18,10 +18,18 @@ RULE_EDITORS = ("admin", "manager")
 
 
 def rule_json(row: TagRule) -> dict:
-    return {"id": row.id, "tag": row.tag, "dimension": row.dimension, "value": row.value,
-            "words": row.words, "exclusions": row.exclusions, "active": row.active,
-            "source": row.source, "updated_at": iso(row.updated_at),
-            "updated_by": row.updated_by.name if row.updated_by else None}  # fmt: skip
+    return {
+        "id": row.id,
+        "tag": row.tag,
+        "dimension": row.dimension,
+        "value": row.value,
+        "words": row.words,
+        "exclusions": row.exclusions,
+        "active": row.active,
+        "source": row.source,
+        "updated_at": iso(row.updated_at),
+        "updated_by": row.updated_by.name if row.updated_by else None,
+    }
 
 
 def _editor():

@@ -1,4 +1,4 @@
-"""`flask` commands: staff, seed, data-key, worker, scheduler."""
+"""`flask` commands of the app: staff, seed, data-key, tags (worker and scheduler: jobs/cli.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import datakey, seed, staff, tags, workers
+    from app.cli import datakey, seed, staff, tags
 
     for group in (staff.staff_cli, seed.seed_cli, datakey.datakey_cli, tags.tags_cli):
         app.cli.add_command(group)
-    app.cli.add_command(workers.worker)
-    app.cli.add_command(workers.scheduler)

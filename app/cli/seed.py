@@ -20,11 +20,20 @@ DEMO_PASSWORD = "demo1234"
 STORES = (("城东旗舰店", "杭州", "上城区"), ("城西体验店", "杭州", "西湖区"))
 STAFF = (
     ("管理员", "admin", None),
-    ("王店长", "manager", 0), ("李销售", "sales", 0), ("赵销售", "sales", 0),
-    ("陈设计", "designer", 0), ("周项目", "pm", 0), ("吴监理", "supervisor", 0), ("郑客服", "service", 0),
-    ("孙店长", "manager", 1), ("钱销售", "sales", 1), ("冯设计", "designer", 1),
-    ("褚项目", "pm", 1), ("卫监理", "supervisor", 1), ("蒋客服", "service", 1),
-)  # fmt: skip
+    ("王店长", "manager", 0),
+    ("李销售", "sales", 0),
+    ("赵销售", "sales", 0),
+    ("陈设计", "designer", 0),
+    ("周项目", "pm", 0),
+    ("吴监理", "supervisor", 0),
+    ("郑客服", "service", 0),
+    ("孙店长", "manager", 1),
+    ("钱销售", "sales", 1),
+    ("冯设计", "designer", 1),
+    ("褚项目", "pm", 1),
+    ("卫监理", "supervisor", 1),
+    ("蒋客服", "service", 1),
+)
 SURNAMES = "张王李赵刘陈杨黄吴周徐孙马朱胡郭何高林罗"
 COMMUNITIES = ("绿城桂花园", "万科良渚文化村", "滨江金色海岸", "龙湖春江天玺", "融创河滨之城")
 MESSAGES = (
@@ -44,10 +53,14 @@ def _ensure_staff() -> list[Staff]:
         member = db.session.scalars(select(Staff).filter_by(name=name)).first()
         if member is None:
             member = staff_service.create(
-                name, role, password=DEMO_PASSWORD, phone=f"1380000{i:04d}", actor="seed",
+                name,
+                role,
+                password=DEMO_PASSWORD,
+                phone=f"1380000{i:04d}",
+                actor="seed",
                 wecom_userid=f"demo_{role}_{i}",
                 store=stores[store_idx].name if store_idx is not None else None,
-            )  # fmt: skip
+            )
         members.append(member)
     return members
 
@@ -55,18 +68,32 @@ def _ensure_staff() -> list[Staff]:
 def _ensure_customer(n: int, reps: list[Staff]) -> None:
     rep = reps[n % len(reps)]
     customer, _ = customers.find_or_create_by_identity(
-        "mp_openid", f"demo-openid-{n:02d}", "wxdemo",
-        name=f"{SURNAMES[n % len(SURNAMES)]}先生" if n % 2 else f"{SURNAMES[n % len(SURNAMES)]}女士",
-        phone=f"1390000{n:04d}", city="杭州", community=COMMUNITIES[n % len(COMMUNITIES)],
-        source_channel="demo", owner_id=rep.id, store_id=rep.store_id, stage=STAGES[n % len(STAGES)],
-    )  # fmt: skip
+        "mp_openid",
+        f"demo-openid-{n:02d}",
+        "wxdemo",
+        name=f"{SURNAMES[n % len(SURNAMES)]}先生"
+        if n % 2
+        else f"{SURNAMES[n % len(SURNAMES)]}女士",
+        phone=f"1390000{n:04d}",
+        city="杭州",
+        community=COMMUNITIES[n % len(COMMUNITIES)],
+        source_channel="demo",
+        owner_id=rep.id,
+        store_id=rep.store_id,
+        stage=STAGES[n % len(STAGES)],
+    )
     base = utcnow() - timedelta(days=30 - n)
     for i, text in enumerate(MESSAGES[: 2 + n % 4]):
         event, created = timeline.record_once(
-            customer, "message", channel="mp", direction="inbound", actor_type="customer",
-            payload={"msg_type": "text", "content": text}, occurred_at=base + timedelta(hours=i),
+            customer,
+            "message",
+            channel="mp",
+            direction="inbound",
+            actor_type="customer",
+            payload={"msg_type": "text", "content": text},
+            occurred_at=base + timedelta(hours=i),
             dedupe_key=f"demo:{n}:{i}",
-        )  # fmt: skip
+        )
         if created:
             tagging.tag_event(event)
 

@@ -40,8 +40,13 @@ def parse_since(value: str | None) -> datetime | None:
 
 @tags_cli.command("retag")
 @click.option("--since", default=None, help="只处理此日期 (YYYY-MM-DD) 及以后的消息")
-@click.option("--batch", default=retag.DEFAULT_BATCH, show_default=True,
-              type=click.IntRange(min=1), help="每批处理并提交的消息数")  # fmt: skip
+@click.option(
+    "--batch",
+    default=retag.DEFAULT_BATCH,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="每批处理并提交的消息数",
+)
 @click.option("--restart", is_flag=True, help="忽略检查点，从头开始")
 def retag_command(since, batch, restart):
     """Re-run tagging over stored inbound messages; an interrupted run continues where it stopped."""

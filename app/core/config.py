@@ -199,5 +199,8 @@ def engine_options(database_url: str) -> dict:
     # database restart fails one request (callbacks answer 503 and WeChat retries) and the
     # pool then discards it; recycling keeps idle connections from going stale.
     return {
-        "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800, "json_deserializer": orjson.loads,
-    }  # fmt: skip
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_recycle": 1800,
+        "json_deserializer": orjson.loads,
+    }

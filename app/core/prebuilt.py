@@ -18,7 +18,8 @@ from contextlib import contextmanager
 import psycopg
 from sqlalchemy import Select
 
-from app.core.extensions import begin_autocommit, db, driver_connection
+from app.core.database import begin_autocommit, driver_connection
+from app.core.extensions import db
 
 
 def _impl(type_, dialect):
@@ -100,7 +101,7 @@ class Reader:
 @contextmanager
 def reading() -> Iterator[Reader]:
     """A Reader outside a transaction: on PostgreSQL a pooled connection of its own, in
-    autocommit for the block (extensions.driver_connection)."""
+    autocommit for the block (database.driver_connection)."""
     engine = db.engine
     if engine.dialect.name != "postgresql":
         begin_autocommit()

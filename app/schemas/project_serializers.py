@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.core.media_tokens import photo_urls, url_context
 from app.models import ChangeOrder, NodeRejection, Project, ProjectNode
 from app.models.progress import ENTRY_KINDS, HAZARD_LEVELS
 from app.models.project import NODE_STATUS_LABELS, PROJECT_STATUS_LABELS
@@ -11,7 +12,6 @@ from app.schemas.serializers import iso
 from app.services.projects import change_orders, projects
 from app.services.projects import nodes as node_rules
 from app.services.projects.project_reads import ProjectPage
-from app.web.media import photo_urls, url_context
 
 ENTRY_LABELS, HAZARD_LABELS = dict(ENTRY_KINDS), dict(HAZARD_LEVELS)
 
@@ -22,33 +22,48 @@ def _day(value: date | None) -> str | None:
 
 def node_json(node: ProjectNode, today: date) -> dict:
     return {
-        "id": node.id, "name": node.name, "position": node.position,
-        "status": node.status, "status_label": NODE_STATUS_LABELS.get(node.status, node.status),
-        "planned_start": _day(node.planned_start), "planned_end": _day(node.planned_end),
-        "actual_start": _day(node.actual_start), "actual_end": _day(node.actual_end),
-        "accepted_at": iso(node.accepted_at), "accepted_by_customer_id": node.accepted_by_customer_id,
-        "rejection_count": node.rejection_count, "delayed": node_rules.is_delayed(node, today),
-    }  # fmt: skip
+        "id": node.id,
+        "name": node.name,
+        "position": node.position,
+        "status": node.status,
+        "status_label": NODE_STATUS_LABELS.get(node.status, node.status),
+        "planned_start": _day(node.planned_start),
+        "planned_end": _day(node.planned_end),
+        "actual_start": _day(node.actual_start),
+        "actual_end": _day(node.actual_end),
+        "accepted_at": iso(node.accepted_at),
+        "accepted_by_customer_id": node.accepted_by_customer_id,
+        "rejection_count": node.rejection_count,
+        "delayed": node_rules.is_delayed(node, today),
+    }
 
 
 def progress_json(nodes) -> dict:
     total = len(nodes)
     accepted = sum(1 for n in nodes if n.status == "accepted")
     current = next((n.name for n in nodes if n.status != "accepted"), None)
-    return {"accepted": accepted, "total": total, "text": f"{accepted}/{total}",
-            "current_node": current}  # fmt: skip
+    return {
+        "accepted": accepted,
+        "total": total,
+        "text": f"{accepted}/{total}",
+        "current_node": current,
+    }
 
 
 def project_json(project: Project, today: date, nodes=None) -> dict:
     """The summary shown in lists. `project` may be a row, with its `nodes` given."""
     nodes = project.nodes if nodes is None else nodes
     return {
-        "id": project.id, "customer_id": project.customer_id, "address": project.address,
-        "community": project.community, "package_name": project.package_name,
-        "status": project.status, "status_label": PROJECT_STATUS_LABELS.get(project.status),
+        "id": project.id,
+        "customer_id": project.customer_id,
+        "address": project.address,
+        "community": project.community,
+        "package_name": project.package_name,
+        "status": project.status,
+        "status_label": PROJECT_STATUS_LABELS.get(project.status),
         "progress": progress_json(nodes),
         "delayed": any(node_rules.is_delayed(n, today) for n in nodes),
-    }  # fmt: skip
+    }
 
 
 def project_detail_json(project: Project, today: date, page: ProjectPage | None = None) -> dict:
@@ -73,17 +88,26 @@ def project_detail_json(project: Project, today: date, page: ProjectPage | None 
 
 def change_order_json(order: ChangeOrder) -> dict:
     return {
-        "id": order.id, "project_id": order.project_id, "item": order.item,
-        "amount_fen": order.amount_fen, "status": order.status,
-        "status_label": change_orders.LABELS.get(order.status), "reason": order.reason,
-        "created_at": iso(order.created_at), "decided_at": iso(order.decided_at),
-    }  # fmt: skip
+        "id": order.id,
+        "project_id": order.project_id,
+        "item": order.item,
+        "amount_fen": order.amount_fen,
+        "status": order.status,
+        "status_label": change_orders.LABELS.get(order.status),
+        "reason": order.reason,
+        "created_at": iso(order.created_at),
+        "decided_at": iso(order.decided_at),
+    }
 
 
 def _finding_json(finding: dict, urls: tuple) -> dict:
     hazard = finding.get("hazard")
-    return {"text": finding.get("text", ""), "hazard": hazard, "hazard_label": HAZARD_LABELS.get(hazard),
-            "photo": photo_urls(finding.get("photo"), urls)}  # fmt: skip
+    return {
+        "text": finding.get("text", ""),
+        "hazard": hazard,
+        "hazard_label": HAZARD_LABELS.get(hazard),
+        "photo": photo_urls(finding.get("photo"), urls),
+    }
 
 
 def entry_json(entry, urls: tuple | None = None) -> dict:
@@ -98,12 +122,17 @@ def entry_json(entry, urls: tuple | None = None) -> dict:
         entry.author.name if getattr(entry, "author", None) else None
     )
     return {
-        "id": entry.id, "kind": entry.kind, "kind_label": ENTRY_LABELS.get(entry.kind),
-        "node_id": entry.node_id, "node": node, "text": entry.text,
+        "id": entry.id,
+        "kind": entry.kind,
+        "kind_label": ENTRY_LABELS.get(entry.kind),
+        "node_id": entry.node_id,
+        "node": node,
+        "text": entry.text,
         "photos": [photo_urls(p, urls) for p in entry.photos or []],
         "findings": [_finding_json(f, urls) for f in entry.findings or []],
-        "author": {"name": author} if author else None, "created_at": iso(entry.created_at),
-    }  # fmt: skip
+        "author": {"name": author} if author else None,
+        "created_at": iso(entry.created_at),
+    }
 
 
 def feed_json(rows) -> list[dict]:
@@ -113,8 +142,12 @@ def feed_json(rows) -> list[dict]:
 
 def rejection_json(row: NodeRejection) -> dict:
     return {
-        "id": row.id, "node_id": row.node_id, "customer_id": row.customer_id,
-        "reason": row.reason, "photos": [photo_urls(p) for p in row.photos or []],
-        "created_at": iso(row.created_at), "closed_at": iso(row.closed_at),
+        "id": row.id,
+        "node_id": row.node_id,
+        "customer_id": row.customer_id,
+        "reason": row.reason,
+        "photos": [photo_urls(p) for p in row.photos or []],
+        "created_at": iso(row.created_at),
+        "closed_at": iso(row.closed_at),
         "close_note": row.close_note,
-    }  # fmt: skip
+    }

@@ -15,12 +15,10 @@ from typing import Any
 
 from flask import request
 
+from app.core.database import MAX_ID
 from app.core.errors import ApiError
 
 MISSING = object()
-# Our ids are INTEGER columns: a larger id in a URL or body is simply not a row we have,
-# and handing it to PostgreSQL would fail with "integer out of range" (a 500).
-MAX_ID = 2**31 - 1
 
 
 def check_url_ids(_endpoint: str | None, values: dict | None) -> None:

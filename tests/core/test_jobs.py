@@ -8,11 +8,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.queue import enqueue
 from app.models import TimelineEvent
 from app.services.customers import customers
-from jobs import enqueue
 from tests.conftest import REDIS_URL, env_for_tests
-from tests.sample_jobs import note_job
+
+NOTE_JOB = "tests.sample_jobs:note_job"
 
 
 def _notes():
@@ -22,7 +23,7 @@ def _notes():
 
 def test_without_redis_job_runs_after_the_commit_not_before(ctx):
     customer, _ = customers.find_or_create_by_identity("mp_openid", "oJ", "wx")
-    enqueue(note_job, customer.id, "hello", queue="webhooks")
+    enqueue(NOTE_JOB, customer.id, "hello", queue="webhooks")
     # The customer row is not committed yet: the job must not have run.
     assert _notes() == []
     db.session.commit()
@@ -33,7 +34,7 @@ def test_rolled_back_transaction_enqueues_nothing(ctx):
     customer, _ = customers.find_or_create_by_identity("mp_openid", "oJ", "wx")
     db.session.commit()
     db.session.get(type(customer), customer.id).name = "x"
-    enqueue(note_job, customer.id, "never", queue="default")
+    enqueue(NOTE_JOB, customer.id, "never", queue="default")
     db.session.rollback()
     db.session.commit()
     assert _notes() == []
@@ -41,14 +42,26 @@ def test_rolled_back_transaction_enqueues_nothing(ctx):
 
 def test_unknown_queue_is_refused(ctx):
     with pytest.raises(ValueError, match="unknown queue"):
-        enqueue(note_job, 1, "x", queue="fast")
+        enqueue(NOTE_JOB, 1, "x", queue="fast")
+
+
+def test_a_job_name_must_name_module_and_function(ctx):
+    with pytest.raises(ValueError, match="module:function"):
+        enqueue("tests.sample_jobs.note_job", 1, "x")
+
+
+def test_a_job_outside_the_app_says_how_to_run_it():
+    from tests.sample_jobs import note_job
+
+    with pytest.raises(RuntimeError, match="flask --app wsgi worker"):
+        note_job(1, "x")
 
 
 @pytest.mark.redis
 @pytest.mark.slow
 def test_with_redis_a_real_flask_worker_process_runs_the_job(redis_app: Flask, redis_conn):
     customer, _ = customers.find_or_create_by_identity("mp_openid", "oW", "wx")
-    enqueue(note_job, customer.id, "from worker", queue="default")
+    enqueue(NOTE_JOB, customer.id, "from worker", queue="default")
     db.session.commit()
     assert _notes() == []  # queued, not run in-process
     assert redis_conn.llen("rq:queue:default") == 1
@@ -56,8 +69,11 @@ def test_with_redis_a_real_flask_worker_process_runs_the_job(redis_app: Flask, r
     env = {**os.environ, **env_for_tests(REDIS_URL=REDIS_URL)}
     proc = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     deadline = time.time() + 5
     while not _notes() and time.time() < deadline:
@@ -67,7 +83,7 @@ def test_with_redis_a_real_flask_worker_process_runs_the_job(redis_app: Flask, r
 
 def test_a_savepoint_inside_the_request_does_not_release_the_job_early(ctx):
     customer, _ = customers.find_or_create_by_identity("mp_openid", "oS", "wx")
-    enqueue(note_job, customer.id, "after the real commit", queue="default")
+    enqueue(NOTE_JOB, customer.id, "after the real commit", queue="default")
     with db.session.begin_nested():  # e.g. a race-safe insert further down the request
         customers.find_or_create_by_identity("mp_openid", "oS2", "wx")
     assert _notes() == []
@@ -79,14 +95,14 @@ def test_a_savepoint_inside_the_request_does_not_release_the_job_early(ctx):
 def test_a_forked_worker_hands_over_its_own_batched_items_once(redis_conn):
     """gunicorn forks its workers: each flushes what it holds with a thread of its own, and
     never what its parent held (that would enrich an event twice)."""
-    from jobs import batch
-    from jobs.ingest import enrich_events
+    from app.core import batch
 
-    key = batch.list_key(batch.path_of(enrich_events))
-    batch.push(redis_conn, enrich_events, 1, "webhooks")  # held by this process
+    path = "jobs.ingest:enrich_events"
+    key = batch.list_key(path)
+    batch.push(redis_conn, path, 1, "webhooks")  # held by this process
     child = os.fork()
     if child == 0:  # the worker: pushes 2, and its own flusher sends it
-        batch.push(redis_conn, enrich_events, 2, "webhooks")
+        batch.push(redis_conn, path, 2, "webhooks")
         deadline = time.monotonic() + 5
         while b"2" not in redis_conn.lrange(key, 0, -1) and time.monotonic() < deadline:
             time.sleep(0.01)

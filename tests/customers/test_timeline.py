@@ -59,3 +59,10 @@ def test_pages_are_newest_first_without_gaps_or_repeats(customer):
 def test_forged_cursor_is_refused(customer):
     with pytest.raises(timeline.CursorError):
         timeline.page(customer.id, "not-a-cursor")
+
+
+def test_every_sql_insert_writes_the_models_columns_in_the_timelines_order():
+    """One writer per table: the column list every SQL insert path uses is the model's."""
+    model_columns = {c.name for c in TimelineEvent.__table__.columns} - {"id"}
+    assert set(timeline.EVENT_COLUMNS) == model_columns
+    assert len(timeline.EVENT_COLUMNS) == len(model_columns)

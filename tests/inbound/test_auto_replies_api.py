@@ -7,8 +7,10 @@ from tests import wxsign
 
 
 def _text(content, msg_id):
-    return ("<xml><ToUserName>gh</ToUserName><FromUserName>oC</FromUserName><CreateTime>1700000000</CreateTime>"
-            f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+    return (
+        "<xml><ToUserName>gh</ToUserName><FromUserName>oC</FromUserName><CreateTime>1700000000</CreateTime>"
+        f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def test_manager_adds_a_keyword_reply_that_answers_the_next_message(client, bearer):

@@ -81,8 +81,14 @@ def test_malformed_or_hostile_xml_is_400_and_stores_nothing(client, body, reason
 
 def test_safe_mode_body_that_does_not_decrypt_is_400(client):
     ts, nonce, garbage = "1700000000", "n1", "AAAAbm90IGEgcmVhbCBjaXBoZXJ0ZXh0IGF0IGFsbA=="
-    query = urlencode({"timestamp": ts, "nonce": nonce, "encrypt_type": "aes",
-                       "msg_signature": wxsign.sha1_sorted("spamtest", ts, nonce, garbage)})  # fmt: skip
+    query = urlencode(
+        {
+            "timestamp": ts,
+            "nonce": nonce,
+            "encrypt_type": "aes",
+            "msg_signature": wxsign.sha1_sorted("spamtest", ts, nonce, garbage),
+        }
+    )
     body = f"<xml><Encrypt>{garbage}</Encrypt></xml>"
     response = client.post("/wechat/mp?" + query, data=body)
     assert response.status_code == 400 and response.data == b"does not decrypt"
@@ -122,11 +128,19 @@ def test_database_down_answers_503_so_wechat_retries(ctx):
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(body=st.one_of(st.binary(max_size=600), st.text(max_size=300).map(str.encode),
-                      st.integers(0, len(TEXT) - 2).map(lambda n: TEXT[:n].encode())))  # fmt: skip
+@given(
+    body=st.one_of(
+        st.binary(max_size=600),
+        st.text(max_size=300).map(str.encode),
+        st.integers(0, len(TEXT) - 2).map(lambda n: TEXT[:n].encode()),
+    )
+)
 def test_random_and_truncated_bodies_never_500_never_store(client, body):
-    for path in ("/wechat/mp?" + signed_query(), "/wechat/mp?" + signed_query(encrypt_type="aes", msg_signature="x"),
-                 "/wechat/work?msg_signature=x&timestamp=1&nonce=1"):  # fmt: skip
+    for path in (
+        "/wechat/mp?" + signed_query(),
+        "/wechat/mp?" + signed_query(encrypt_type="aes", msg_signature="x"),
+        "/wechat/work?msg_signature=x&timestamp=1&nonce=1",
+    ):
         assert client.post(path, data=body).status_code < 500
     assert db.session.scalar(select(func.count(TimelineEvent.id))) == 0
 

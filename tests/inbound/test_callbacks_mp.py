@@ -55,8 +55,12 @@ def post(client, path_body):
 
 def test_url_check_answers_echostr_verbatim(client):
     ts, nonce = "1714036504", "1514711492"
-    query = {"signature": wxsign.sha1_sorted("spamtest", ts, nonce), "timestamp": ts, "nonce": nonce,
-             "echostr": "4375120948345356249"}  # fmt: skip
+    query = {
+        "signature": wxsign.sha1_sorted("spamtest", ts, nonce),
+        "timestamp": ts,
+        "nonce": nonce,
+        "echostr": "4375120948345356249",
+    }
     response = client.get("/wechat/mp?" + urlencode(query))
     assert response.status_code == 200 and response.data == b"4375120948345356249"
     query["nonce"] = "1514711493"
@@ -144,17 +148,21 @@ def test_consent_events_record_templates(client):
 
 
 def test_unknown_type_is_stored_with_raw_fields(client):
-    xml = ("<xml><ToUserName>gh</ToUserName><FromUserName>oNEW</FromUserName><CreateTime>1700000000</CreateTime>"
-           "<MsgType>event</MsgType><Event>brand_new_event</Event><Foo>bar</Foo></xml>")  # fmt: skip
+    xml = (
+        "<xml><ToUserName>gh</ToUserName><FromUserName>oNEW</FromUserName><CreateTime>1700000000</CreateTime>"
+        "<MsgType>event</MsgType><Event>brand_new_event</Event><Foo>bar</Foo></xml>"
+    )
     assert post(client, wxsign.mp_plain(xml)).status_code == 200
     [event] = events("wechat_unknown")
     assert event.payload["raw"]["Foo"] == "bar"
 
 
 def _text(content: str, msg_id: str = "9001") -> str:
-    return ("<xml><ToUserName>gh_test</ToUserName><FromUserName>oCUST</FromUserName>"
-            f"<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content><![CDATA[{content}]]></Content>"
-            f"<MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+    return (
+        "<xml><ToUserName>gh_test</ToUserName><FromUserName>oCUST</FromUserName>"
+        f"<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content><![CDATA[{content}]]></Content>"
+        f"<MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def test_keyword_reply_in_safe_mode_is_encrypted_and_recorded_once(client):

@@ -21,10 +21,15 @@ CONTACT_FIXTURES = {
     "work_external_contact_transfer_fail.xml": "wecom_contact_transfer_failed",
 }
 RAW_FIXTURES = (
-    "work_text.xml", "work_image.xml", "work_event_subscribe.xml", "work_event_click.xml",
-    "work_event_location.xml", "work_external_chat_create.xml", "work_external_chat_update.xml",
+    "work_text.xml",
+    "work_image.xml",
+    "work_event_subscribe.xml",
+    "work_event_click.xml",
+    "work_event_location.xml",
+    "work_external_chat_create.xml",
+    "work_external_chat_update.xml",
     "work_external_chat_dismiss.xml",
-)  # fmt: skip
+)
 
 
 def post(client, xml, **kw):
@@ -41,8 +46,13 @@ def test_url_check_with_the_documented_sample(client):
 
 def test_url_check_with_the_second_sample_account(ctx):
     vector = wxsign.vectors()["work_sample_ww1436"]
-    app = create_app(env_for_tests(WECOM_TOKEN=vector["token"], WECOM_AES_KEY=vector["encoding_aes_key"],
-                                   WECOM_CORP_ID=vector["receive_id"]))  # fmt: skip
+    app = create_app(
+        env_for_tests(
+            WECOM_TOKEN=vector["token"],
+            WECOM_AES_KEY=vector["encoding_aes_key"],
+            WECOM_CORP_ID=vector["receive_id"],
+        )
+    )
     check = vector["url_verify"]
     query = {k: check[k] for k in ("msg_signature", "timestamp", "nonce", "echostr")}
     assert app.test_client().get("/wechat/work?" + urlencode(query)).data == b"1288432023552776189"

@@ -26,8 +26,10 @@ def fake_env(fake, **extra):
 
 
 def _text(openid="oCUST", msg_id="7001", content="你好"):
-    return (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
-            f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+    return (
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+        f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def test_first_message_fills_nickname_gender_and_unionid(ctx, fake):

@@ -8,10 +8,10 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from app import create_app
+from app.core import batch
 from app.core.extensions import db
 from app.core.wxprotocol import parse_xml
 from app.models import AutoReplyRule, Customer, CustomerIdentity, TimelineEvent
-from jobs import batch
 from jobs import ingest as ingest_jobs
 from tests import wxsign
 from tests.conftest import REDIS_URL
@@ -22,8 +22,10 @@ T0 = 1_700_000_000
 
 
 def _text(msg_id: int, at: int, content="你好", openid="oFAST"):
-    return (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>{at}</CreateTime>"
-            f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+    return (
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>{at}</CreateTime>"
+        f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def _post(client, xml):
@@ -114,7 +116,7 @@ def test_enrichment_is_handed_over_in_batches_and_a_lost_wake_up_is_swept(ctx, f
     client = app.test_client()
     for i in range(5):
         _post(client, _text(i + 1, T0 + i))
-    key = batch.list_key(batch.path_of(ingest_jobs.enrich_events))
+    key = batch.list_key("jobs.ingest:enrich_events")
     deadline = time.monotonic() + 5  # the process's flusher pushes them within moments
     while redis_conn.llen(key) < 5 and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -9,8 +9,10 @@ from tests import wxsign
 
 
 def _text(content: str, msg_id: str, openid: str = "oOWNED") -> str:
-    return (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
-            f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+    return (
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+        f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def test_owner_rep_is_alerted_once_per_message_with_the_text(client, make_staff):

@@ -23,22 +23,44 @@ CONTEXTS = {
     "progress-update": {**PROJECT, "started": True, "summary": "水电开槽布管完成，明日打压测试"},
     "node-acceptance": PROJECT,
     "node-accepted": {**PROJECT, "node": "水电验收"},
-    "rectification": {**PROJECT, "node": "泥瓦", "issue": "卫生间地砖空鼓两处", "due_on": "2026-11-25"},
-    "change-order": {"project_id": 7, "project_name": "翠湖天地3栋1202", "order_no": "BG20261122-01",
-                     "title": "主卧增加衣柜一组", "amount": "6800"},
-    "material-delivered": {**PROJECT, "material": "800×800瓷砖", "brand": "马可波罗", "trace_code": "TC8F3K2Q"},
+    "rectification": {
+        **PROJECT,
+        "node": "泥瓦",
+        "issue": "卫生间地砖空鼓两处",
+        "due_on": "2026-11-25",
+    },
+    "change-order": {
+        "project_id": 7,
+        "project_name": "翠湖天地3栋1202",
+        "order_no": "BG20261122-01",
+        "title": "主卧增加衣柜一组",
+        "amount": "6800",
+    },
+    "material-delivered": {
+        **PROJECT,
+        "material": "800×800瓷砖",
+        "brand": "马可波罗",
+        "trace_code": "TC8F3K2Q",
+    },
     "maintenance-1y": {"project_id": 7, "completed_on": "2025-11-22", "years": 1},
     "maintenance-3y": {"project_id": 7, "completed_on": "2023-11-22", "years": 3},
     "maintenance-5y": {"project_id": 7, "completed_on": "2021-11-22", "years": 5},
     "birthday": {},
     "referral-reward": {"referee_name": "李先生", "credits": 500, "balance": 1500},
     "lead-assigned": {"source": "公众号二维码"},
-    "customer-message": {"summary": "预算二十万左右，周末能来量房吗？我家是老房子，厨房卫生间都要重新做防水"},
+    "customer-message": {
+        "summary": "预算二十万左右，周末能来量房吗？我家是老房子，厨房卫生间都要重新做防水"
+    },
     "followup-due": {"due_at": "2026-11-22T06:00:00+00:00", "note": "确认量房时间"},
     "response-overdue": {"minutes": 35, "excerpt": "你好，请问全包大概多少钱？"},
-    "node-delayed": {"project_id": 7, "project_name": "翠湖天地3栋1202", "node": "木工",
-                     "planned_on": "2026-11-20", "days_late": 2},
-}  # fmt: skip
+    "node-delayed": {
+        "project_id": 7,
+        "project_name": "翠湖天地3栋1202",
+        "node": "木工",
+        "planned_on": "2026-11-20",
+        "days_late": 2,
+    },
+}
 PRODUCT_TEXTS = {
     "maintenance-1y": "水电线路、墙面开裂检查",
     "maintenance-3y": "墙漆翻新",
@@ -103,11 +125,17 @@ def test_long_values_are_cut_to_wechat_limits():
 
 @pytest.mark.parametrize(
     "key,value,expected",
-    [("thing1", "一" * 25, "一" * 19 + "…"), ("phrase2", "已经开工了呢", "已经开工了"),
-     ("character_string3", "A" * 40, "A" * 32), ("name4", "欧阳娜娜娜娜娜娜娜娜娜", "欧阳娜娜娜娜娜娜娜…"),
-     ("name4", "Alexander Hamilton Jr", "Alexander Hamilton …"), ("amount5", "6800元", "6800元"),
-     ("date6", "2026年11月22日", "2026年11月22日"), ("number7", "12.5", "12.5")],
-)  # fmt: skip
+    [
+        ("thing1", "一" * 25, "一" * 19 + "…"),
+        ("phrase2", "已经开工了呢", "已经开工了"),
+        ("character_string3", "A" * 40, "A" * 32),
+        ("name4", "欧阳娜娜娜娜娜娜娜娜娜", "欧阳娜娜娜娜娜娜娜…"),
+        ("name4", "Alexander Hamilton Jr", "Alexander Hamilton …"),
+        ("amount5", "6800元", "6800元"),
+        ("date6", "2026年11月22日", "2026年11月22日"),
+        ("number7", "12.5", "12.5"),
+    ],
+)
 def test_field_rules_by_prefix(key, value, expected):
     assert notice_fields.fit(key, value) == expected
 

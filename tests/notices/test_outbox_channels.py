@@ -68,8 +68,13 @@ def test_customer_service_message_only_within_48_hours(octx, fake_wechat, make_c
     )
     assert notify(recent).channel == "custom"
     assert "翠湖天地" in fake_wechat.sent_messages(CUSTOM)[0]["body"]["text"]["content"]
-    old = make_customer("赵先生", mini=None, subscribed=False, n=2,
-                        inbound_at=datetime.now(UTC) - timedelta(hours=49))  # fmt: skip
+    old = make_customer(
+        "赵先生",
+        mini=None,
+        subscribed=False,
+        n=2,
+        inbound_at=datetime.now(UTC) - timedelta(hours=49),
+    )
     assert notify(old, subject="node:2").status == "task"
 
 
@@ -180,8 +185,16 @@ def test_staff_alert_goes_by_wecom_and_without_wecom_becomes_their_task(
     octx, fake_wechat, new_staff
 ):
     pm, _ = new_staff("周经理", roles="pm", wecom_userid="zhoujl")
-    notice = outbox.notify_staff("node-delayed", pm, "node:3:2026-11-22", project_id=7,
-                                 project_name="翠湖天地", node="木工", planned_on="2026-11-20", days_late=2)  # fmt: skip
+    notice = outbox.notify_staff(
+        "node-delayed",
+        pm,
+        "node:3:2026-11-22",
+        project_id=7,
+        project_name="翠湖天地",
+        node="木工",
+        planned_on="2026-11-20",
+        days_late=2,
+    )
     db.session.commit()
     db.session.refresh(notice)
     assert (notice.status, notice.channel) == ("sent", "wecom")
@@ -192,8 +205,16 @@ def test_staff_alert_goes_by_wecom_and_without_wecom_becomes_their_task(
         and "延期2天" in body["text"]["content"]
     )
     other, _ = new_staff("吴监理", roles="supervisor")
-    second = outbox.notify_staff("node-delayed", other, "node:3:2026-11-22", project_id=7,
-                                 project_name="翠湖天地", node="木工", planned_on="2026-11-20", days_late=2)  # fmt: skip
+    second = outbox.notify_staff(
+        "node-delayed",
+        other,
+        "node:3:2026-11-22",
+        project_id=7,
+        project_name="翠湖天地",
+        node="木工",
+        planned_on="2026-11-20",
+        days_late=2,
+    )
     db.session.commit()
     db.session.refresh(second)
     assert second.status == "task" and second.idem_key != notice.idem_key

@@ -60,8 +60,15 @@ def test_a_retry_that_falls_outside_the_window_waits_again(decent_hours, make_cu
 def test_staff_alerts_are_never_held(decent_hours, fake_wechat, new_staff):
     pm, _ = new_staff("周经理", roles="pm", wecom_userid="zhoujl")
     with time_machine.travel(LOCAL_2200 + timedelta(hours=3), tick=False):  # 01:00 local
-        notice = outbox.notify_staff("response-overdue", pm, "customer:9:msg:1", customer_id=9,
-                                     customer_name="王女士", minutes=35, excerpt="在吗")  # fmt: skip
+        notice = outbox.notify_staff(
+            "response-overdue",
+            pm,
+            "customer:9:msg:1",
+            customer_id=9,
+            customer_name="王女士",
+            minutes=35,
+            excerpt="在吗",
+        )
         db.session.commit()
     db.session.refresh(notice)
     assert notice.status == "sent" and fake_wechat.count("/cgi-bin/message/send") == 1
@@ -69,8 +76,13 @@ def test_staff_alerts_are_never_held(decent_hours, fake_wechat, new_staff):
 
 def test_urgent_customer_notice_is_not_held(decent_hours, make_customer):
     with time_machine.travel(LOCAL_2200, tick=False):
-        notice = outbox.create("rectification", "node:1", customer=make_customer(mini=0), urgent=True,
-                               context={**CTX, "issue": "漏水", "due_on": "2026-11-23"})  # fmt: skip
+        notice = outbox.create(
+            "rectification",
+            "node:1",
+            customer=make_customer(mini=0),
+            urgent=True,
+            context={**CTX, "issue": "漏水", "due_on": "2026-11-23"},
+        )
         assert notice.scheduled_at == LOCAL_2200
 
 
@@ -128,8 +140,13 @@ def test_a_claimed_row_is_not_claimed_again(octx, make_customer):
 
 
 def test_recovery_re_dispatches_rows_stuck_in_sending(octx, fake_wechat, make_customer):
-    notice = outbox.create("node-accepted", "node:1", customer=make_customer(mini=0), context=CTX,
-                           at=datetime.now(UTC) + timedelta(hours=1))  # fmt: skip
+    notice = outbox.create(
+        "node-accepted",
+        "node:1",
+        customer=make_customer(mini=0),
+        context=CTX,
+        at=datetime.now(UTC) + timedelta(hours=1),
+    )
     notice.scheduled_at = datetime.now(UTC) - timedelta(minutes=10)
     notice.status, notice.attempts = "sending", 1
     notice.locked_at = datetime.now(UTC) - timedelta(minutes=2)
@@ -144,8 +161,13 @@ def test_recovery_re_dispatches_rows_stuck_in_sending(octx, fake_wechat, make_cu
 
 
 def test_a_row_that_keeps_killing_workers_is_failed(octx, make_customer):
-    notice = outbox.create("node-accepted", "node:1", customer=make_customer(mini=0), context=CTX,
-                           at=datetime.now(UTC) + timedelta(hours=1))  # fmt: skip
+    notice = outbox.create(
+        "node-accepted",
+        "node:1",
+        customer=make_customer(mini=0),
+        context=CTX,
+        at=datetime.now(UTC) + timedelta(hours=1),
+    )
     notice.status, notice.attempts, notice.locked_at = (
         "sending",
         6,

@@ -33,8 +33,14 @@ def _worker(fake_url: str, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--queues", "outbound", *extra]
     # Its own process group: RQ forks a scheduler child, which a kill of the worker alone
     # would leave running after the test.
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _wait(predicate, timeout: float = 30) -> None:
@@ -94,8 +100,15 @@ def test_two_schedulers_run_the_daily_pass_once(
     maintenance.plan_for_completion(customer.id, 501, date.today() - timedelta(days=366))
     db.session.commit()
     run_at = datetime.now(UTC) + timedelta(seconds=1)
-    schedule = [{"id": "daily-customer-pass", "func": "jobs.notices:daily_customer_pass",
-                 "trigger": "date", "run_date": run_at, "queue": "periodic"}]  # fmt: skip
+    schedule = [
+        {
+            "id": "daily-customer-pass",
+            "func": "jobs.notices:daily_customer_pass",
+            "trigger": "date",
+            "run_date": run_at,
+            "queue": "periodic",
+        }
+    ]
     stops = [threading.Event(), threading.Event()]
     threads = [
         threading.Thread(target=scheduler.run, args=(redis_outbox_app, s, schedule)) for s in stops
@@ -117,8 +130,23 @@ def test_two_schedulers_run_the_daily_pass_once(
         **os.environ,
         **outbox_env(redis_outbox_app.config["WECHAT_API_BASE"], REDIS_URL=REDIS_URL),
     }
-    proc = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst",
-                           "--queues", "periodic"], env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "worker",
+            "--burst",
+            "--queues",
+            "periodic",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     db.session.expire_all()
     rows = db.session.scalars(select(Notice)).all()

@@ -50,9 +50,13 @@ def uploads(ctx, tmp_path):
 def site(client, bearer, uploads):
     """A store with its team, a customer of the sales rep, and a signed project."""
     team = SimpleNamespace(client=client)
-    for key, name, roles in (("sales", "李销售", "sales"), ("pm", "王项目", "pm"),
-                             ("supervisor", "赵监理", "supervisor"), ("manager", "钱店长", "manager"),
-                             ("designer", "孙设计", "designer")):  # fmt: skip
+    for key, name, roles in (
+        ("sales", "李销售", "sales"),
+        ("pm", "王项目", "pm"),
+        ("supervisor", "赵监理", "supervisor"),
+        ("manager", "钱店长", "manager"),
+        ("designer", "孙设计", "designer"),
+    ):
         staff, headers = bearer(name, roles, "城东旗舰店")
         setattr(team, key, staff)
         setattr(team, f"{key}_h", headers)
@@ -65,11 +69,20 @@ def site(client, bearer, uploads):
 
 
 def sign(team, **extra) -> dict:
-    body = {"customer_id": team.customer.id, "address": "浦东新区锦绣路 100 弄 8 号 1201",
-            "community": "锦绣苑", "area_m2": "98.5", "package_name": "全包 899 套餐",
-            "contract_amount_fen": 18_800_000, "contract_date": "2026-03-01",
-            "planned_start": "2026-03-10", "pm_id": team.pm.id,
-            "supervisor_id": team.supervisor.id, "designer_id": team.designer.id, **extra}  # fmt: skip
+    body = {
+        "customer_id": team.customer.id,
+        "address": "浦东新区锦绣路 100 弄 8 号 1201",
+        "community": "锦绣苑",
+        "area_m2": "98.5",
+        "package_name": "全包 899 套餐",
+        "contract_amount_fen": 18_800_000,
+        "contract_date": "2026-03-01",
+        "planned_start": "2026-03-10",
+        "pm_id": team.pm.id,
+        "supervisor_id": team.supervisor.id,
+        "designer_id": team.designer.id,
+        **extra,
+    }
     response = team.client.post("/api/v1/projects", json=body, headers=team.sales_h)
     assert response.status_code == 201, response.json
     return response.json

@@ -88,8 +88,11 @@ def test_family_invite_adds_a_second_user_to_the_project(site, mini):
     assert [p["id"] for p in projects] == [site.project["id"]]
     assert db.session.scalars(select(ProjectMember)).one().role == "family"
     assert mini.get("/mini/v1/projects", headers=owner).json["items"][0]["id"] == site.project["id"]
-    bad = site.client.post(f"/api/v1/customers/{site.customer.id}/invites", json={"kind": "family"},
-                           headers=site.sales_h)  # fmt: skip
+    bad = site.client.post(
+        f"/api/v1/customers/{site.customer.id}/invites",
+        json={"kind": "family"},
+        headers=site.sales_h,
+    )
     assert bad.status_code == 400 and "project_id" in bad.json["error"]["fields"]
 
 

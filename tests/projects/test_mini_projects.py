@@ -32,16 +32,26 @@ def test_reject_with_photos_then_rectify_then_accept(site, mini):
     headers = owner_headers(site, mini)
     pid, node = site.project["id"], node_ids(site)[2]
     _ready(site, node)
-    upload = mini.post("/mini/v1/uploads", data={"file": (io.BytesIO(jpeg_with_gps()), "crack.jpg")},
-                       headers=headers, content_type="multipart/form-data")  # fmt: skip
+    upload = mini.post(
+        "/mini/v1/uploads",
+        data={"file": (io.BytesIO(jpeg_with_gps()), "crack.jpg")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 201
     for round_ in (1, 2):
-        rejected = mini.post(f"/mini/v1/projects/{pid}/nodes/{node}/reject", headers=headers,
-                             json={"reason": f"墙面开裂 第{round_}次", "photos": [upload.json["photo_token"]]})  # fmt: skip
+        rejected = mini.post(
+            f"/mini/v1/projects/{pid}/nodes/{node}/reject",
+            headers=headers,
+            json={"reason": f"墙面开裂 第{round_}次", "photos": [upload.json["photo_token"]]},
+        )
         assert rejected.status_code == 200 and rejected.json["status_label"] == "整改中"
         assert rejected.json["rejection_count"] == round_
-        close = site.client.post(f"/api/v1/projects/{pid}/nodes/{node}/rectification/close",
-                                 json={"note": "已重新批灰"}, headers=site.pm_h)  # fmt: skip
+        close = site.client.post(
+            f"/api/v1/projects/{pid}/nodes/{node}/rectification/close",
+            json={"note": "已重新批灰"},
+            headers=site.pm_h,
+        )
         assert close.status_code == 200 and close.json["status"] == "pending_acceptance"
     assert (
         mini.post(f"/mini/v1/projects/{pid}/nodes/{node}/accept", headers=headers).status_code
@@ -72,8 +82,12 @@ def test_reject_needs_a_reason_and_our_own_photo_tokens(site, mini):
     )
     forged = mini.post(url, json={"reason": "x", "photos": ["abc"]}, headers=headers)
     assert forged.status_code == 400 and "photos" in forged.json["error"]["fields"]
-    text = mini.post("/mini/v1/uploads", data={"file": (io.BytesIO(b"not an image"), "a.jpg")},
-                     headers=headers, content_type="multipart/form-data")  # fmt: skip
+    text = mini.post(
+        "/mini/v1/uploads",
+        data={"file": (io.BytesIO(b"not an image"), "a.jpg")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
     assert text.status_code == 400
 
 
@@ -82,8 +96,11 @@ def test_change_orders_keep_the_budget_total_right(site, mini):
     pid = site.project["id"]
 
     def propose(item, amount):
-        response = site.client.post(f"/api/v1/projects/{pid}/change-orders",
-                                    json={"item": item, "amount_fen": amount}, headers=site.designer_h)  # fmt: skip
+        response = site.client.post(
+            f"/api/v1/projects/{pid}/change-orders",
+            json={"item": item, "amount_fen": amount},
+            headers=site.designer_h,
+        )
         assert response.status_code == 201, response.json
         return response.json["id"]
 
@@ -115,8 +132,11 @@ def test_change_orders_keep_the_budget_total_right(site, mini):
     )
     detail = mini.get(f"/mini/v1/projects/{pid}", headers=headers).json
     assert detail["budget"]["total_fen"] == 19_750_000 and len(detail["change_orders"]) == 3
-    zero = site.client.post(f"/api/v1/projects/{pid}/change-orders", json={"item": "x", "amount_fen": 0},
-                            headers=site.designer_h)  # fmt: skip
+    zero = site.client.post(
+        f"/api/v1/projects/{pid}/change-orders",
+        json={"item": "x", "amount_fen": 0},
+        headers=site.designer_h,
+    )
     assert zero.status_code == 400
 
 
@@ -132,8 +152,11 @@ def test_another_homeowners_project_is_404(site, mini):
         mini.post(f"/mini/v1/projects/{pid}/nodes/{node}/accept", headers=stranger).status_code
         == 404
     )
-    order = site.client.post(f"/api/v1/projects/{pid}/change-orders", json={"item": "x", "amount_fen": 1},
-                             headers=site.pm_h).json["id"]  # fmt: skip
+    order = site.client.post(
+        f"/api/v1/projects/{pid}/change-orders",
+        json={"item": "x", "amount_fen": 1},
+        headers=site.pm_h,
+    ).json["id"]
     assert mini.post(f"/mini/v1/change-orders/{order}/approve", headers=stranger).status_code == 404
     assert mini.get("/mini/v1/projects", headers=stranger).json["items"] == []
     assert mini.get("/mini/v1/projects/99999999999999", headers=stranger).status_code == 404
@@ -198,18 +221,25 @@ def test_homeowner_page_matches_the_staff_page(site, mini):
     mini.post(f"/mini/v1/projects/{pid}/nodes/{nodes[0]}/accept", headers=headers)
     set_status(site, nodes[1], "in_progress")
     orders = [
-        site.client.post(f"/api/v1/projects/{pid}/change-orders", headers=site.pm_h,
-                         json={"item": item, "amount_fen": amount}).json["id"]
+        site.client.post(
+            f"/api/v1/projects/{pid}/change-orders",
+            headers=site.pm_h,
+            json={"item": item, "amount_fen": amount},
+        ).json["id"]
         for item, amount in (("加装地暖", 1_200_000), ("取消吊顶", -300_000))
-    ]  # fmt: skip
+    ]
     mini.post(f"/mini/v1/change-orders/{orders[0]}/approve", headers=headers)
     staff_page = site.client.get(f"/api/v1/projects/{pid}", headers=site.manager_h).json
     response = mini.get(f"/mini/v1/projects/{pid}", headers=headers)
     assert response.status_code == 200
     assert response.json == staff_page
     assert response.json["team"]["pm"]["name"] == "王项目"
-    assert response.json["progress"] == {"accepted": 1, "total": 8, "text": "1/8",
-                                         "current_node": "水电改造"}  # fmt: skip
+    assert response.json["progress"] == {
+        "accepted": 1,
+        "total": 8,
+        "text": "1/8",
+        "current_node": "水电改造",
+    }
     assert response.json["budget"]["total_fen"] == response.json["contract_amount_fen"] + 1_200_000
     assert "王项目".encode() in response.data  # UTF-8, not \u-escaped
 
@@ -220,14 +250,26 @@ def test_homeowner_feed_shows_entries_as_they_were_posted(site, mini):
     pid, node = site.project["id"], node_ids(site)[1]
     findings = '[{"text": "防水高度不足", "hazard": "high"}, {"text": "插座歪斜", "hazard": "low"}]'
     with time_machine.travel(utcnow(), tick=False):  # the same signing time for every URL
-        log = site.client.post(f"/api/v1/projects/{pid}/logs", headers=site.pm_h,
-                               data={"text": "水电开槽", "node_id": str(node),
-                                     "photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
-                               content_type="multipart/form-data")  # fmt: skip
-        report = site.client.post(f"/api/v1/projects/{pid}/reports", headers=site.supervisor_h,
-                                  data={"findings": findings, "text": "第 3 周巡检",
-                                        "photo_0": (io.BytesIO(jpeg_with_gps()), "f.jpg")},
-                                  content_type="multipart/form-data")  # fmt: skip
+        log = site.client.post(
+            f"/api/v1/projects/{pid}/logs",
+            headers=site.pm_h,
+            data={
+                "text": "水电开槽",
+                "node_id": str(node),
+                "photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")],
+            },
+            content_type="multipart/form-data",
+        )
+        report = site.client.post(
+            f"/api/v1/projects/{pid}/reports",
+            headers=site.supervisor_h,
+            data={
+                "findings": findings,
+                "text": "第 3 周巡检",
+                "photo_0": (io.BytesIO(jpeg_with_gps()), "f.jpg"),
+            },
+            content_type="multipart/form-data",
+        )
         feed = mini.get(f"/mini/v1/projects/{pid}/feed", headers=headers).json
         staff_feed = site.client.get(f"/api/v1/projects/{pid}/feed", headers=site.pm_h).json
     assert log.status_code == report.status_code == 201

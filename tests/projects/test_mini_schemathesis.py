@@ -14,8 +14,12 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.projects.helpers import node_ids, owner_headers, set_status
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -25,8 +29,11 @@ def homeowner(site, mini):
     node = node_ids(site)[0]
     set_status(site, node, "in_progress")
     set_status(site, node, "pending_acceptance")
-    order = site.client.post(f"/api/v1/projects/{site.project['id']}/change-orders",
-                             json={"item": "加装插座", "amount_fen": 20000}, headers=site.pm_h)  # fmt: skip
+    order = site.client.post(
+        f"/api/v1/projects/{site.project['id']}/change-orders",
+        json={"item": "加装插座", "amount_fen": 20000},
+        headers=site.pm_h,
+    )
     ids = {"project_id": site.project["id"], "node_id": node, "order_id": order.json["id"]}
     return {"headers": headers, "ids": ids}
 
@@ -40,8 +47,9 @@ def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
     for operation in operations:
 
         @given(case=operation.as_strategy(), real=st.booleans())
-        @settings(max_examples=12, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def run(case, real):
             if real and case.path_parameters:  # half the time, ids that exist
                 case.path_parameters = {k: ids[k] for k in case.path_parameters}

@@ -15,8 +15,12 @@ from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, set_s
 
 
 def _upload(mini, headers) -> str:
-    response = mini.post("/mini/v1/uploads", data={"file": (io.BytesIO(jpeg_with_gps()), "a.jpg")},
-                         headers=headers, content_type="multipart/form-data")  # fmt: skip
+    response = mini.post(
+        "/mini/v1/uploads",
+        data={"file": (io.BytesIO(jpeg_with_gps()), "a.jpg")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201, response.json
     return response.json["photo_token"]
 
@@ -32,8 +36,11 @@ def test_an_upload_never_cited_is_deleted_after_its_token_expired(site, mini, up
     set_status(site, node, "pending_acceptance")
     kept_token = _upload(mini, headers)
     _upload(mini, headers)  # picked, then the homeowner changed their mind
-    rejected = mini.post(f"/mini/v1/projects/{pid}/nodes/{node}/reject", headers=headers,
-                         json={"reason": "踢脚线不齐", "photos": [kept_token]})  # fmt: skip
+    rejected = mini.post(
+        f"/mini/v1/projects/{pid}/nodes/{node}/reject",
+        headers=headers,
+        json={"reason": "踢脚线不齐", "photos": [kept_token]},
+    )
     assert rejected.status_code == 200
     rows = db.session.scalars(select(PhotoUpload).order_by(PhotoUpload.id)).all()
     assert [row.cited_at is not None for row in rows] == [True, False]
@@ -57,8 +64,11 @@ def test_a_token_cannot_be_cited_once_its_upload_may_be_pruned(site, mini):
     set_status(site, node, "pending_acceptance")
     token = _upload(mini, headers)
     with time_machine.travel(utcnow() + timedelta(days=1, minutes=1)):
-        late = mini.post(f"/mini/v1/projects/{pid}/nodes/{node}/reject", headers=headers,
-                         json={"reason": "踢脚线不齐", "photos": [token]})  # fmt: skip
+        late = mini.post(
+            f"/mini/v1/projects/{pid}/nodes/{node}/reject",
+            headers=headers,
+            json={"reason": "踢脚线不齐", "photos": [token]},
+        )
     assert (
         late.status_code == 400
         and late.json["error"]["fields"]["photos"] == "照片已失效，请重新上传"

@@ -28,13 +28,21 @@ def test_node_start_acceptance_and_rejection_are_told_to_the_homeowner(site, min
     assert (
         mini.post(url + "/reject", json={"reason": "墙面不平"}, headers=headers).status_code == 200
     )
-    site.client.post(f"/api/v1/projects/{site.project['id']}/nodes/{first}/rectification/close",
-                     json={"note": "已重新找平"}, headers=site.pm_h)  # fmt: skip
+    site.client.post(
+        f"/api/v1/projects/{site.project['id']}/nodes/{first}/rectification/close",
+        json={"note": "已重新找平"},
+        headers=site.pm_h,
+    )
     assert mini.post(url + "/accept", headers=headers).status_code == 200
 
     kinds = [n.kind for n in _notices()]
-    assert kinds == ["progress-update", "node-acceptance", "rectification", "node-acceptance",
-                     "node-accepted"]  # fmt: skip
+    assert kinds == [
+        "progress-update",
+        "node-acceptance",
+        "rectification",
+        "node-acceptance",
+        "node-accepted",
+    ]
     assert all(n.customer_id == site.customer.id for n in _notices())
     rectify = _notices("rectification")[0]
     assert rectify.context["issue"] == "墙面不平"
@@ -47,8 +55,11 @@ def test_node_start_acceptance_and_rejection_are_told_to_the_homeowner(site, min
 
 def test_change_order_and_daily_log_notices(site):
     pid = site.project["id"]
-    order = site.client.post(f"/api/v1/projects/{pid}/change-orders",
-                             json={"item": "主卧加装吊顶", "amount_fen": 350000}, headers=site.sales_h)  # fmt: skip
+    order = site.client.post(
+        f"/api/v1/projects/{pid}/change-orders",
+        json={"item": "主卧加装吊顶", "amount_fen": 350000},
+        headers=site.sales_h,
+    )
     assert order.status_code == 201, order.json
     [notice] = _notices("change-order")
     assert notice.context["title"] == "主卧加装吊顶" and notice.context["amount"] == "3500.00"

@@ -10,17 +10,21 @@ import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.core import media_tokens as media
 from app.core.extensions import db
 from app.models import ProgressEntry, TimelineEvent
 from app.models.types import utcnow
-from app.web import media
 from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, png_bytes
 
 
 def _post_log(site, files, text="今天完成水电开槽", headers=None):
     data = {"text": text, "node_id": str(node_ids(site)[1]), "photos": files}
-    return site.client.post(f"/api/v1/projects/{site.project['id']}/logs", data=data,
-                            headers=headers or site.pm_h, content_type="multipart/form-data")  # fmt: skip
+    return site.client.post(
+        f"/api/v1/projects/{site.project['id']}/logs",
+        data=data,
+        headers=headers or site.pm_h,
+        content_type="multipart/form-data",
+    )
 
 
 def _stored_files(root):
@@ -53,8 +57,9 @@ def test_signed_url_serves_the_photo_then_expires_and_forgeries_fail(site):
     photo = response.json["photos"][0]
     start = utcnow()
     with time_machine.travel(start, tick=False):
-        url = site.client.get(f"/api/v1/projects/{site.project['id']}/feed",
-                              headers=site.pm_h).json["items"][0]["photos"][0]["url"]  # fmt: skip
+        url = site.client.get(
+            f"/api/v1/projects/{site.project['id']}/feed", headers=site.pm_h
+        ).json["items"][0]["photos"][0]["url"]
         served = site.client.get(url)
         assert served.status_code == 200 and served.mimetype == "image/jpeg"
         assert site.client.get(photo["thumb_url"]).status_code == 200
@@ -65,9 +70,13 @@ def test_signed_url_serves_the_photo_then_expires_and_forgeries_fail(site):
 
 
 def _feed_photos(site):
-    return [photo for item in site.client.get(f"/api/v1/projects/{site.project['id']}/feed",
-                                              headers=site.pm_h).json["items"]
-            for photo in item["photos"]]  # fmt: skip
+    return [
+        photo
+        for item in site.client.get(
+            f"/api/v1/projects/{site.project['id']}/feed", headers=site.pm_h
+        ).json["items"]
+        for photo in item["photos"]
+    ]
 
 
 def test_one_photo_token_serves_image_and_thumbnail_and_both_expire(site, uploads):
@@ -99,14 +108,19 @@ def test_a_photo_token_cannot_be_moved_to_another_photo(site, uploads):
 
 
 def test_a_token_names_exactly_its_image_and_thumbnail(ctx):
-    photos = [{"key": "p/a.jpg", "thumb": "p/a_thumb.jpg"}, {"key": "p/b.png", "thumb": "t/b.jpg"},
-              {"key": "p/c.jpg"}]  # fmt: skip
+    photos = [
+        {"key": "p/a.jpg", "thumb": "p/a_thumb.jpg"},
+        {"key": "p/b.png", "thumb": "t/b.jpg"},
+        {"key": "p/c.jpg"},
+    ]
     with ctx.test_request_context():
         urls = [media.photo_urls(p) for p in photos]
         tokens = [u["url"].removeprefix("/media/") for u in urls]
         assert [tuple(media.key_of(t)) for t in tokens] == [
-            ("p/a.jpg", "p/a_thumb.jpg"), ("p/b.png", "t/b.jpg"), ("p/c.jpg", None)
-        ]  # fmt: skip
+            ("p/a.jpg", "p/a_thumb.jpg"),
+            ("p/b.png", "t/b.jpg"),
+            ("p/c.jpg", None),
+        ]
         assert urls[2]["thumb_url"] is None and urls[1]["thumb_url"] == urls[1]["url"] + "/thumb"
         a, b, c = (t.split(".") for t in tokens)
         for forged in ([a[0], b[1], *a[2:]], [a[0], c[1], *a[2:]], [c[0], a[1], *c[2:]]):
@@ -134,8 +148,10 @@ def _b64(data: str | bytes) -> str:
 
 
 def test_a_text_file_named_jpg_is_refused_and_nothing_is_stored(site, uploads):
-    response = _post_log(site, [(io.BytesIO(jpeg_with_gps()), "ok.jpg"),
-                                (io.BytesIO(b"hello, I am text"), "evil.jpg")])  # fmt: skip
+    response = _post_log(
+        site,
+        [(io.BytesIO(jpeg_with_gps()), "ok.jpg"), (io.BytesIO(b"hello, I am text"), "evil.jpg")],
+    )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_photo"
     assert "JPG" in response.json["error"]["fields"]["photos"]
@@ -171,9 +187,14 @@ def test_qc_report_findings_with_photos_reach_the_homeowner_feed(site, mini):
     )
     response = site.client.post(
         f"/api/v1/projects/{site.project['id']}/reports",
-        data={"findings": findings, "text": "第 3 周巡检", "photo_0": (io.BytesIO(jpeg_with_gps()), "f.jpg")},
-        headers=site.supervisor_h, content_type="multipart/form-data",
-    )  # fmt: skip
+        data={
+            "findings": findings,
+            "text": "第 3 周巡检",
+            "photo_0": (io.BytesIO(jpeg_with_gps()), "f.jpg"),
+        },
+        headers=site.supervisor_h,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201, response.json
     _post_log(site, [(io.BytesIO(png_bytes()), "a.png")])
     feed = mini.get(f"/mini/v1/projects/{site.project['id']}/feed", headers=headers).json
@@ -185,9 +206,11 @@ def test_qc_report_findings_with_photos_reach_the_homeowner_feed(site, mini):
     )
     assert report["findings"][1]["photo"] is None
     assert mini.get(report["findings"][0]["photo"]["url"]).status_code == 200
-    bad = site.client.post(f"/api/v1/projects/{site.project['id']}/reports",
-                           data={"findings": '[{"text": "x", "hazard": "huge"}]'},
-                           headers=site.supervisor_h)  # fmt: skip
+    bad = site.client.post(
+        f"/api/v1/projects/{site.project['id']}/reports",
+        data={"findings": '[{"text": "x", "hazard": "huge"}]'},
+        headers=site.supervisor_h,
+    )
     assert bad.status_code == 400 and "findings" in bad.json["error"]["fields"]
 
 

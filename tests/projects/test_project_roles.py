@@ -70,8 +70,11 @@ def test_sales_can_only_sign_their_own_customers(site, bearer):
     stranger = Customer(name="别人的客户")
     db.session.add(stranger)
     db.session.commit()
-    response = site.client.post("/api/v1/projects", json={"customer_id": stranger.id, "address": "x",
-                                "contract_amount_fen": 1}, headers=site.sales_h)  # fmt: skip
+    response = site.client.post(
+        "/api/v1/projects",
+        json={"customer_id": stranger.id, "address": "x", "contract_amount_fen": 1},
+        headers=site.sales_h,
+    )
     assert response.status_code == 404
     assert site.client.post("/api/v1/projects", json={}, headers=site.pm_h).status_code == 403
     assert sign(site)["id"] != site.project["id"]

@@ -50,9 +50,13 @@ def test_form_collects_every_error_in_chinese():
         form.done()
     assert caught.value.status == 400
     assert caught.value.fields == {
-        "a": "名称必须是文字", "n": "数量必须是整数", "d": "日期必须是 YYYY-MM-DD 格式的日期",
-        "c": "类型只能是: owner", "l": "照片必须是文字列表", "missing": "备注不能为空",
-    }  # fmt: skip
+        "a": "名称必须是文字",
+        "n": "数量必须是整数",
+        "d": "日期必须是 YYYY-MM-DD 格式的日期",
+        "c": "类型只能是: owner",
+        "l": "照片必须是文字列表",
+        "missing": "备注不能为空",
+    }
 
 
 def test_change_order_is_decided_once_and_budget_follows(site):

@@ -16,16 +16,26 @@ def _events(customer_id, kind):
 def test_signing_creates_the_project_with_the_default_nodes_and_moves_to_contract(site):
     project = site.project
     assert [n["name"] for n in project["nodes"]] == [
-        "开工交底", "水电改造", "水电验收", "泥瓦", "木工", "油漆", "安装", "竣工验收",
-    ]  # fmt: skip
+        "开工交底",
+        "水电改造",
+        "水电验收",
+        "泥瓦",
+        "木工",
+        "油漆",
+        "安装",
+        "竣工验收",
+    ]
     assert all(
         n["status"] == "not_started" and n["status_label"] == "未开始" for n in project["nodes"]
     )
     assert project["nodes"][0]["planned_start"] == "2026-03-10"
     assert project["nodes"][0]["planned_end"] == "2026-03-16"
     assert project["nodes"][1]["planned_start"] == "2026-03-17"
-    assert project["budget"] == {"contract_fen": 18_800_000, "approved_changes_fen": 0,
-                                 "total_fen": 18_800_000}  # fmt: skip
+    assert project["budget"] == {
+        "contract_fen": 18_800_000,
+        "approved_changes_fen": 0,
+        "total_fen": 18_800_000,
+    }
     assert project["progress"]["text"] == "0/8"
     customer = db.session.get(Customer, site.customer.id)
     assert customer.stage == "contract" and customer.stage_label == "签约"
@@ -92,17 +102,32 @@ def test_edited_template_is_copied_by_the_next_project(site):
     items = site.client.get("/api/v1/node-templates", headers=h).json["items"]
     assert len(items) == 8
     last = items[-1]["id"]
-    assert site.client.patch(f"/api/v1/node-templates/{items[1]['id']}", json={"active": False},
-                             headers=h).status_code == 200  # fmt: skip
-    added = site.client.post("/api/v1/node-templates",
-                             json={"name": "软装", "position": 7, "duration_days": 3}, headers=h)  # fmt: skip
+    assert (
+        site.client.patch(
+            f"/api/v1/node-templates/{items[1]['id']}", json={"active": False}, headers=h
+        ).status_code
+        == 200
+    )
+    added = site.client.post(
+        "/api/v1/node-templates",
+        json={"name": "软装", "position": 7, "duration_days": 3},
+        headers=h,
+    )
     assert added.status_code == 201
-    assert site.client.patch(f"/api/v1/node-templates/{last}", json={"position": 99},
-                             headers=h).status_code == 200  # fmt: skip
+    assert (
+        site.client.patch(
+            f"/api/v1/node-templates/{last}", json={"position": 99}, headers=h
+        ).status_code
+        == 200
+    )
     names = [n["name"] for n in sign(site)["nodes"]]
     assert "水电改造" not in names and "软装" in names and names[-1] == "竣工验收"
-    assert site.client.post("/api/v1/node-templates", json={"name": "x"},
-                            headers=site.pm_h).status_code == 403  # fmt: skip
+    assert (
+        site.client.post(
+            "/api/v1/node-templates", json={"name": "x"}, headers=site.pm_h
+        ).status_code
+        == 403
+    )
     bad = site.client.post("/api/v1/node-templates", json={"duration_days": 0}, headers=h)
     assert bad.status_code == 400 and set(bad.json["error"]["fields"]) == {"name", "duration_days"}
 
@@ -117,7 +142,11 @@ def test_signing_validates_every_field_in_chinese(site):
     fields = response.json["error"]["fields"]
     assert fields["address"] == "地址不能为空"
     assert "contract_amount_fen" in fields and "YYYY-MM-DD" in fields["planned_start"]
-    wrong_role = {"customer_id": site.customer.id, "address": "x",
-                              "contract_amount_fen": 1, "pm_id": site.sales.id}  # fmt: skip
+    wrong_role = {
+        "customer_id": site.customer.id,
+        "address": "x",
+        "contract_amount_fen": 1,
+        "pm_id": site.sales.id,
+    }
     response = site.client.post("/api/v1/projects", json=wrong_role, headers=site.sales_h)
     assert response.status_code == 400 and "pm_id" in response.json["error"]["fields"]

@@ -32,7 +32,7 @@ def stored_messages(*texts, when=None) -> list[TimelineEvent]:
                 actor_type="customer",
                 occurred_at=when or datetime.now(UTC),
                 payload={"msg_type": "text", "content": body},
-            )  # fmt: skip
+            )
         )
     db.session.commit()
     return events

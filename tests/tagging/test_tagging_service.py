@@ -7,11 +7,15 @@ from app.models import AuditLog, Customer, CustomerTag, TimelineEvent
 from app.services.tagging import tagging
 from tests import wxsign
 
-VOICE = ("<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
-         "<MsgType>voice</MsgType><MediaId>m1</MediaId><Format>amr</Format>"
-         "<Recognition>{text}</Recognition><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
-TEXT = ("<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
-        "<MsgType>text</MsgType><Content>{text}</Content><MsgId>{msg_id}</MsgId></xml>")  # fmt: skip
+VOICE = (
+    "<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+    "<MsgType>voice</MsgType><MediaId>m1</MediaId><Format>amr</Format>"
+    "<Recognition>{text}</Recognition><MsgId>{msg_id}</MsgId></xml>"
+)
+TEXT = (
+    "<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+    "<MsgType>text</MsgType><Content>{text}</Content><MsgId>{msg_id}</MsgId></xml>"
+)
 _ids = iter(range(9000, 99999))
 
 

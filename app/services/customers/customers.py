@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from app.core import hooks
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import IDENTITY_KINDS, Customer, CustomerIdentity, CustomerTag, Staff, TimelineEvent
 from app.services.customers import audit, phones
 from app.services.customers import timeline as timeline_service
 
 PROFILE_FIELDS = (
-    "name", "nickname", "gender", "birthday", "city", "community", "address",
-    "source_channel", "owner_id", "store_id", "stage",
-)  # fmt: skip
-
-# Later domains (projects, notices…) register a function (source_id, target_id) here so
-# that merging two customers moves their rows too.
-MERGE_HOOKS: list = []
+    "name",
+    "nickname",
+    "gender",
+    "birthday",
+    "city",
+    "community",
+    "address",
+    "source_channel",
+    "owner_id",
+    "store_id",
+    "stage",
+)
 
 
 class IdentityError(ValueError):
@@ -89,17 +95,14 @@ def find_or_create_identity(
     existing = find_identity(kind, value, app_id)
     if existing is not None:
         return existing, False
-    try:
-        with db.session.begin_nested():
-            customer = Customer()
-            apply_profile(customer, profile)
-            if kind == "phone" and not customer.phone_enc:
-                apply_profile(customer, {"phone": value})
-            identity = CustomerIdentity(
-                customer=customer, kind=kind, app_id=app_id, value=identity_value(kind, value)
-            )
-            db.session.add(identity)
-    except IntegrityError:
+    customer = Customer()
+    apply_profile(customer, profile)
+    if kind == "phone" and not customer.phone_enc:
+        apply_profile(customer, {"phone": value})
+    identity = CustomerIdentity(
+        customer=customer, kind=kind, app_id=app_id, value=identity_value(kind, value)
+    )
+    if not insert_once(customer, identity):
         existing = find_identity(kind, value, app_id)
         if existing is None:
             raise
@@ -151,8 +154,7 @@ def merge(
             update(model).where(model.customer_id == source.id).values(customer_id=target.id)
         )
     _merge_tags(target.id, source.id)
-    for hook in MERGE_HOOKS:
-        hook(source.id, target.id)
+    hooks.run("customers_merged", source.id, target.id)  # other domains move their rows
     _fill_profile(target, source)
     db.session.execute(
         update(Customer)
@@ -161,12 +163,20 @@ def merge(
     )
     source.merged_into_id = target.id
     db.session.flush()
-    audit.record("customer.merge", "customer", target.id, actor=actor, before=before,
-                 after={"target": snapshot(target), "merged": source.id, "reason": reason})  # fmt: skip
+    audit.record(
+        "customer.merge",
+        "customer",
+        target.id,
+        actor=actor,
+        before=before,
+        after={"target": snapshot(target), "merged": source.id, "reason": reason},
+    )
     timeline_service.record(
-        target, "customer_merged", payload={"merged_customer_id": source.id, "reason": reason},
+        target,
+        "customer_merged",
+        payload={"merged_customer_id": source.id, "reason": reason},
         actor_staff=actor if isinstance(actor, Staff) else None,
-    )  # fmt: skip
+    )
     db.session.expire_all()
     return target
 

@@ -79,8 +79,9 @@ def login(code: str) -> tuple[str, Customer, bool]:
         raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试")
     customer, created = resolve(openid, session.get("unionid"))
     if created:
-        timeline_service.record(customer, "mini_registered", channel="mini",
-                                direction="inbound", actor_type="customer")  # fmt: skip
+        timeline_service.record(
+            customer, "mini_registered", channel="mini", direction="inbound", actor_type="customer"
+        )
     return _serializer().dumps({"o": openid}), customer, created
 
 

@@ -44,9 +44,15 @@ def by_name(name: str) -> Staff:
 
 
 def create(
-    name: str, roles: str | list[str], *, password: str | None = None, store: str | None = None,
-    phone: str | None = None, wecom_userid: str | None = None, actor: str = "cli",
-) -> Staff:  # fmt: skip
+    name: str,
+    roles: str | list[str],
+    *,
+    password: str | None = None,
+    store: str | None = None,
+    phone: str | None = None,
+    wecom_userid: str | None = None,
+    actor: str = "cli",
+) -> Staff:
     """A new staff member; names are unique so the CLI and seed data can refer to them."""
     if db.session.scalars(select(Staff).filter_by(name=name)).first():
         raise StaffError(f"员工 {name!r} 已存在")

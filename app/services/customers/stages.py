@@ -44,9 +44,18 @@ def change_stage(
     }
     staff = actor if isinstance(actor, Staff) else None
     timeline_service.record(
-        customer, "stage_changed", channel="api" if staff else "system", payload=payload,
+        customer,
+        "stage_changed",
+        channel="api" if staff else "system",
+        payload=payload,
         actor_staff=staff,
-    )  # fmt: skip
-    audit.record("customer.stage", "customer", customer.id, actor=actor,
-                 before={"stage": before}, after={"stage": stage, "reason": reason})  # fmt: skip
+    )
+    audit.record(
+        "customer.stage",
+        "customer",
+        customer.id,
+        actor=actor,
+        before={"stage": before},
+        after={"stage": stage, "reason": reason},
+    )
     return True

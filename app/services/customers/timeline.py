@@ -37,12 +37,17 @@ def record_once(
     if channel not in CHANNELS or direction not in DIRECTIONS:
         raise ValueError(f"bad channel/direction {channel!r}/{direction!r}")
     values = {
-        "customer_id": customer.id, "kind": kind, "channel": channel, "direction": direction,
-        "payload": payload or {}, "occurred_at": occurred_at or utcnow(),
+        "customer_id": customer.id,
+        "kind": kind,
+        "channel": channel,
+        "direction": direction,
+        "payload": payload or {},
+        "occurred_at": occurred_at or utcnow(),
         "actor_staff_id": actor_staff.id if actor_staff else None,
         "actor_type": actor_type or ("staff" if actor_staff else "system"),
-        "dedupe_key": dedupe_key, "needs_enrichment": needs_enrichment,
-    }  # fmt: skip
+        "dedupe_key": dedupe_key,
+        "needs_enrichment": needs_enrichment,
+    }
     if dedupe_key is None:
         event = TimelineEvent(**values)
         db.session.add(event)
@@ -68,13 +73,29 @@ def _insert_unless_duplicate(values: dict) -> TimelineEvent | None:
     return event
 
 
+# The one column list of every SQL insert into timeline_events (this module's own, the
+# callback's one-statement path in inbound.hot_ingest, the outbox's sent notices): each
+# writes INSERT_EVENT followed by its values in this order. A column added to the model is
+# added here, and tests/customers/test_timeline.py fails until it is.
+EVENT_COLUMNS = (
+    "customer_id",
+    "occurred_at",
+    "kind",
+    "channel",
+    "direction",
+    "actor_type",
+    "actor_staff_id",
+    "payload",
+    "dedupe_key",
+    "needs_enrichment",
+    "created_at",
+)
+INSERT_EVENT = f"INSERT INTO timeline_events ({', '.join(EVENT_COLUMNS)})"
+
 # Plain SQL, the same on PostgreSQL and SQLite (≥ 3.35). SQLAlchemy's dialect upserts are
 # not cacheable and recompiled on every call, which cost more than the INSERT itself.
 _UPSERT = text(
-    "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction, actor_type,"
-    " actor_staff_id, payload, dedupe_key, needs_enrichment, created_at) VALUES (:customer_id,"
-    " :occurred_at, :kind, :channel, :direction, :actor_type, :actor_staff_id, :payload,"
-    " :dedupe_key, :needs_enrichment, :created_at)"
+    f"{INSERT_EVENT} VALUES ({', '.join(':' + c for c in EVENT_COLUMNS)})"
     " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
 ).bindparams(
     bindparam("payload", type_=JSONType),
@@ -108,3 +129,8 @@ def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[
     rows = db.session.scalars(query.limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return list(rows[:limit]), next_cursor
+
+
+def message_text(payload: dict) -> str:
+    """What the customer said in words: text content, or the voice recognition."""
+    return payload.get("content") or payload.get("recognition") or ""

@@ -107,8 +107,13 @@ def reply_for(customer_id: int, msg: dict, inbound_key: str) -> str | None:
     else:
         return None
     timeline.record(
-        db.session.get(Customer, customer_id), "auto_reply", channel="mp", direction="outbound", actor_type="system",
-        payload={"content": content, "reason": reason}, occurred_at=now,
+        db.session.get(Customer, customer_id),
+        "auto_reply",
+        channel="mp",
+        direction="outbound",
+        actor_type="system",
+        payload={"content": content, "reason": reason},
+        occurred_at=now,
         dedupe_key=reply_key(inbound_key),
-    )  # fmt: skip
+    )
     return content

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.core.extensions import db
 from app.models import ContactRelation, Customer, CustomerIdentity, Staff
 from app.services.customers import customers, timeline
+from app.services.inbound.wechat_events import IngestResult, message_payload
 
 # Events a user makes themselves: WeChat opens the 48-hour customer-service window on them.
 USER_ACTIONS = ("message", "follow", "qr_scan", "menu_click", "menu_view")
@@ -54,8 +55,6 @@ def _relation(userid: str, external: str) -> ContactRelation | None:
 
 def ingest_contact_change(corp_id: str, msg: dict, key: str, when: datetime):
     """change_external_contact: the customer's timeline, its rep, the relationship."""
-    from app.services.inbound.ingest import IngestResult
-    from app.services.inbound.wechat_events import message_payload
 
     change, external = msg.get("ChangeType", ""), msg["ExternalUserID"]
     if (existing := timeline.find_by_dedupe_key(key)) is not None:
@@ -69,11 +68,17 @@ def ingest_contact_change(corp_id: str, msg: dict, key: str, when: datetime):
     )
     staff = _staff(msg.get("UserID", ""))
     event, created = timeline.record_once(
-        customer, CONTACT_KINDS.get(change, "wecom_contact_unknown"), channel="wecom",
-        direction="inbound", actor_type="staff" if change == "del_external_contact" else "customer",
-        actor_staff=staff, payload=message_payload(msg, first_contact=first), occurred_at=when,
-        dedupe_key=key, needs_enrichment=True,
-    )  # fmt: skip
+        customer,
+        CONTACT_KINDS.get(change, "wecom_contact_unknown"),
+        channel="wecom",
+        direction="inbound",
+        actor_type="staff" if change == "del_external_contact" else "customer",
+        actor_staff=staff,
+        payload=message_payload(msg, first_contact=first),
+        occurred_at=when,
+        dedupe_key=key,
+        needs_enrichment=True,
+    )
     if created:
         _apply_relation(customer, staff, msg, when)
     return IngestResult(created, event.id)

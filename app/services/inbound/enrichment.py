@@ -12,6 +12,7 @@ from requests import RequestException
 from sqlalchemy import select
 from wechatpy.exceptions import WeChatClientException
 
+from app.core import hooks
 from app.core.extensions import db
 from app.core.wechat import WeChatConfigError, mp_client, wecom_contact_client
 from app.models import Customer, CustomerIdentity, TimelineEvent
@@ -21,8 +22,6 @@ from app.services.customers import customers
 log = logging.getLogger(__name__)
 PROFILE_REFRESH = timedelta(days=7)
 GENDER_CODES = {1: "male", 2: "female", "1": "male", "2": "female"}
-# Later domains (intent tagging, rep notifications) register f(event) here.
-ENRICHERS: list = []
 
 
 def _identity(customer: Customer, kind: str) -> CustomerIdentity | None:
@@ -42,12 +41,19 @@ def fetch_profile(identity: CustomerIdentity) -> dict:
     """Nickname, gender and unionid from the official account or WeCom API."""
     if identity.kind == "mp_openid":
         info = mp_client().user.get(identity.value)
-        return {"nickname": info.get("nickname", ""), "gender": GENDER_CODES.get(info.get("sex"), ""),
-                "unionid": info.get("unionid", ""), "subscribed": bool(info.get("subscribe", 1))}  # fmt: skip
+        return {
+            "nickname": info.get("nickname", ""),
+            "gender": GENDER_CODES.get(info.get("sex"), ""),
+            "unionid": info.get("unionid", ""),
+            "subscribed": bool(info.get("subscribe", 1)),
+        }
     contact = wecom_contact_client().external_contact.get(identity.value)
     person = contact.get("external_contact", {})
-    return {"nickname": person.get("name", ""), "gender": GENDER_CODES.get(person.get("gender"), ""),
-            "unionid": person.get("unionid", "")}  # fmt: skip
+    return {
+        "nickname": person.get("name", ""),
+        "gender": GENDER_CODES.get(person.get("gender"), ""),
+        "unionid": person.get("unionid", ""),
+    }
 
 
 def link_unionid(customer: Customer, unionid: str) -> Customer:
@@ -86,8 +92,7 @@ def refresh_profile(customer: Customer) -> Customer:
 def enrich(event: TimelineEvent) -> None:
     customer = customers.resolve(db.session.get(Customer, event.customer_id))
     customer = refresh_profile(customer)
-    for enricher in ENRICHERS:
-        enricher(event)
+    hooks.run("event_enriched", event)  # tagging, rep alerts: see app/hooks.py
     event.needs_enrichment = False
 
 
@@ -102,8 +107,3 @@ def pending_events(older_than: timedelta, limit: int = 500) -> list[int]:
             .limit(limit)
         )
     )
-
-
-# Intent tagging registers its enricher on import; importing it here means it is always on.
-from app.services.inbound import rep_alerts as _rep_alerts  # noqa: E402, F401
-from app.services.tagging import tagging as _tagging  # noqa: E402, F401

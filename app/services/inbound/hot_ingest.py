@@ -26,9 +26,11 @@ from datetime import datetime
 import orjson
 from sqlalchemy import bindparam, text
 
-from app.core.extensions import begin_autocommit, db, driver_connection, end_autocommit
+from app.core.database import begin_autocommit, driver_connection, end_autocommit
+from app.core.extensions import db
 from app.models import Customer
 from app.models.types import JSONType, UTCDateTime, utcnow
+from app.services.customers.timeline import INSERT_EVENT
 from app.services.inbound.contacts import WINDOW_SLACK
 from app.services.inbound.wechat_events import message_payload
 
@@ -39,10 +41,7 @@ class Stored:
     customer_id: int
 
 
-_EVENT_COLUMNS = (
-    "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction,"
-    " actor_type, actor_staff_id, payload, dedupe_key, needs_enrichment, created_at)"
-)
+_EVENT_COLUMNS = INSERT_EVENT  # the timeline's own column list; values below in its order
 # SQLite: the known sender's message, then the touch when it was stored (no data-modifying
 # WITH there). PostgreSQL runs both, and a stranger's first contact, as MESSAGE_PG below.
 _KNOWN_MESSAGE_SQLITE = (
@@ -139,9 +138,14 @@ KNOWN_SQLITE = (
 def store_message(app_id: str, openid: str, msg: dict, key: str, when: datetime) -> Stored | None:
     """Store an official-account message (not an event); None when the full path must run."""
     values = {
-        "occurred_at": when, "payload": message_payload(msg), "dedupe_key": key,
-        "created_at": utcnow(), "app_id": app_id, "openid": openid, "stale": when - WINDOW_SLACK,
-    }  # fmt: skip
+        "occurred_at": when,
+        "payload": message_payload(msg),
+        "dedupe_key": key,
+        "created_at": utcnow(),
+        "app_id": app_id,
+        "openid": openid,
+        "stale": when - WINDOW_SLACK,
+    }
     if db.engine.dialect.name != "postgresql":
         return _known_sqlite(values)
     from psycopg.errors import UniqueViolation
@@ -175,7 +179,7 @@ def _jsonb(payload: dict):
 
 @contextmanager
 def driver_cursor() -> Iterator:
-    """A cursor on a pooled driver connection in autocommit (extensions.driver_connection).
+    """A cursor on a pooled driver connection in autocommit (database.driver_connection).
     The cursor is kept with the connection: making one per message cost more than running
     the statement."""
     with driver_connection() as pooled:

@@ -8,7 +8,6 @@ concurrent duplicate deliveries land on the row that is already there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.core.wxprotocol import CallbackError
@@ -19,18 +18,12 @@ from app.services.inbound import auto_reply, contacts, hot_ingest
 from app.services.inbound.wechat_events import (
     MP_EVENT_KINDS,
     MP_MESSAGE_TYPES,
+    IngestResult,
     apply_consent_events,
     callback_event,
     message_payload,
     notify_delivery,
 )
-
-
-@dataclass
-class IngestResult:
-    created: bool
-    event_id: int | None = None
-    reply: str | None = None
 
 
 def occurred_at(msg: dict) -> datetime:
@@ -84,10 +77,16 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
         "message" if msg_type in MP_MESSAGE_TYPES else MP_EVENT_KINDS.get(event, "wechat_unknown")
     )
     record, created = timeline.record_once(
-        customer, kind, channel="mp", direction="inbound", actor_type="customer",
+        customer,
+        kind,
+        channel="mp",
+        direction="inbound",
+        actor_type="customer",
         payload=message_payload(msg, first_contact=first, scene=scene),
-        occurred_at=occurred_at(msg), dedupe_key=key, needs_enrichment=True,
-    )  # fmt: skip
+        occurred_at=occurred_at(msg),
+        dedupe_key=key,
+        needs_enrichment=True,
+    )
     if not created:  # WeChat's retry: same row, same answer
         return IngestResult(False, record.id, auto_reply.stored_reply(key))
     contacts.touch_mp_identity(identity, kind, record.occurred_at)

@@ -9,12 +9,17 @@ from __future__ import annotations
 from app.core.extensions import db
 from app.models import Customer, Staff, TimelineEvent
 from app.services.customers import customers
-from app.services.inbound import enrichment
-from app.services.inbound.wechat_events import message_text
+from app.services.customers.timeline import message_text
 from app.services.notices import outbox
 
-PLACEHOLDERS = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "shortvideo": "[小视频]",
-                "location": "[位置]", "link": "[链接]"}  # fmt: skip
+PLACEHOLDERS = {
+    "image": "[图片]",
+    "voice": "[语音]",
+    "video": "[视频]",
+    "shortvideo": "[小视频]",
+    "location": "[位置]",
+    "link": "[链接]",
+}
 SUMMARY_CHARS = 200
 
 
@@ -34,10 +39,10 @@ def alert_owner(event: TimelineEvent) -> None:
     if rep is None or not rep.active:
         return
     outbox.notify_staff(
-        "customer-message", rep, f"event:{event.id}", customer_id=customer.id,
-        customer_name=customer.display_name, summary=summary(event.payload or {}),
-    )  # fmt: skip
-
-
-if alert_owner not in enrichment.ENRICHERS:
-    enrichment.ENRICHERS.append(alert_owner)
+        "customer-message",
+        rep,
+        f"event:{event.id}",
+        customer_id=customer.id,
+        customer_name=customer.display_name,
+        summary=summary(event.payload or {}),
+    )

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from app.core import hooks
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.core.wxprotocol import as_list
 from app.models import CallbackEvent, Customer, MessageConsent, Staff
+
+
+@dataclass
+class IngestResult:
+    """A callback taken in: whether it was new (a retry is not), its timeline event, and
+    the passive reply to send back (None: answer "success")."""
+
+    created: bool
+    event_id: int | None = None
+    reply: str | None = None
+
 
 MP_MESSAGE_TYPES = ("text", "image", "voice", "video", "shortvideo", "location", "link")
 MP_EVENT_KINDS = {
@@ -34,14 +47,6 @@ SUMMARY_FIELDS = {
     "location": ("Location_X", "Location_Y", "Scale", "Label"),
     "link": ("Title", "Description", "Url"),
 }
-
-# Later domains (the notice outbox) register f(msgid, status, msg) to learn delivery results.
-DELIVERY_HOOKS: list = []
-
-
-def message_text(payload: dict) -> str:
-    """What the customer said in words: text content, or the voice recognition."""
-    return payload.get("content") or payload.get("recognition") or ""
 
 
 def message_payload(msg: dict, *, first_contact: bool = False, scene: str = "") -> dict:
@@ -110,8 +115,7 @@ def notify_delivery(msg: dict) -> None:
     else:
         return
     for msgid, status in results:
-        for hook in DELIVERY_HOOKS:
-            hook(msgid, status, msg)
+        hooks.run("delivery_reported", msgid, status, msg)
 
 
 def callback_event(source: str, msg: dict, key: str) -> tuple[CallbackEvent, bool]:
@@ -124,11 +128,13 @@ def callback_event(source: str, msg: dict, key: str) -> tuple[CallbackEvent, boo
         db.session.scalars(select(Staff).filter_by(wecom_userid=sender)).first() if sender else None
     )
     kind = f"{msg.get('MsgType', 'unknown')}:{msg.get('Event') or msg.get('MsgType', '')}"
-    row = CallbackEvent(source=source, kind=kind[:60], payload=msg, dedupe_key=key,
-                        staff_id=staff.id if staff else None)  # fmt: skip
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
+    row = CallbackEvent(
+        source=source,
+        kind=kind[:60],
+        payload=msg,
+        dedupe_key=key,
+        staff_id=staff.id if staff else None,
+    )
+    if not insert_once(row):
         return db.session.scalars(select(CallbackEvent).filter_by(dedupe_key=key)).one(), False
     return row, True

@@ -21,8 +21,13 @@ from app.core.wechat import WeChatClientException, WeChatConfigError, is_token_e
 from app.models import CustomerIdentity, MessageConsent, Notice, Staff
 
 CUSTOMER_CHANNELS = ("mini", "mp", "custom")
-LABELS = {"mini": "小程序订阅消息", "mp": "公众号模板消息", "custom": "公众号客服消息",
-          "wecom": "企业微信应用消息", "task": "顾问任务"}  # fmt: skip
+LABELS = {
+    "mini": "小程序订阅消息",
+    "mp": "公众号模板消息",
+    "custom": "公众号客服消息",
+    "wecom": "企业微信应用消息",
+    "task": "顾问任务",
+}
 ENDPOINTS = {
     "mini": "message/subscribe/send",
     "mp": "message/template/send",
@@ -134,12 +139,16 @@ def _choose_staff(notice: Notice, staff: Staff | None) -> Choice:
         return Choice("task", "顾问任务；跳过：企业微信应用消息(无企业微信账号)")
     if "wecom" in tried:
         return Choice("task", "顾问任务；跳过：企业微信应用消息(已失败)")
-    body = {"touser": staff.wecom_userid, "msgtype": "text",
-            "agentid": int(current_app.config.get("WECOM_AGENT_ID") or 0),
-            "text": {"content": notice.payload["text"]},
-            # WeCom drops an identical text to the same member within the interval: this
-            # closes the resend-after-crash window for staff alerts.
-            "enable_duplicate_check": 1, "duplicate_check_interval": WECOM_DEDUPE_SECONDS}  # fmt: skip
+    body = {
+        "touser": staff.wecom_userid,
+        "msgtype": "text",
+        "agentid": int(current_app.config.get("WECOM_AGENT_ID") or 0),
+        "text": {"content": notice.payload["text"]},
+        # WeCom drops an identical text to the same member within the interval: this
+        # closes the resend-after-crash window for staff alerts.
+        "enable_duplicate_check": 1,
+        "duplicate_check_interval": WECOM_DEDUPE_SECONDS,
+    }
     return Choice("wecom", "企业微信应用消息", body)
 
 
@@ -149,15 +158,23 @@ def _body(channel: str, notice: Notice, reach: Reach) -> dict:
         return {"touser": reach.mp_openid, "msgtype": "text", "text": {"content": payload["text"]}}
     tpl = payload[channel]
     if channel == "mini":
-        body = {"touser": reach.mini_openid, "template_id": tpl["template_id"], "data": tpl["data"],
-                "miniprogram_state": current_app.config.get("WECHAT_MINI_STATE") or "formal"}  # fmt: skip
+        body = {
+            "touser": reach.mini_openid,
+            "template_id": tpl["template_id"],
+            "data": tpl["data"],
+            "miniprogram_state": current_app.config.get("WECHAT_MINI_STATE") or "formal",
+        }
         if tpl.get("page"):
             body["page"] = tpl["page"]
         return body
     # client_msg_id: WeChat drops a second send with the same id, so a resend after a crash
     # (the row was left "sending") never reaches the customer twice on this channel.
-    body = {"touser": reach.mp_openid, "template_id": tpl["template_id"], "data": tpl["data"],
-            "client_msg_id": notice.idem_key}  # fmt: skip
+    body = {
+        "touser": reach.mp_openid,
+        "template_id": tpl["template_id"],
+        "data": tpl["data"],
+        "client_msg_id": notice.idem_key,
+    }
     if tpl.get("page") and current_app.config.get("WECHAT_MINI_APPID"):
         body["miniprogram"] = {
             "appid": current_app.config["WECHAT_MINI_APPID"],

@@ -20,8 +20,9 @@ def record(customer: Customer, results: dict[str, str], channel: str = "mini") -
             )
         ).first()
         if row is None:
-            row = MessageConsent(customer_id=customer.id, channel=channel,
-                                 template_id=template_id, remaining=0)  # fmt: skip
+            row = MessageConsent(
+                customer_id=customer.id, channel=channel, template_id=template_id, remaining=0
+            )
             db.session.add(row)
         row.status = status
         if status == "accept":

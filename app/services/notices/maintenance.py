@@ -14,8 +14,8 @@ import calendar
 from datetime import date, datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import MaintenancePlan
 from app.services.notices import notice_timing
@@ -35,11 +35,8 @@ def plan_for_completion(customer_id: int, project_id: int, completed_on: date) -
     plan = db.session.scalars(select(MaintenancePlan).filter_by(project_id=project_id)).first()
     if plan is None:
         plan = MaintenancePlan(customer_id=customer_id, project_id=project_id)
-        try:
-            with db.session.begin_nested():
-                db.session.add(plan)
-                _start(plan, completed_on)
-        except IntegrityError:  # a concurrent completion of the same project
+        _start(plan, completed_on)
+        if not insert_once(plan):  # a concurrent completion of the same project
             plan = db.session.scalars(
                 select(MaintenancePlan).filter_by(project_id=project_id)
             ).one()
@@ -60,9 +57,10 @@ _NOTICES = (
     "INSERT INTO notices (kind, audience, customer_id, idem_key, marketing, urgent, context,"
     " channel, channel_reason, status, scheduled_at, attempts, last_error, delivery, created_at)"
     f" SELECT {_KIND}, 'customer', customer_id, {_KIND} || ':project:' || project_id, false, false,"
-    " {context}, '', '', 'pending', :at, 0, '', '', :now FROM maintenance_plans WHERE " + _DUE +
-    " ON CONFLICT (idem_key) DO NOTHING"
-)  # fmt: skip
+    " {context}, '', '', 'pending', :at, 0, '', '', :now FROM maintenance_plans WHERE "
+    + _DUE
+    + " ON CONFLICT (idem_key) DO NOTHING"
+)
 _CONTEXT = {
     "postgresql": "jsonb_build_object('project_id', project_id, 'completed_on', completed_on, 'years', next_years)",
     "sqlite": "json_object('project_id', project_id, 'completed_on', completed_on, 'years', next_years)",

@@ -96,8 +96,15 @@ def load(kind: str) -> NoticeTemplate:
         raise NoticeRenderError(f"unknown notice kind {kind!r}")
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     channels = {name: _channel(raw[name]) for name in CHANNELS if name in raw}
-    return NoticeTemplate(kind, raw["audience"], raw["title"], ENV.from_string(raw["text"]),
-                          raw.get("marketing", False), raw.get("urgent", False), channels)  # fmt: skip
+    return NoticeTemplate(
+        kind,
+        raw["audience"],
+        raw["title"],
+        ENV.from_string(raw["text"]),
+        raw.get("marketing", False),
+        raw.get("urgent", False),
+        channels,
+    )
 
 
 def kinds() -> list[str]:

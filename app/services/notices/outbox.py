@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
+from app.core import queue
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import Customer, Notice, Staff
 from app.models.types import utcnow
-from app.services.inbound.wechat_events import DELIVERY_HOOKS
 from app.services.notices import notice_templates, notice_timing
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,16 @@ def _schedule(tpl, customer: Customer | None, when: datetime, urgent: bool) -> d
     return when
 
 
-def create(kind: str, subject: str, *, customer: Customer | None = None, staff: Staff | None = None,
-           context: dict | None = None, at: datetime | None = None, urgent: bool | None = None) -> Notice:  # fmt: skip
+def create(
+    kind: str,
+    subject: str,
+    *,
+    customer: Customer | None = None,
+    staff: Staff | None = None,
+    context: dict | None = None,
+    at: datetime | None = None,
+    urgent: bool | None = None,
+) -> Notice:
     """The notice row (rendered now: a bad template fails here), or the existing one."""
     tpl = notice_templates.load(kind)
     key = f"{kind}:{subject}" + (f":staff:{staff.id}" if tpl.audience == "staff" else "")
@@ -52,10 +60,17 @@ def create(kind: str, subject: str, *, customer: Customer | None = None, staff: 
         return existing
     urgent = tpl.urgent if urgent is None else urgent
     now = utcnow()
-    notice = Notice(kind=kind, audience=tpl.audience, idem_key=key, urgent=urgent,
-                    marketing=tpl.marketing, context=context or {}, tried=[],
-                    customer_id=customer.id if customer else None,
-                    staff_id=staff.id if staff else None)  # fmt: skip
+    notice = Notice(
+        kind=kind,
+        audience=tpl.audience,
+        idem_key=key,
+        urgent=urgent,
+        marketing=tpl.marketing,
+        context=context or {},
+        tried=[],
+        customer_id=customer.id if customer else None,
+        staff_id=staff.id if staff else None,
+    )
     notice.payload = notice_templates.render(
         kind, render_context(notice, customer, staff), current_app.config
     )
@@ -63,10 +78,7 @@ def create(kind: str, subject: str, *, customer: Customer | None = None, staff: 
     due = notice.scheduled_at <= now
     if due:  # straight to the queue; the minute pass handles the later ones
         notice.status, notice.locked_at = "queued", now
-    try:
-        with db.session.begin_nested():
-            db.session.add(notice)
-    except IntegrityError:  # a concurrent twin won
+    if not insert_once(notice):  # a concurrent twin won
         return find(key)
     if due:
         _enqueue([notice.id])
@@ -92,10 +104,7 @@ def render_context(notice: Notice, customer: Customer | None, staff: Staff | Non
 
 
 def _enqueue(ids: list[int]) -> None:
-    from jobs import enqueue
-    from jobs.notices import send_notices
-
-    enqueue(send_notices, ids, queue="outbound")
+    queue.enqueue("jobs.notices:send_notices", ids, queue="outbound")
 
 
 def recover_stuck(now: datetime | None = None, older_than: timedelta | None = None) -> int:
@@ -109,8 +118,12 @@ def recover_stuck(now: datetime | None = None, older_than: timedelta | None = No
     stuck = (Notice.status.in_(("sending", "queued")), Notice.locked_at < now - age)
     too_many = Notice.attempts >= current_app.config["NOTICE_MAX_ATTEMPTS"]
     opts = {"synchronize_session": False}
-    db.session.execute(update(Notice).where(*stuck, too_many).values(
-        status="failed", last_error="发送中断次数过多（worker 多次中止）"), execution_options=opts)  # fmt: skip
+    db.session.execute(
+        update(Notice)
+        .where(*stuck, too_many)
+        .values(status="failed", last_error="发送中断次数过多（worker 多次中止）"),
+        execution_options=opts,
+    )
     ids = db.session.scalars(
         update(Notice).where(*stuck).values(status="pending").returning(Notice.id),
         execution_options=opts,
@@ -131,9 +144,12 @@ def dispatch_due(now: datetime | None = None, limit: int = DISPATCH_LIMIT) -> in
         .limit(limit)
     )
     ids = db.session.scalars(
-        update(Notice).where(Notice.id.in_(due.scalar_subquery())).values(status="queued", locked_at=now)
-        .returning(Notice.id), execution_options={"synchronize_session": False},
-    ).all()  # fmt: skip
+        update(Notice)
+        .where(Notice.id.in_(due.scalar_subquery()))
+        .values(status="queued", locked_at=now)
+        .returning(Notice.id),
+        execution_options={"synchronize_session": False},
+    ).all()
     ids.sort()
     size = max(1, current_app.config["NOTICE_BATCH"])
     for start in range(0, len(ids), size):
@@ -153,7 +169,7 @@ def on_delivery(msgid: str, status: str, msg: dict) -> None:
             Notice.msgid == str(msgid),
             Notice.channel == channel,
             Notice.status.in_(("sent", "delivered", "failed")),
-        )  # fmt: skip
+        )
         .values(status="delivered" if status == "success" else "failed", delivery=status[:40]),
         execution_options={"synchronize_session": False},
     )
@@ -168,13 +184,3 @@ def on_merge(source_id: int, target_id: int) -> None:
             update(model).where(model.customer_id == source_id).values(customer_id=target_id),
             execution_options={"synchronize_session": False},
         )
-
-
-def init_app(app) -> None:
-    """Delivery results and customer merges reach the outbox through the hooks."""
-    from app.services.customers.customers import MERGE_HOOKS
-
-    if on_delivery not in DELIVERY_HOOKS:
-        DELIVERY_HOOKS.append(on_delivery)
-    if on_merge not in MERGE_HOOKS:
-        MERGE_HOOKS.append(on_merge)

@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, select, text, update
 from app.core.extensions import db
 from app.models import Customer, CustomerIdentity, MessageConsent, Notice, Staff
 from app.models.types import JSONType, UTCDateTime, utcnow
-from app.services.customers import customers
+from app.services.customers import customers, timeline
 from app.services.notices import channels, notice_templates, notice_timing, outbox, tasks
 from app.services.notices.channels import Choice, Outcome
 
@@ -41,10 +41,13 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
     """Take the rows still waiting; those another worker took are simply not returned."""
     claimed = db.session.scalars(
         update(Notice)
-        .where(Notice.id.in_(ids), Notice.status.in_(("pending", "queued")), Notice.scheduled_at <= now)
+        .where(
+            Notice.id.in_(ids), Notice.status.in_(("pending", "queued")), Notice.scheduled_at <= now
+        )
         .values(status="sending", locked_at=now, attempts=Notice.attempts + 1)
-        .returning(Notice.id), execution_options={"synchronize_session": False},
-    ).all()  # fmt: skip
+        .returning(Notice.id),
+        execution_options={"synchronize_session": False},
+    ).all()
     db.session.commit()  # "sending" is durable before any request leaves
     if not claimed:
         return []
@@ -118,9 +121,11 @@ def _send_all(plans: list[tuple[Notice, Choice]]) -> list[Outcome]:
             calls.append((exc, choice))
     pool = _pool(max(1, current_app.config["NOTICE_SEND_THREADS"]))
     futures = [
-        pool.submit(channels.call, client, c.channel, c.body) if not isinstance(client, Exception)
-        else None for client, c in calls
-    ]  # fmt: skip
+        pool.submit(channels.call, client, c.channel, c.body)
+        if not isinstance(client, Exception)
+        else None
+        for client, c in calls
+    ]
     return [
         f.result() if f else channels.classify(client)
         for f, (client, _) in zip(futures, calls, strict=True)
@@ -144,8 +149,10 @@ def _apply(notice: Notice, choice: Choice, outcome: Outcome, people: dict, now: 
         else:
             _reschedule(notice, now + notice_timing.backoff(notice.attempts), attempt=True)
     else:
-        notice.tried = [*(notice.tried or []), {"channel": choice.channel, "errcode": outcome.errcode,
-                                                "error": outcome.error}]  # fmt: skip
+        notice.tried = [
+            *(notice.tried or []),
+            {"channel": choice.channel, "errcode": outcome.errcode, "error": outcome.error},
+        ]
         _channel_refused(notice, choice, outcome, people)
         return True
     return False
@@ -168,7 +175,7 @@ def _consume_consent(notice: Notice, choice: Choice, people: dict) -> None:
             MessageConsent.channel == "mini",
             MessageConsent.template_id == template_id,
             MessageConsent.remaining > 0,
-        )  # fmt: skip
+        )
         .values(remaining=MessageConsent.remaining - 1),
         execution_options={"synchronize_session": False},
     )
@@ -185,35 +192,49 @@ def _channel_refused(notice: Notice, choice: Choice, outcome: Outcome, people: d
     reach = people["reach"].get(customer.id)
     if outcome.errcode == 43101 and choice.channel == "mini":
         db.session.execute(
-            update(MessageConsent).where(MessageConsent.customer_id == customer.id, MessageConsent.channel == "mini",
-                                         MessageConsent.template_id == choice.body["template_id"])
-            .values(remaining=0), execution_options={"synchronize_session": False},
-        )  # fmt: skip
+            update(MessageConsent)
+            .where(
+                MessageConsent.customer_id == customer.id,
+                MessageConsent.channel == "mini",
+                MessageConsent.template_id == choice.body["template_id"],
+            )
+            .values(remaining=0),
+            execution_options={"synchronize_session": False},
+        )
         if reach:
             reach.consents[choice.body["template_id"]] = 0
     elif outcome.errcode == 43004 and choice.channel == "mp":
         db.session.execute(
-            update(CustomerIdentity).where(CustomerIdentity.customer_id == customer.id,
-                                           CustomerIdentity.kind == "mp_openid",
-                                           CustomerIdentity.value == choice.body["touser"])
-            .values(subscribed=False), execution_options={"synchronize_session": False},
-        )  # fmt: skip
+            update(CustomerIdentity)
+            .where(
+                CustomerIdentity.customer_id == customer.id,
+                CustomerIdentity.kind == "mp_openid",
+                CustomerIdentity.value == choice.body["touser"],
+            )
+            .values(subscribed=False),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _hand_to_task(notice: Notice, customer: Customer | None, staff: Staff | None) -> None:
     """No channel left: the rep (or the staff member) sends it by hand from WeCom."""
     owner = customer.owner_id if customer is not None else (staff.id if staff else None)
     who = customer.display_name if customer is not None else "您"
-    tasks.create("notice", f"请通过企业微信发送给{who}：{notice.payload['title']}",
-                 staff_id=owner, customer_id=customer.id if customer else None,
-                 text=notice.payload["text"], notice_id=notice.id, dedupe_key=f"notice:{notice.id}")  # fmt: skip
+    tasks.create(
+        "notice",
+        f"请通过企业微信发送给{who}：{notice.payload['title']}",
+        staff_id=owner,
+        customer_id=customer.id if customer else None,
+        text=notice.payload["text"],
+        notice_id=notice.id,
+        dedupe_key=f"notice:{notice.id}",
+    )
     notice.status, notice.last_error = "task", ""
 
 
 _TIMELINE = text(
-    "INSERT INTO timeline_events (customer_id, occurred_at, kind, channel, direction, actor_type,"
-    " payload, dedupe_key, needs_enrichment, created_at) VALUES (:customer_id, :at, :kind,"
-    " :channel, 'outbound', 'system', :payload, :key, false, :at) ON CONFLICT (dedupe_key) DO NOTHING"
+    f"{timeline.INSERT_EVENT} VALUES (:customer_id, :at, :kind, :channel, 'outbound', 'system',"
+    " NULL, :payload, :key, false, :at) ON CONFLICT (dedupe_key) DO NOTHING"
 ).bindparams(bindparam("payload", type_=JSONType), bindparam("at", type_=UTCDateTime))
 TIMELINE_CHANNELS = {"mini": "mini", "mp": "mp", "custom": "mp", "task": "wecom"}
 
@@ -221,12 +242,22 @@ TIMELINE_CHANNELS = {"mini": "mini", "mp": "mp", "custom": "mp", "task": "wecom"
 def _record_timeline(rows: list[Notice], people: dict) -> None:
     """Each notice sent (or handed to the rep) is an event of the customer, once."""
     values = [
-        {"customer_id": people["customers"][n.customer_id].id, "at": n.sent_at or utcnow(),
-         "kind": "notice_sent" if n.status == "sent" else "notice_task",
-         "channel": TIMELINE_CHANNELS[n.channel], "key": f"notice:{n.id}",
-         "payload": {"notice_id": n.id, "kind": n.kind, "title": n.payload["title"],
-                     "text": n.payload["text"], "channel": n.channel}}
-        for n in rows if n.customer_id and n.status in ("sent", "task")
-    ]  # fmt: skip
+        {
+            "customer_id": people["customers"][n.customer_id].id,
+            "at": n.sent_at or utcnow(),
+            "kind": "notice_sent" if n.status == "sent" else "notice_task",
+            "channel": TIMELINE_CHANNELS[n.channel],
+            "key": f"notice:{n.id}",
+            "payload": {
+                "notice_id": n.id,
+                "kind": n.kind,
+                "title": n.payload["title"],
+                "text": n.payload["text"],
+                "channel": n.channel,
+            },
+        }
+        for n in rows
+        if n.customer_id and n.status in ("sent", "task")
+    ]
     if values:
         db.session.execute(_TIMELINE, values)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import Customer, Staff, Task, TimelineEvent
 from app.models.types import utcnow
@@ -14,19 +14,31 @@ from app.models.types import utcnow
 DORMANT_AFTER = timedelta(days=30)
 
 
-def create(kind: str, title: str, *, staff_id: int | None, customer_id: int | None = None,
-           text: str = "", notice_id: int | None = None, dedupe_key: str | None = None) -> Task:  # fmt: skip
+def create(
+    kind: str,
+    title: str,
+    *,
+    staff_id: int | None,
+    customer_id: int | None = None,
+    text: str = "",
+    notice_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> Task:
     """A task; with a dedupe key, the existing one when it was already created."""
     if dedupe_key:
         existing = db.session.scalars(select(Task).filter_by(dedupe_key=dedupe_key)).first()
         if existing is not None:
             return existing
-    task = Task(kind=kind, title=title[:200], staff_id=staff_id, customer_id=customer_id,
-                text=text, notice_id=notice_id, dedupe_key=dedupe_key)  # fmt: skip
-    try:
-        with db.session.begin_nested():
-            db.session.add(task)
-    except IntegrityError:
+    task = Task(
+        kind=kind,
+        title=title[:200],
+        staff_id=staff_id,
+        customer_id=customer_id,
+        text=text,
+        notice_id=notice_id,
+        dedupe_key=dedupe_key,
+    )
+    if not insert_once(task):
         return db.session.scalars(select(Task).filter_by(dedupe_key=dedupe_key)).one()
     return task
 
@@ -62,8 +74,12 @@ def dormant_leads(now: datetime | None = None) -> int:
         )
         name = row.name or row.nickname or f"客户{row.id}"
         days = (now.replace(tzinfo=None) - last_at.replace(tzinfo=None)).days
-        create("dormant_lead", f"潜在客户{name}已{days}天无互动，请跟进",
-               staff_id=row.owner_id, customer_id=row.id,
-               text=f"{name}您好，最近装修的事考虑得怎么样了？有任何问题随时找我，可以先帮您免费量房出方案。",
-               dedupe_key=f"dormant-lead:customer:{row.id}:{last_at:%Y%m%d%H%M%S}")  # fmt: skip
+        create(
+            "dormant_lead",
+            f"潜在客户{name}已{days}天无互动，请跟进",
+            staff_id=row.owner_id,
+            customer_id=row.id,
+            text=f"{name}您好，最近装修的事考虑得怎么样了？有任何问题随时找我，可以先帮您免费量房出方案。",
+            dedupe_key=f"dormant-lead:customer:{row.id}:{last_at:%Y%m%d%H%M%S}",
+        )
     return len(rows)

@@ -21,16 +21,23 @@ LABELS = {"proposed": "待确认", "approved": "已同意", "rejected": "已拒�
 
 def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> ChangeOrder:
     if amount_fen == 0:
-        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
-                       fields={"amount_fen": "调整金额不能为 0"})  # fmt: skip
-    order = ChangeOrder(project_id=project.id, item=item, amount_fen=amount_fen,
-                        proposed_by_staff_id=actor.id)  # fmt: skip
+        raise ApiError(
+            400, "invalid", "请求参数有误，请检查后重试", fields={"amount_fen": "调整金额不能为 0"}
+        )
+    order = ChangeOrder(
+        project_id=project.id, item=item, amount_fen=amount_fen, proposed_by_staff_id=actor.id
+    )
     db.session.add(order)
     db.session.flush()
-    payload = {"project_id": project.id, "change_order_id": order.id, "item": item,
-               "amount_fen": amount_fen}  # fmt: skip
-    timeline_service.record(project.customer, "change_order_proposed", channel="api",
-                            payload=payload, actor_staff=actor)  # fmt: skip
+    payload = {
+        "project_id": project.id,
+        "change_order_id": order.id,
+        "item": item,
+        "amount_fen": amount_fen,
+    }
+    timeline_service.record(
+        project.customer, "change_order_proposed", channel="api", payload=payload, actor_staff=actor
+    )
     audit.record("change_order.propose", "change_order", order.id, actor=actor, after=payload)
     project_notices.change_order_proposed(order, project)
     return order
@@ -55,19 +62,36 @@ def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str =
         .where(ChangeOrder.id == order.id, ChangeOrder.status == "proposed")
         .values(
             status=status, decided_at=utcnow(), decided_by_customer_id=homeowner.id, reason=reason
-        )  # fmt: skip
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(order)
     if result.rowcount != 1:
         raise ApiError(409, "conflict", f"该调整单已{LABELS[order.status][1:]}，不能重复操作")
-    payload = {"project_id": order.project_id, "change_order_id": order.id, "item": order.item,
-               "amount_fen": order.amount_fen, "status": status, "reason": reason,
-               "by_customer_id": homeowner.id}  # fmt: skip
-    timeline_service.record(order.project.customer, f"change_order_{status}", channel="mini",
-                            direction="inbound", actor_type="customer", payload=payload)  # fmt: skip
-    audit.record(f"change_order.{status}", "change_order", order.id,
-                 actor=f"customer:{homeowner.id}", after=payload)  # fmt: skip
+    payload = {
+        "project_id": order.project_id,
+        "change_order_id": order.id,
+        "item": order.item,
+        "amount_fen": order.amount_fen,
+        "status": status,
+        "reason": reason,
+        "by_customer_id": homeowner.id,
+    }
+    timeline_service.record(
+        order.project.customer,
+        f"change_order_{status}",
+        channel="mini",
+        direction="inbound",
+        actor_type="customer",
+        payload=payload,
+    )
+    audit.record(
+        f"change_order.{status}",
+        "change_order",
+        order.id,
+        actor=f"customer:{homeowner.id}",
+        after=payload,
+    )
     return order
 
 

@@ -39,15 +39,22 @@ def flag(today: date) -> int:
     for node in delayed_nodes(today):
         project = node.project
         payload = {
-            "project_id": project.id, "node_id": node.id, "node": node.name,
-            "planned_end": node.planned_end.isoformat(), "days_late": (today - node.planned_end).days,
-            "status": node.status, "pm_id": project.pm_id, "store_id": project.store_id,
+            "project_id": project.id,
+            "node_id": node.id,
+            "node": node.name,
+            "planned_end": node.planned_end.isoformat(),
+            "days_late": (today - node.planned_end).days,
+            "status": node.status,
+            "pm_id": project.pm_id,
+            "store_id": project.store_id,
             "notify": ["pm", "manager"],
-        }  # fmt: skip
+        }
         _, new = timeline_service.record_once(
-            project.customer, "node_delayed", payload=payload,
+            project.customer,
+            "node_delayed",
+            payload=payload,
             dedupe_key=f"node-delayed:{node.id}:{today.isoformat()}",
-        )  # fmt: skip
+        )
         if new:
             project_notices.node_delayed(node, today)
         created += int(new)

@@ -30,15 +30,29 @@ def create(customer: Customer, actor: Staff, kind: str, project_id: int | None) 
     if project_id is not None or kind == "family":
         project = db.session.get(Project, project_id) if project_id else None
         if project is None or project.customer_id != customer.id:
-            raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
-                           fields={"project_id": "家属邀请需要指定该客户的项目"})  # fmt: skip
-    invite = Invite(code="".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)),
-                    kind=kind, customer_id=customer.id, project_id=project_id,
-                    created_by_staff_id=actor.id, expires_at=utcnow() + VALID_FOR)  # fmt: skip
+            raise ApiError(
+                400,
+                "invalid",
+                "请求参数有误，请检查后重试",
+                fields={"project_id": "家属邀请需要指定该客户的项目"},
+            )
+    invite = Invite(
+        code="".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)),
+        kind=kind,
+        customer_id=customer.id,
+        project_id=project_id,
+        created_by_staff_id=actor.id,
+        expires_at=utcnow() + VALID_FOR,
+    )
     db.session.add(invite)
     db.session.flush()
-    audit.record("invite.create", "invite", invite.id, actor=actor,
-                 after={"kind": kind, "customer_id": customer.id, "project_id": project_id})  # fmt: skip
+    audit.record(
+        "invite.create",
+        "invite",
+        invite.id,
+        actor=actor,
+        after={"kind": kind, "customer_id": customer.id, "project_id": project_id},
+    )
     return invite
 
 
@@ -52,8 +66,12 @@ def _claim(code: str, homeowner: Customer) -> Invite:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
-                       fields={"invite_code": "邀请码无效、已使用或已过期"})  # fmt: skip
+        raise ApiError(
+            400,
+            "invalid",
+            "请求参数有误，请检查后重试",
+            fields={"invite_code": "邀请码无效、已使用或已过期"},
+        )
     return db.session.scalars(select(Invite).filter_by(code=code)).one()
 
 
@@ -76,11 +94,19 @@ def bind_invite(homeowner: Customer, code: str) -> Customer:
     ).first()
     project = db.session.get(Project, invite.project_id)
     if exists is None and project.customer_id != homeowner.id:
-        db.session.add(ProjectMember(project_id=project.id, customer_id=homeowner.id,
-                                     role="family", invite_id=invite.id))  # fmt: skip
-        timeline_service.record(project.customer, "family_joined", channel="mini",
-                                direction="inbound", actor_type="customer",
-                                payload={"project_id": project.id, "member_id": homeowner.id})  # fmt: skip
+        db.session.add(
+            ProjectMember(
+                project_id=project.id, customer_id=homeowner.id, role="family", invite_id=invite.id
+            )
+        )
+        timeline_service.record(
+            project.customer,
+            "family_joined",
+            channel="mini",
+            direction="inbound",
+            actor_type="customer",
+            payload={"project_id": project.id, "member_id": homeowner.id},
+        )
     db.session.flush()
     return homeowner
 

@@ -45,8 +45,9 @@ def create(actor: Staff, **fields) -> NodeTemplate:
         node.position = last + 1
     db.session.add(node)
     db.session.flush()
-    audit.record("node_template.create", "node_template", node.id, actor=actor,
-                 after=snapshot(node))  # fmt: skip
+    audit.record(
+        "node_template.create", "node_template", node.id, actor=actor, after=snapshot(node)
+    )
     return node
 
 
@@ -59,6 +60,12 @@ def update(actor: Staff, node_id: int, **fields) -> NodeTemplate:
         if value is not None:
             setattr(node, key, value)
     db.session.flush()
-    audit.record("node_template.update", "node_template", node.id, actor=actor,
-                 before=before, after=snapshot(node))  # fmt: skip
+    audit.record(
+        "node_template.update",
+        "node_template",
+        node.id,
+        actor=actor,
+        before=before,
+        after=snapshot(node),
+    )
     return node

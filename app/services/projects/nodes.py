@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from app.core.database import MAX_ID
 from app.core.errors import ApiError
 from app.core.extensions import db
 from app.models import NODE_STATUS_LABELS, Customer, NodeRejection, Project, ProjectNode, Staff
 from app.models.types import utcnow
-from app.schemas.validation import MAX_ID
 from app.services.customers import audit, stages
 from app.services.customers import timeline as timeline_service
 from app.services.projects import project_notices, projects
@@ -42,11 +42,14 @@ def _record(node: ProjectNode, kind: str, payload: dict, *, staff=None, homeowne
         payload["by_customer_id"] = homeowner.id
         payload["by_name"] = homeowner.display_name
     timeline_service.record(
-        project.customer, kind, payload=payload, actor_staff=staff,
+        project.customer,
+        kind,
+        payload=payload,
+        actor_staff=staff,
         channel="mini" if homeowner is not None else "api",
         direction="inbound" if homeowner is not None else "internal",
         actor_type="customer" if homeowner is not None else None,
-    )  # fmt: skip
+    )
 
 
 def _transition(node: ProjectNode, allowed: set[str], target: str, **values) -> None:
@@ -66,20 +69,33 @@ def _transition(node: ProjectNode, allowed: set[str], target: str, **values) -> 
 
 def update_node(node: ProjectNode, actor: Staff, fields: dict) -> ProjectNode:
     """Staff edit dates and move the status along the allowed paths."""
-    before = {"status": node.status, "planned_start": str(node.planned_start),
-              "planned_end": str(node.planned_end)}  # fmt: skip
+    before = {
+        "status": node.status,
+        "planned_start": str(node.planned_start),
+        "planned_end": str(node.planned_end),
+    }
     start = fields.get("planned_start", node.planned_start)
     end = fields.get("planned_end", node.planned_end)
     if start and end and start > end:
-        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
-                       fields={"planned_end": "计划完成日期不能早于计划开始日期"})  # fmt: skip
+        raise ApiError(
+            400,
+            "invalid",
+            "请求参数有误，请检查后重试",
+            fields={"planned_end": "计划完成日期不能早于计划开始日期"},
+        )
     node.planned_start, node.planned_end = start, end
     status = fields.get("status")
     if status and status != node.status:
         _staff_move(node, actor, status)
     db.session.flush()
-    audit.record("project_node.update", "project_node", node.id, actor=actor, before=before,
-                 after={**fields, "status": node.status} | _dates(fields))  # fmt: skip
+    audit.record(
+        "project_node.update",
+        "project_node",
+        node.id,
+        actor=actor,
+        before=before,
+        after={**fields, "status": node.status} | _dates(fields),
+    )
     return node
 
 
@@ -99,24 +115,36 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
     if status == "pending_acceptance" and previous == "rectifying":
         _close_rejections(node, actor, "")
     _transition(node, {previous}, status, **values)
-    _record(node, "node_status_changed", {"from": previous, "to": status,
-            "to_label": NODE_STATUS_LABELS[status]}, staff=actor)  # fmt: skip
+    _record(
+        node,
+        "node_status_changed",
+        {"from": previous, "to": status, "to_label": NODE_STATUS_LABELS[status]},
+        staff=actor,
+    )
     if status == "in_progress" and previous == "not_started":
         project_notices.node_started(node)
     elif status == "pending_acceptance":
         project_notices.node_awaiting_acceptance(node)
     if status == "in_progress":
-        stages.change_stage(node.project.customer, "construction", actor,
-                            f"节点「{node.name}」开工")  # fmt: skip
+        stages.change_stage(
+            node.project.customer, "construction", actor, f"节点「{node.name}」开工"
+        )
 
 
 def accept(node: ProjectNode, homeowner: Customer) -> ProjectNode:
     """The homeowner confirms 验收 (already-accepted or not-ready nodes are a 409)."""
     today = projects.local_today()
-    _transition(node, {"pending_acceptance"}, "accepted", accepted_at=utcnow(),
-                accepted_by_customer_id=homeowner.id, actual_end=node.actual_end or today)  # fmt: skip
-    _record(node, "node_accepted", {"accepted_at": node.accepted_at.isoformat()},
-            homeowner=homeowner)  # fmt: skip
+    _transition(
+        node,
+        {"pending_acceptance"},
+        "accepted",
+        accepted_at=utcnow(),
+        accepted_by_customer_id=homeowner.id,
+        actual_end=node.actual_end or today,
+    )
+    _record(
+        node, "node_accepted", {"accepted_at": node.accepted_at.isoformat()}, homeowner=homeowner
+    )
     project_notices.node_accepted(node)
     project = node.project
     if node.position == max(n.position for n in project.nodes):
@@ -135,14 +163,20 @@ def _complete(project: Project, today) -> None:
 
 def reject(node: ProjectNode, homeowner: Customer, reason: str, photos: list[dict]):
     """The homeowner refuses: a rectification (整改中) opens; the node's count goes up."""
-    _transition(node, {"pending_acceptance"}, "rectifying",
-                rejection_count=ProjectNode.rejection_count + 1)  # fmt: skip
-    rejection = NodeRejection(node_id=node.id, customer_id=homeowner.id, reason=reason,
-                              photos=photos)  # fmt: skip
+    _transition(
+        node, {"pending_acceptance"}, "rectifying", rejection_count=ProjectNode.rejection_count + 1
+    )
+    rejection = NodeRejection(
+        node_id=node.id, customer_id=homeowner.id, reason=reason, photos=photos
+    )
     db.session.add(rejection)
     db.session.flush()
-    _record(node, "node_rejected", {"reason": reason, "photos": photos,
-            "rejection_id": rejection.id}, homeowner=homeowner)  # fmt: skip
+    _record(
+        node,
+        "node_rejected",
+        {"reason": reason, "photos": photos, "rejection_id": rejection.id},
+        homeowner=homeowner,
+    )
     project_notices.node_rejected(node, reason, projects.local_today() + RECTIFY_WITHIN)
     return rejection
 
@@ -153,8 +187,9 @@ def close_rectification(node: ProjectNode, actor: Staff, note: str) -> ProjectNo
     _transition(node, {"rectifying"}, "pending_acceptance")
     _record(node, "rectification_closed", {"note": note}, staff=actor)
     project_notices.node_awaiting_acceptance(node)
-    audit.record("project_node.rectified", "project_node", node.id, actor=actor,
-                 after={"note": note})  # fmt: skip
+    audit.record(
+        "project_node.rectified", "project_node", node.id, actor=actor, after={"note": note}
+    )
     return node
 
 

@@ -27,22 +27,41 @@ def _check_node(project: Project, node_id: int | None) -> ProjectNode | None:
         return None
     node = db.session.get(ProjectNode, node_id)
     if node is None or node.project_id != project.id:
-        raise ApiError(400, "invalid", "请求参数有误，请检查后重试",
-                       fields={"node_id": "节点不属于该项目"})  # fmt: skip
+        raise ApiError(
+            400, "invalid", "请求参数有误，请检查后重试", fields={"node_id": "节点不属于该项目"}
+        )
     return node
 
 
 def _add(project: Project, actor: Staff, kind: str, node, text: str, photos, findings):
-    entry = ProgressEntry(project_id=project.id, node_id=node.id if node else None, kind=kind,
-                          author_staff_id=actor.id, text=text, photos=photos,
-                          findings=findings)  # fmt: skip
+    entry = ProgressEntry(
+        project_id=project.id,
+        node_id=node.id if node else None,
+        kind=kind,
+        author_staff_id=actor.id,
+        text=text,
+        photos=photos,
+        findings=findings,
+    )
     db.session.add(entry)
     db.session.flush()
-    payload = {"project_id": project.id, "entry_id": entry.id, "node": node.name if node else None,
-               "text": text, "photos": len(photos), "findings": len(findings)}  # fmt: skip
+    payload = {
+        "project_id": project.id,
+        "entry_id": entry.id,
+        "node": node.name if node else None,
+        "text": text,
+        "photos": len(photos),
+        "findings": len(findings),
+    }
     event_kind = "progress_log" if kind == "log" else "qc_report"
-    timeline_service.record(project.customer, event_kind, channel="api", payload=payload,
-                            actor_staff=actor, occurred_at=entry.created_at)  # fmt: skip
+    timeline_service.record(
+        project.customer,
+        event_kind,
+        channel="api",
+        payload=payload,
+        actor_staff=actor,
+        occurred_at=entry.created_at,
+    )
     audit.record(f"progress.{kind}", "progress_entry", entry.id, actor=actor, after=payload)
     return entry
 
@@ -76,10 +95,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 FEED_COLUMNS = (
-    ProgressEntry.id, ProgressEntry.node_id, ProgressEntry.kind, ProgressEntry.author_staff_id,
-    ProgressEntry.text, ProgressEntry.photos, ProgressEntry.findings, ProgressEntry.created_at,
-    ProjectNode.name.label("node_name"), Staff.name.label("author_name"),
-)  # fmt: skip
+    ProgressEntry.id,
+    ProgressEntry.node_id,
+    ProgressEntry.kind,
+    ProgressEntry.author_staff_id,
+    ProgressEntry.text,
+    ProgressEntry.photos,
+    ProgressEntry.findings,
+    ProgressEntry.created_at,
+    ProjectNode.name.label("node_name"),
+    Staff.name.label("author_name"),
+)
 
 
 def _feed_statement(homeowner: bool, after_cursor: bool):

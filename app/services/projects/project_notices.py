@@ -23,13 +23,23 @@ def project_name(project: Project) -> str:
 
 def _context(node: ProjectNode) -> dict:
     project = node.project
-    return {"project_id": project.id, "project_name": project_name(project), "node": node.name,
-            "at": utcnow().isoformat()}  # fmt: skip
+    return {
+        "project_id": project.id,
+        "project_name": project_name(project),
+        "node": node.name,
+        "at": utcnow().isoformat(),
+    }
 
 
 def node_started(node: ProjectNode) -> None:
-    outbox.notify_customer("progress-update", node.project.customer, f"node-start:{node.id}",
-                           started=True, summary=f"{node.name}已开工", **_context(node))  # fmt: skip
+    outbox.notify_customer(
+        "progress-update",
+        node.project.customer,
+        f"node-start:{node.id}",
+        started=True,
+        summary=f"{node.name}已开工",
+        **_context(node),
+    )
 
 
 def node_awaiting_acceptance(node: ProjectNode) -> None:
@@ -46,26 +56,42 @@ def node_accepted(node: ProjectNode) -> None:
 def node_rejected(node: ProjectNode, reason: str, due_on: date) -> None:
     """The homeowner sees that the rectification is on its way, with the date promised."""
     subject = f"node:{node.id}:rectify:{node.rejection_count}"
-    outbox.notify_customer("rectification", node.project.customer, subject, issue=reason,
-                           due_on=due_on.isoformat(), **_context(node))  # fmt: skip
+    outbox.notify_customer(
+        "rectification",
+        node.project.customer,
+        subject,
+        issue=reason,
+        due_on=due_on.isoformat(),
+        **_context(node),
+    )
 
 
 def log_posted(entry: ProgressEntry, node: ProjectNode | None) -> None:
     project = db.session.get(Project, entry.project_id)
     summary = (entry.text or "").strip() or "项目经理更新了施工日志"
     outbox.notify_customer(
-        "progress-update", project.customer, f"log:{entry.id}", summary=summary,
-        project_id=project.id, project_name=project_name(project),
-        node=node.name if node else "施工日志", at=entry.created_at.isoformat(),
-    )  # fmt: skip
+        "progress-update",
+        project.customer,
+        f"log:{entry.id}",
+        summary=summary,
+        project_id=project.id,
+        project_name=project_name(project),
+        node=node.name if node else "施工日志",
+        at=entry.created_at.isoformat(),
+    )
 
 
 def change_order_proposed(order: ChangeOrder, project: Project) -> None:
     outbox.notify_customer(
-        "change-order", project.customer, f"change-order:{order.id}", project_id=project.id,
-        project_name=project_name(project), order_no=f"BG{order.id:06d}", title=order.item,
+        "change-order",
+        project.customer,
+        f"change-order:{order.id}",
+        project_id=project.id,
+        project_name=project_name(project),
+        order_no=f"BG{order.id:06d}",
+        title=order.item,
         amount=f"{order.amount_fen / 100:.2f}",
-    )  # fmt: skip
+    )
 
 
 def project_completed(project: Project) -> None:
@@ -88,7 +114,12 @@ def node_delayed(node: ProjectNode, today: date) -> None:
     project = node.project
     for person in delay_recipients(project):
         outbox.notify_staff(
-            "node-delayed", person, f"node:{node.id}:{today.isoformat()}", project_id=project.id,
-            project_name=project_name(project), node=node.name,
-            planned_on=node.planned_end.isoformat(), days_late=(today - node.planned_end).days,
-        )  # fmt: skip
+            "node-delayed",
+            person,
+            f"node:{node.id}:{today.isoformat()}",
+            project_id=project.id,
+            project_name=project_name(project),
+            node=node.name,
+            planned_on=node.planned_end.isoformat(),
+            days_late=(today - node.planned_end).days,
+        )

@@ -9,19 +9,27 @@ from flask import current_app
 from sqlalchemy import exists, false, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.database import MAX_ID
 from app.core.errors import ApiError
 from app.core.extensions import db
 from app.models import ChangeOrder, Customer, Invite, Project, ProjectMember, ProjectNode, Staff
 from app.models.types import utcnow
-from app.schemas.validation import MAX_ID
-from app.services.customers import access, audit, customers, stages
+from app.services.customers import access, audit, stages
 from app.services.customers import timeline as timeline_service
 from app.services.projects import node_templates
 
-STAFF_ROLES = {"sales_id": "sales", "designer_id": "designer", "pm_id": "pm",
-               "supervisor_id": "supervisor"}  # fmt: skip
-ON_PROJECT = {"pm": "pm_id", "supervisor": "supervisor_id", "designer": "designer_id",
-              "sales": "sales_id"}  # fmt: skip
+STAFF_ROLES = {
+    "sales_id": "sales",
+    "designer_id": "designer",
+    "pm_id": "pm",
+    "supervisor_id": "supervisor",
+}
+ON_PROJECT = {
+    "pm": "pm_id",
+    "supervisor": "supervisor_id",
+    "designer": "designer_id",
+    "sales": "sales_id",
+}
 
 
 def local_today() -> date:
@@ -54,10 +62,14 @@ def create(customer: Customer, actor: Staff, fields: dict) -> Project:
     db.session.add(project)
     db.session.flush()
     _copy_template(project)
-    payload = {"project_id": project.id, "package_name": project.package_name,
-               "contract_amount_fen": project.contract_amount_fen}  # fmt: skip
-    timeline_service.record(customer, "project_signed", channel="api", payload=payload,
-                            actor_staff=actor)  # fmt: skip
+    payload = {
+        "project_id": project.id,
+        "package_name": project.package_name,
+        "contract_amount_fen": project.contract_amount_fen,
+    }
+    timeline_service.record(
+        customer, "project_signed", channel="api", payload=payload, actor_staff=actor
+    )
     audit.record("project.create", "project", project.id, actor=actor, after=payload)
     stages.change_stage(customer, "contract", actor, f"签约项目 #{project.id}")
     return project
@@ -79,8 +91,11 @@ def scope(staff: Staff) -> ColumnElement[bool]:
     """Projects `staff` may see: admin all, manager their store's, others those they are on."""
     if staff.has_role("admin"):
         return Project.id.is_not(None)
-    clauses = [getattr(Project, col) == staff.id for role, col in ON_PROJECT.items()
-               if staff.has_role(role)]  # fmt: skip
+    clauses = [
+        getattr(Project, col) == staff.id
+        for role, col in ON_PROJECT.items()
+        if staff.has_role(role)
+    ]
     if staff.has_role("manager") and staff.store_id is not None:
         clauses.append(Project.store_id == staff.store_id)
     if staff.has_role("sales"):
@@ -159,8 +174,11 @@ def budget(project: Project, orders: list[ChangeOrder] | None = None) -> dict:
     else:
         approved = sum(o.amount_fen for o in orders if o.status == "approved")
     contract = project.contract_amount_fen
-    return {"contract_fen": contract, "approved_changes_fen": int(approved),
-            "total_fen": contract + int(approved)}  # fmt: skip
+    return {
+        "contract_fen": contract,
+        "approved_changes_fen": int(approved),
+        "total_fen": contract + int(approved),
+    }
 
 
 def move_rows(source_id: int, target_id: int) -> None:
@@ -175,7 +193,3 @@ def move_rows(source_id: int, target_id: int) -> None:
         db.session.execute(
             update(model).where(model.customer_id == source_id).values(customer_id=target_id)
         )
-
-
-if move_rows not in customers.MERGE_HOOKS:
-    customers.MERGE_HOOKS.append(move_rows)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import TaggingState, TimelineEvent
 from app.services.tagging import tag_rules, tagging
@@ -87,13 +87,10 @@ def _finish() -> None:
 def _acquire(holder: str) -> None:
     """Take the lease, or a lapsed one (its run died); RetagBusy while another run holds it."""
     now = int(time.time())
-    try:
-        with db.session.begin_nested():
-            db.session.add(TaggingState(key=LOCK_KEY, number=now + LEASE_SECONDS, note=holder))
-    except IntegrityError:
-        if not _extend(holder, TaggingState.number < now):
-            db.session.rollback()
-            raise RetagBusy("另一个重打标签任务正在运行，请等它结束后再试") from None
+    lease = TaggingState(key=LOCK_KEY, number=now + LEASE_SECONDS, note=holder)
+    if not insert_once(lease) and not _extend(holder, TaggingState.number < now):
+        db.session.rollback()
+        raise RetagBusy("另一个重打标签任务正在运行，请等它结束后再试") from None
     db.session.commit()
 
 

@@ -17,14 +17,27 @@ def _iso(value) -> str | None:
 
 
 def tag_json(row: CustomerTag) -> dict:
-    return {"tag": row.tag.label, "dimension": row.tag.dimension, "value": row.tag.value,
-            "source": row.source, "evidence": row.evidence, "created_at": _iso(row.created_at)}  # fmt: skip
+    return {
+        "tag": row.tag.label,
+        "dimension": row.tag.dimension,
+        "value": row.tag.value,
+        "source": row.source,
+        "evidence": row.evidence,
+        "created_at": _iso(row.created_at),
+    }
 
 
 def _ordered(rows: Sequence[CustomerTag]) -> list[CustomerTag]:
     """Taxonomy order; within a dimension a person's tags first, then the oldest."""
-    return sorted(rows, key=lambda r: (*tag_sort_key(r.tag.dimension, r.tag.value)[:1],
-                                       r.source != tagging.MANUAL, r.created_at, r.id))  # fmt: skip
+    return sorted(
+        rows,
+        key=lambda r: (
+            *tag_sort_key(r.tag.dimension, r.tag.value)[:1],
+            r.source != tagging.MANUAL,
+            r.created_at,
+            r.id,
+        ),
+    )
 
 
 def _first(rows: Sequence[CustomerTag], dimension: str) -> CustomerTag | None:
@@ -36,8 +49,11 @@ def budget_json(customer: Customer, rows: Sequence[CustomerTag]) -> dict | None:
     if tier is None and customer.budget_amount is None:
         return None
     evidence = customer.budget_evidence if customer.budget_amount is not None else None
-    return {"amount": customer.budget_amount, "tier": tier.tag.value if tier else None,
-            "evidence": evidence or (tier.evidence if tier else None)}  # fmt: skip
+    return {
+        "amount": customer.budget_amount,
+        "tier": tier.tag.value if tier else None,
+        "evidence": evidence or (tier.evidence if tier else None),
+    }
 
 
 def label(customer: Customer, rows: Sequence[CustomerTag]) -> str:
@@ -51,5 +67,8 @@ def label(customer: Customer, rows: Sequence[CustomerTag]) -> str:
 def profile_json(customer: Customer) -> dict:
     """{tags, budget, label} for the customer detail."""
     rows = _ordered(tagging.active_tags(customer))
-    return {"tags": [tag_json(r) for r in rows], "budget": budget_json(customer, rows),
-            "label": label(customer, rows)}  # fmt: skip
+    return {
+        "tags": [tag_json(r) for r in rows],
+        "budget": budget_json(customer, rows),
+        "label": label(customer, rows),
+    }

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import Staff, TaggingState, TagRule
 from app.services.customers import audit
@@ -77,13 +77,23 @@ def validate(data: dict) -> dict:
             errors["words"] = str(exc)
     if errors:
         raise RuleInputError(errors)
-    return {"dimension": dimension, "value": value, "words": words,
-            "exclusions": exclusions, "active": active}  # fmt: skip
+    return {
+        "dimension": dimension,
+        "value": value,
+        "words": words,
+        "exclusions": exclusions,
+        "active": active,
+    }
 
 
 def snapshot(row: TagRule) -> dict:
-    return {"dimension": row.dimension, "value": row.value, "words": list(row.words),
-            "exclusions": list(row.exclusions), "active": row.active}  # fmt: skip
+    return {
+        "dimension": row.dimension,
+        "value": row.value,
+        "words": list(row.words),
+        "exclusions": list(row.exclusions),
+        "active": row.active,
+    }
 
 
 def create(data: dict, staff: Staff) -> TagRule:
@@ -115,8 +125,9 @@ def update_rule(row: TagRule, data: dict, staff: Staff) -> TagRule:
 def deactivate(row: TagRule, staff: Staff) -> TagRule:
     before = snapshot(row)
     row.active, row.updated_by_id = False, staff.id
-    audit.record("tag_rule.deactivate", "tag_rule", row.id, actor=staff, before=before,
-                 after=snapshot(row))  # fmt: skip
+    audit.record(
+        "tag_rule.deactivate", "tag_rule", row.id, actor=staff, before=before, after=snapshot(row)
+    )
     bump_version()
     return row
 
@@ -132,14 +143,22 @@ def load_defaults(actor: Staff | str = "cli") -> int:
     for rule in default_rules():
         if rule.name in known:
             continue
-        db.session.add(TagRule(dimension=rule.dimension, value=rule.value, words=list(rule.words),
-                               exclusions=list(rule.exclusions), source="default",
-                               default_key=rule.name))  # fmt: skip
+        db.session.add(
+            TagRule(
+                dimension=rule.dimension,
+                value=rule.value,
+                words=list(rule.words),
+                exclusions=list(rule.exclusions),
+                source="default",
+                default_key=rule.name,
+            )
+        )
         added += 1
     if added:
         db.session.flush()
-        audit.record("tag_rule.load_defaults", "tag_rule", "defaults", actor=actor,
-                     after={"added": added})  # fmt: skip
+        audit.record(
+            "tag_rule.load_defaults", "tag_rule", "defaults", actor=actor, after={"added": added}
+        )
         bump_version()
     return added
 
@@ -153,13 +172,9 @@ def bump_version() -> None:
     bumped = db.session.execute(
         update(TaggingState).filter_by(key=VERSION_KEY).values(number=TaggingState.number + 1)
     ).rowcount
-    if not bumped:
-        try:
-            with db.session.begin_nested():
-                db.session.add(TaggingState(key=VERSION_KEY, number=1))
-        except IntegrityError:  # another process created it meanwhile
-            bump_version()
-            return
+    if not bumped and not insert_once(TaggingState(key=VERSION_KEY, number=1)):
+        bump_version()  # another process created it meanwhile
+        return
     forget_rules()
 
 
@@ -185,8 +200,15 @@ def _build_ruleset() -> RuleSet:
     rules = []
     for row in rows:
         try:
-            rules.append(Rule(row.dimension, row.value, tuple(row.words),
-                              tuple(row.exclusions), f"{row.tag}@{row.id}"))  # fmt: skip
+            rules.append(
+                Rule(
+                    row.dimension,
+                    row.value,
+                    tuple(row.words),
+                    tuple(row.exclusions),
+                    f"{row.tag}@{row.id}",
+                )
+            )
         except RuleError as exc:  # e.g. a value the taxonomy dropped: skip it, keep tagging
             log.warning("tag rule skipped", extra={"rule_id": row.id, "error": str(exc)})
     return RuleSet.from_rules(rules)

@@ -10,14 +10,13 @@ from collections.abc import Iterable, Sequence
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from app.core.database import insert_once
 from app.core.extensions import db
 from app.models import Customer, CustomerTag, Staff, Tag, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import audit, customers, timeline
-from app.services.inbound import enrichment
-from app.services.inbound.wechat_events import message_text
+from app.services.customers.timeline import message_text
 from app.services.tagging import tag_rules
 from app.tagging import BudgetThresholds, TagHit, tag_text_detailed
 from app.tagging.taxonomy import BUDGET_DIMENSION, is_known_tag
@@ -56,12 +55,7 @@ def _insert(row) -> bool:
         db.session.add(row)
         db.session.flush()
         return True
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(row)
 
 
 def get_tag(dimension: str, value: str) -> Tag:
@@ -84,8 +78,12 @@ def customer_tags(customer: Customer) -> list[CustomerTag]:
 
 
 def _log(customer: Customer, kind: str, row: CustomerTag, staff: Staff | None) -> None:
-    timeline.record(customer, kind, payload={"tag": row.tag.label, "source": row.source,
-                    "evidence": row.evidence}, actor_staff=staff)  # fmt: skip
+    timeline.record(
+        customer,
+        kind,
+        payload={"tag": row.tag.label, "source": row.source, "evidence": row.evidence},
+        actor_staff=staff,
+    )
 
 
 def _evidence(hit: TagHit, event: TimelineEvent | None, extra: dict) -> dict:
@@ -206,9 +204,12 @@ def tag_form_text(customer: Customer, text: str, event: TimelineEvent | None) ->
 
 def _find(customer: Customer, dimension: str, value: str) -> CustomerTag | None:
     return db.session.scalars(
-        select(CustomerTag).join(Tag).where(CustomerTag.customer_id == customer.id,
-                                            Tag.dimension == dimension, Tag.value == value)
-    ).first()  # fmt: skip
+        select(CustomerTag)
+        .join(Tag)
+        .where(
+            CustomerTag.customer_id == customer.id, Tag.dimension == dimension, Tag.value == value
+        )
+    ).first()
 
 
 def add_manual_tag(customer: Customer, tag: str, staff: Staff) -> CustomerTag:
@@ -228,8 +229,14 @@ def add_manual_tag(customer: Customer, tag: str, staff: Staff) -> CustomerTag:
         _drop_other_tiers(
             customer, {(r.tag.dimension, r.tag.value): r for r in customer_tags(customer)}, value
         )
-    audit.record("customer_tag.add", "customer", customer.id, actor=staff, before=before,
-                 after={"tag": row.tag.label, "source": MANUAL})  # fmt: skip
+    audit.record(
+        "customer_tag.add",
+        "customer",
+        customer.id,
+        actor=staff,
+        before=before,
+        after={"tag": row.tag.label, "source": MANUAL},
+    )
     _log(customer, "tag_added", row, staff)
     return row
 
@@ -242,8 +249,14 @@ def remove_tag(customer: Customer, tag: str, staff: Staff) -> CustomerTag:
         raise TagNotFound(f"客户没有标签「{dimension}:{value}」")
     before = _row_state(row)
     row.removed_at, row.removed_by_id = utcnow(), staff.id
-    audit.record("customer_tag.remove", "customer", customer.id, actor=staff,
-                 before=before, after={"tag": row.tag.label, "removed": True})  # fmt: skip
+    audit.record(
+        "customer_tag.remove",
+        "customer",
+        customer.id,
+        actor=staff,
+        before=before,
+        after={"tag": row.tag.label, "removed": True},
+    )
     _log(customer, "tag_removed", row, staff)
     return row
 
@@ -256,7 +269,3 @@ def _row_state(row: CustomerTag | None) -> dict | None:
 
 def active_tags(customer: Customer) -> Sequence[CustomerTag]:
     return [r for r in customer_tags(customer) if r.removed_at is None]
-
-
-if tag_event not in enrichment.ENRICHERS:
-    enrichment.ENRICHERS.append(tag_event)

@@ -1,4 +1,5 @@
-"""flask worker (RQ) and flask scheduler (APScheduler, one leader)."""
+"""flask worker (RQ) and flask scheduler (APScheduler, one leader): the processes that run
+jobs, registered by create_app beside the app's own commands."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import Queue, SimpleWorker
 
-from jobs import QUEUES
+from app.core.queue import QUEUES
+from jobs import scheduler as sched
 
 
 @click.command("worker")
@@ -37,8 +39,6 @@ def worker(queues, burst):
 @with_appcontext
 def scheduler():
     """Run the schedule (jobs/schedule.py); a second process idles behind a Redis lock."""
-    from jobs import scheduler as sched
-
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,0 +1,101 @@
+"""Database helpers shared by every domain: autocommit reads, the driver connection for the
+hottest paths, commit-if-open, and insert-once (a unique key turns a retry into the stored row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import g
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.core.extensions import db
+
+# Our ids are INTEGER columns: a larger id in a URL or body is simply not a row we have,
+# and handing it to PostgreSQL would fail with "integer out of range" (a 500).
+MAX_ID = 2**31 - 1
+
+
+def begin_autocommit() -> bool:
+    """Run this request's statements outside a transaction (autocommit): no BEGIN and no
+    COMMIT/ROLLBACK round trips. For pages that only read, and for a single statement that
+    is atomic on its own. Call before the first query; False (nothing changed) when the
+    session is already in a transaction. The transaction mode comes back at end_autocommit,
+    or at the end of the request."""
+    session = db.session()
+    if session.in_transaction():
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    g.autocommit = True
+    return True
+
+
+def end_autocommit(_exc: BaseException | None = None) -> None:
+    """Give the autocommit connection back, so later work in this session is transactional."""
+    if g.pop("autocommit", False):
+        db.session.rollback()
+
+
+@contextmanager
+def driver_connection() -> Iterator:
+    """A pooled connection whose driver (psycopg) connection is in autocommit for the block,
+    handed back to the pool in transaction mode.
+
+    For the hottest paths (the callback's store, the mini program's pages), where the
+    Session and Core cost more CPU than PostgreSQL spends on the statement. Driver errors
+    come out as SQLAlchemy's DBAPIError, as they would through the Session (a callback then
+    answers 503). When the server went away the whole pool is dropped, as SQLAlchemy does,
+    so a database restart fails one request, not one per pooled connection.
+    """
+    engine = db.engine
+    error = engine.dialect.loaded_dbapi.Error
+    pooled = None
+    try:
+        pooled = engine.raw_connection()
+        pooled.driver_connection.autocommit = True
+        yield pooled
+    except error as exc:
+        driver = pooled.driver_connection if pooled is not None else None
+        if driver is not None and (driver.broken or driver.closed):
+            pooled.invalidate(exc)
+            engine.dispose(close=False)
+        raise DBAPIError.instance(None, None, exc, error) from exc
+    finally:
+        if pooled is not None:
+            _hand_back(pooled)
+
+
+def _hand_back(pooled) -> None:
+    driver = pooled.driver_connection
+    if driver is not None and not driver.closed:  # the pool's next user expects transactions
+        driver.autocommit = False
+    pooled.close()
+
+
+def in_transaction() -> bool:
+    """Whether this context's Session has a transaction open; never creates a Session (the
+    callback's hot path stores its row on the driver connection and may not need one)."""
+    return db.session.registry.has() and db.session().in_transaction()
+
+
+def commit() -> None:
+    """Commit this context's transaction, if it opened one."""
+    if in_transaction():
+        db.session.commit()
+
+
+def insert_once(*rows) -> bool:
+    """Add `rows` inside a savepoint and flush: True when stored, False when a unique key
+    says a twin is already there (a retry, or a concurrent request that won). Only the
+    savepoint rolls back; the caller then loads the stored row by that key."""
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+    except IntegrityError:
+        return False
+    return True
+
+
+def init_app(app) -> None:
+    app.teardown_request(end_autocommit)

@@ -1,0 +1,34 @@
+"""What runs when: every hook of the app, in one place, in the order it runs.
+
+The points are documented in app.core.hooks; a domain fires a point, and the functions
+listed here react. Adding a reaction is a line here, not an import side effect.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.core import hooks
+from app.services.inbound import rep_alerts
+from app.services.notices import outbox
+from app.services.projects import projects
+from app.services.tagging import tagging
+
+HOOKS = {
+    # A stored inbound message or event, once the customer's profile is refreshed.
+    "event_enriched": (
+        tagging.tag_event,  # intent tags with their evidence
+        rep_alerts.alert_owner,  # the owning rep hears of an official-account message in WeCom
+    ),
+    # Two customer records turned out to be one person: the older one keeps everything.
+    "customers_merged": (
+        projects.move_rows,  # projects, members, invites
+        outbox.on_merge,  # notices, consents, tasks
+    ),
+    # WeChat's report on a template or subscribe message we sent.
+    "delivery_reported": (outbox.on_delivery,),
+}
+
+
+def init_app(_app: Flask) -> None:
+    hooks.install(HOOKS)
