@@ -33,6 +33,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     from app import hooks as app_hooks
     from app.api import init_app as init_api
     from app.core import database, errors, extensions, logs, redis_client
+    from app.schemas import spec
     from app.web import health, media
     from handlers import init_app as init_handlers
     from jobs import cli as job_commands
@@ -55,6 +56,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_api(app)
     init_handlers(app)
     init_mini(app)
+    spec.init_app(app)  # both OpenAPI documents, from the routes declared above
     cli.init_app(app)
     for command in (job_commands.worker, job_commands.scheduler):
         app.cli.add_command(command)

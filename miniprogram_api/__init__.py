@@ -9,18 +9,20 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, request
 
 from app.core.database import begin_autocommit
-from app.core.errors import ApiError
+from app.core.errors import ApiError, DomainError
 from app.core.extensions import db
 from app.models import Customer
+from app.schemas import errors
 from app.schemas.validation import check_url_ids
 from app.services.customers import mini_auth
 
 bp = Blueprint("mini", __name__, url_prefix="/mini/v1")
-PUBLIC = ("mini.login", "mini.openapi")
+PUBLIC = ("mini.login",)
 # The pages homeowners open most fold the homeowner lookup into their own query (one round
 # trip less); they resolve the homeowner themselves when that query finds nothing.
 FOLDED = ("mini.get_project", "mini.project_feed")
 bp.url_value_preprocessor(check_url_ids)
+bp.register_error_handler(DomainError, errors.render)
 
 
 @bp.before_request
@@ -61,7 +63,6 @@ def init_app(app: Flask) -> None:
         acceptance,
         auth,
         change_orders,
-        openapi,
         projects,
         subscriptions,
     )

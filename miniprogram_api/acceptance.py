@@ -5,8 +5,9 @@ from __future__ import annotations
 from app.core.errors import ApiError
 from app.core.extensions import db
 from app.schemas.project_serializers import node_json
+from app.schemas.projects import Node, RejectionIn, Upload
+from app.schemas.spec import MINI, endpoint
 from app.schemas.uploads import stored_photos
-from app.schemas.validation import Form, json_body
 from app.services.projects import nodes, photo_uploads, photos, projects
 from miniprogram_api import bp, current_homeowner
 
@@ -17,8 +18,9 @@ def _node(project_id: int, node_id: int):
 
 
 @bp.post("/uploads")
+@endpoint(MINI, ok=Upload, status=201, errors=(413,), tag="验收")
 def upload_photo():
-    """One photo (wx.uploadFile sends one file a call, field `file`) → a token to cite."""
+    """上传一张照片（wx.uploadFile，字段 file），得到 photo_token，在验收不通过时引用"""
     stored = stored_photos("file")
     if len(stored) != 1:
         raise ApiError(400, "invalid", "请上传一张照片", fields={"file": "请上传一张照片"})
@@ -28,7 +30,9 @@ def upload_photo():
 
 
 @bp.post("/projects/<int:project_id>/nodes/<int:node_id>/accept")
+@endpoint(MINI, ok=Node, errors=(404, 409), tag="验收")
 def accept_node(project_id: int, node_id: int):
+    """确认节点验收"""
     node = _node(project_id, node_id)
     nodes.accept(node, current_homeowner())
     db.session.commit()
@@ -36,14 +40,13 @@ def accept_node(project_id: int, node_id: int):
 
 
 @bp.post("/projects/<int:project_id>/nodes/<int:node_id>/reject")
-def reject_node(project_id: int, node_id: int):
+@endpoint(MINI, json=RejectionIn, ok=Node, errors=(404, 409), tag="验收")
+def reject_node(project_id: int, node_id: int, json: RejectionIn):
+    """节点验收不通过（原因与照片）"""
     node = _node(project_id, node_id)
-    form = Form(json_body())
-    reason = form.text("reason", "不通过原因", max_len=1000)
-    tokens = form.strings("photos", "照片", max_items=photos.MAX_PHOTOS)
-    form.done()
+    reason = json.reason
     try:
-        cited = photo_uploads.cite(current_homeowner().id, tokens)
+        cited = photo_uploads.cite(current_homeowner().id, json.photos)
     except photos.PhotoError as exc:
         raise ApiError(400, "invalid", str(exc), fields={"photos": str(exc)}) from exc
     nodes.reject(node, current_homeowner(), reason, cited)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
+from app.core.errors import Invalid
 from app.core.extensions import db
-from app.schemas.validation import Form, json_body
+from app.schemas.mini import BindIn, Login, LoginIn, Me
+from app.schemas.spec import MINI, endpoint
 from app.services.customers import mini_auth
 from app.services.projects import invites, projects
 from miniprogram_api import bp, current_homeowner
@@ -22,38 +26,33 @@ def me_json(customer) -> dict:
 
 
 @bp.post("/login")
-def login():
-    form = Form(json_body())
-    code = form.text("code", "登录凭证 code", max_len=128)
-    form.done()
-    token, customer, created = mini_auth.login(code)
+@endpoint(MINI, json=LoginIn, ok=Login, errors=(429, 502), tag="登录", public=True)
+def login(json: LoginIn):
+    """wx.login 的 code 换取会话令牌"""
+    token, customer, created = mini_auth.login(json.code)
     db.session.commit()
-    return {"token": token, "expires_in": _ttl(), "first_login": created, "me": me_json(customer)}
-
-
-def _ttl() -> int:
-    from flask import current_app
-
-    return current_app.config["MINI_SESSION_TTL"]
+    ttl = current_app.config["MINI_SESSION_TTL"]
+    return {"token": token, "expires_in": ttl, "first_login": created, "me": me_json(customer)}
 
 
 @bp.post("/bind")
-def bind():
-    form = Form(json_body())
-    invite_code = form.text("invite_code", "邀请码", required=False, max_len=16)
-    phone_code = form.text("phone_code", "手机号授权 code", required=False, max_len=128)
-    if not invite_code and not phone_code:
-        form.fail("invite_code", "请填写邀请码，或授权手机号")
-    form.done()
+@endpoint(MINI, json=BindIn, ok=Me, errors=(404, 409, 429, 502), tag="登录")
+def bind(json: BindIn):
+    """用邀请码或手机号绑定业主档案"""
+    if not json.invite_code and not json.phone_code:
+        message = "请填写邀请码，或授权手机号"
+        raise Invalid(message, fields={"invite_code": message})
     homeowner = current_homeowner()
-    if invite_code:
-        customer = invites.bind_invite(homeowner, invite_code)
+    if json.invite_code:
+        customer = invites.bind_invite(homeowner, json.invite_code)
     else:
-        customer = invites.bind_phone(homeowner, phone_code)
+        customer = invites.bind_phone(homeowner, json.phone_code)
     db.session.commit()
     return me_json(customer)
 
 
 @bp.get("/me")
+@endpoint(MINI, ok=Me, tag="登录")
 def me():
+    """当前用户"""
     return me_json(current_homeowner())

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from flask import request
-
-from app.schemas.pagination import limit_arg, page_body
+from app.schemas.pagination import page_body
 from app.schemas.project_serializers import feed_json, project_detail_json, project_json
+from app.schemas.projects import FeedPage, FeedQuery, ProjectDetail, ProjectList
+from app.schemas.spec import MINI, endpoint
 from app.services.projects import progress, project_reads, projects
 from miniprogram_api import bp, current_homeowner_id, current_openid
 
 
 @bp.get("/projects")
+@endpoint(MINI, ok=ProjectList, tag="项目")
 def list_projects():
+    """我的项目"""
     today = projects.local_today()
     rows = projects.for_customer(current_homeowner_id())
     return {"items": [project_json(p, today) for p in rows]}
 
 
 @bp.get("/projects/<int:project_id>")
+@endpoint(MINI, ok=ProjectDetail, errors=(404,), tag="项目")
 def get_project(project_id: int):
+    """项目详情：节点、进度、预算"""
     page = project_reads.homeowner_page(current_openid(), project_id)
     if page is None:
         projects.visible_id(current_homeowner_id(), project_id)  # 401 or 404
@@ -26,9 +30,10 @@ def get_project(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/feed")
-def project_feed(project_id: int):
-    before, limit = request.args.get("before"), limit_arg(20, 50)
-    rows, next_cursor = progress.feed(project_id, before, limit, current_openid())
+@endpoint(MINI, query=FeedQuery, ok=FeedPage, errors=(404,), tag="项目")
+def project_feed(project_id: int, query: FeedQuery):
+    """项目动态（日志与巡检，新的在前）"""
+    rows, next_cursor = progress.feed(project_id, query.before, query.limit, current_openid())
     if not rows:  # 401, 404, or a project with no entries yet
         projects.visible_id(current_homeowner_id(), project_id)
     return page_body(feed_json(rows), next_cursor)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
-from app.core.errors import ApiError
+from app.core.errors import ApiError, DomainError
 from app.core.extensions import db
+from app.schemas import errors
 from app.schemas.validation import check_url_ids
 from app.services.customers import staff as staff_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.url_value_preprocessor(check_url_ids)
+bp.register_error_handler(DomainError, errors.render)
 
 
 @bp.before_request

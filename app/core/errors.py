@@ -12,8 +12,66 @@ log = logging.getLogger(__name__)
 JSON_PREFIXES = ("/api/", "/mini/")
 
 
+class DomainError(Exception):
+    """What a service raises when it refuses: never an HTTP status (the APIs map each kind
+    to one, app.schemas.errors). `code` is the envelope's machine-readable code, `message`
+    what a person reads (Chinese), `fields` per-field messages for a form."""
+
+    code = "error"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str = ""):
+        super().__init__(message)
+        self.message, self.fields = message, fields
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    """The row does not exist, or this person may not know it does (a rep asking for
+    another rep's customer gets the same answer as for no customer at all)."""
+
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The person is known and may see the row, but not do this (a role, an owner's right)."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The row's state does not allow it now (a node already accepted, a stale form)."""
+
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """The input is wrong; `fields` says where."""
+
+    code = "invalid"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; try again later."""
+
+    code = "rate_limited"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials (a missing, expired or revoked token)."""
+
+    code = "unauthorized"
+
+
+class UpstreamUnavailable(DomainError):
+    """WeChat or WeCom did not answer, or answered an error that is not the caller's."""
+
+    code = "wechat_unavailable"
+
+
 class ApiError(Exception):
-    """Raised by views and services; rendered as the JSON envelope."""
+    """An HTTP error raised by a view (entry points only); rendered as the JSON envelope.
+    Services raise a DomainError instead."""
 
     def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
         super().__init__(message)

@@ -63,8 +63,10 @@ def test_the_document_lists_every_mini_route(mini):
     routes = {
         (rule.rule.replace("<int:", "{").replace(">", "}"), method.lower())
         for rule in mini.application.url_map.iter_rules()
-        if rule.rule.startswith("/mini/v1/") and not rule.rule.endswith("openapi.json")
+        if rule.rule.startswith("/mini/v1/")
+        and not rule.rule.endswith("openapi.json")
+        and not rule.rule.startswith("/mini/v1/docs/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    documented = {("/mini/v1" + path, m) for path, ops in spec["paths"].items() for m in ops}
+    documented = {(path, m) for path, ops in spec["paths"].items() for m in ops}
     assert routes == documented

@@ -1,0 +1,128 @@
+"""The two OpenAPI documents, generated from the declared shapes (spectree over pydantic v2).
+
+    from app.schemas.spec import API, endpoint
+
+    @bp.post("/auto-replies")
+    @endpoint(API, json=AutoReplyIn, ok=AutoReply, status=201, errors=(403,), tag="自动回复")
+    def create_auto_reply(json: AutoReplyIn):
+        ...
+
+`endpoint` declares a route once: its JSON body (`json=`), query string (`query=`), its
+success shape and status, and the error statuses it may answer. spectree validates the
+request before the view runs and hands it the parsed model (an argument named `json` or
+`query`); a bad request never reaches the view: 400 with the envelope and a Chinese message
+per field (app.schemas.base.field_messages). A JSON body must be an object: `[1]`, `"x"`,
+`true` are refused even when every field is optional.
+
+Documents: /api/v1/openapi.json (staff, bearer token) and /mini/v1/openapi.json (mini
+program, session token), each with a browsable page at …/docs/swagger/ whose script and styles
+are inlined from the installed `offapi` package (no CDN). A route is in a document exactly
+when `endpoint` declares it with that document's spec (spectree's strict mode);
+tests/api/test_openapi.py checks that every routed path is documented and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask import Flask, request
+from pydantic import BaseModel
+from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.page import PAGE_TEMPLATES
+
+from app.core.errors import Invalid
+from app.schemas.base import ErrorEnvelope, field_messages
+
+# Swagger UI as offapi inlines it, told not to send the document to validator.swagger.io
+# (its default badge): nothing on the page may reach outside the server.
+SWAGGER_PAGE = PAGE_TEMPLATES["swagger"].replace(
+    "dom_id: '#swagger-ui',", "dom_id: '#swagger-ui',\n        validatorUrl: null,", 1
+)
+BEARER = [SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))]
+
+
+def _spec(path: str, title: str, description: str) -> SpecTree:
+    return SpecTree(
+        "flask",
+        path=path,
+        title=title,
+        description=description,
+        version="1.0.0",
+        mode="strict",
+        annotations=True,
+        validation_error_status=400,
+        validation_error_model=ErrorEnvelope,
+        security_schemes=BEARER,
+        security={"bearer": []},
+        page_templates={"swagger": SWAGGER_PAGE},
+    )
+
+
+API = _spec(
+    "api/v1/docs",
+    "装修客户管家 员工 API",
+    "员工与集成使用的 JSON API。请求头 Authorization: Bearer <令牌>（flask staff token 生成）。",
+)
+MINI = _spec(
+    "mini/v1/docs",
+    "装修客户管家 小程序 API",
+    "小程序使用的 JSON API。先用 wx.login 的 code 调用 POST /login 换取会话令牌，"
+    "之后请求头 Authorization: Bearer <令牌>。",
+)
+
+
+def _refuse_bad_input(models: dict[str, type[BaseModel]]) -> Callable:
+    """spectree's `before` hook: a failed validation becomes Invalid with field messages;
+    a JSON body that is present but not an object is refused outright."""
+
+    def before(_req, _resp, error, _instance, _adapter) -> None:
+        if error is not None:
+            model = models.get("json") or models.get("query")
+            fields = field_messages(error, model)
+            raise Invalid("请求参数有误，请检查后重试", fields=fields)
+        if "json" in models and request.get_data(cache=True).strip():
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                raise Invalid("请求体必须是 JSON 对象", fields={"body": "请求体必须是 JSON 对象"})
+
+    return before
+
+
+def endpoint(
+    spec: SpecTree,
+    *,
+    json: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    ok: type[BaseModel] | None = None,
+    status: int = 200,
+    errors: Iterable[int] = (),
+    tag: str = "",
+    public: bool = False,
+) -> Callable:
+    """Declare a route's shapes (see the module docstring). `errors`: the statuses besides
+    400 it may answer (401 is added unless `public`); `public`: no token needed."""
+    codes = {400, *errors} | (set() if public else {401})
+    responses = {f"HTTP_{code}": ErrorEnvelope for code in sorted(codes)}
+    responses[f"HTTP_{status}"] = ok
+    models = {k: v for k, v in (("json", json), ("query", query)) if v is not None}
+    return spec.validate(
+        json=json,
+        query=query,
+        resp=Response(**responses),
+        tags=[tag] if tag else (),
+        security={} if public else None,
+        before=_refuse_bad_input(models),
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Serve both documents and their pages (call after the blueprints are registered):
+    /api/v1/openapi.json and /mini/v1/openapi.json, the pages at …/docs/swagger/ (spectree
+    skips every route under its own path, so its path is docs/ below each API's prefix)."""
+    for spec, prefix in ((API, "/api/v1"), (MINI, "/mini/v1")):
+        spec.register(app)
+        app.add_url_rule(
+            f"{prefix}/openapi.json",
+            endpoint=f"openapi_{prefix.strip('/').replace('/', '_')}",
+            view_func=lambda spec=spec: app.json.response(spec.spec),
+        )
