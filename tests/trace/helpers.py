@@ -37,7 +37,10 @@ def api(team, method: str, path: str, expect: int = 200, headers=None, **kwargs)
     response = getattr(team.client, method)(
         f"/api/v1{path}", headers=headers or team.manager_h, **kwargs
     )
-    assert response.status_code == expect, (response.status_code, response.get_data(as_text=True)[:500])
+    assert response.status_code == expect, (
+        response.status_code,
+        response.get_data(as_text=True)[:500],
+    )
     return response
 
 
@@ -64,9 +67,10 @@ def make_codes(team, batch_id: int, count: int) -> list[dict]:
     return response.json["items"]
 
 
-def deliver(team, batch_id: int, expect: int = 201, **body):
+def deliver(team, batch_id: int, expect: int = 201, headers=None, **body):
     body.setdefault("project_id", team.project["id"])
-    return api(team, "post", f"/trace/batches/{batch_id}/deliveries", expect, json=body)
+    path = f"/trace/batches/{batch_id}/deliveries"
+    return api(team, "post", path, expect, headers=headers, json=body)
 
 
 @pytest.fixture

@@ -34,7 +34,11 @@ def test_duplicates_are_409_and_change_nothing(site):
     api(site, "post", "/trace/materials", 201, json=TILE)
     api(site, "post", "/trace/materials", 409, json=TILE)
     batch = make_batch(site, "B1")
-    body = {"material_id": batch["material"]["id"], "supplier_id": batch["supplier"]["id"], "batch_no": "B1"}
+    body = {
+        "material_id": batch["material"]["id"],
+        "supplier_id": batch["supplier"]["id"],
+        "batch_no": "B1",
+    }
     api(site, "post", "/trace/batches", 409, json=body)
 
 
@@ -43,7 +47,13 @@ def test_bad_input_is_400_with_field_messages(site):
     assert "类别" in bad.json["error"]["fields"]["category"]
     missing = api(site, "post", "/trace/batches", 400, json={"batch_no": "X"})
     assert {"material_id", "supplier_id"} <= set(missing.json["error"]["fields"])
-    unknown = api(site, "post", "/trace/batches", 404, json={"material_id": 99, "supplier_id": 98, "batch_no": "X"})
+    unknown = api(
+        site,
+        "post",
+        "/trace/batches",
+        404,
+        json={"material_id": 99, "supplier_id": 98, "batch_no": "X"},
+    )
     assert set(unknown.json["error"]["fields"]) == {"material_id", "supplier_id"}
     api(site, "post", "/trace/suppliers", 400, json=["佛山建材"])
 
