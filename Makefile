@@ -53,5 +53,19 @@ scheduler: install
 fake-wechat: $(VENV)/.testing
 	$(BIN)/python -m tests.fakewechat --port 8099
 
+## trace-apt: Debian packages of material traceability: fonts-noto-cjk (the CJK font the label
+## sheets embed) and chromium (the scan page's browser test); installed only when missing
+.PHONY: trace-apt
+TRACE_APT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/bin/chromium
+trace-apt:
+	@for f in $(TRACE_APT); do [ -e $$f ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk chromium; \
+	  else echo "!!! install fonts-noto-cjk and chromium (or set TRACE_LABEL_FONT) for trace labels and tests"; fi; \
+	fi
+install: trace-apt
+test: trace-apt
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ zxing-cpp.
 
 from __future__ import annotations
 
+import functools
 import io
 
 import qrcode
@@ -19,6 +20,7 @@ from qrcode.image.svg import SvgPathFillImage
 MASK = 0
 QUIET = 4  # modules of white around the symbol (the standard's quiet zone)
 BOX = 10  # PNG pixels per module
+SYMBOLS_CACHED = 20_000  # a 1-bit symbol is about 0.4 KB: at most ~8 MB a process
 
 
 def _qr(url: str, border: int, **kwargs) -> qrcode.QRCode:
@@ -49,9 +51,17 @@ def image(modules: list[list[bool]], border: int = QUIET) -> Image.Image:
     return Image.frombytes("L", (size, size), b"".join(rows)).convert("1")
 
 
+@functools.lru_cache(maxsize=SYMBOLS_CACHED)
+def symbol(url: str) -> Image.Image:
+    """The QR of `url` at one pixel per module, quiet zone included (1-bit; do not modify:
+    it is shared). Cached: a batch's PNGs and its label sheet draw the same symbols, and
+    drawing one is most of the time of either."""
+    return image(matrix(url))
+
+
 def png(url: str, box: int = BOX) -> bytes:
     """The QR of `url` as a PNG, `box` pixels per module, quiet zone included."""
-    small = image(matrix(url))
+    small = symbol(url)
     big = small.resize((small.width * box, small.height * box), Image.Resampling.NEAREST)
     out = io.BytesIO()
     big.save(out, "PNG", compress_level=1)
