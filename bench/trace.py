@@ -106,7 +106,7 @@ def seed(count: int):
     return batch, member
 
 
-def generate(count: int) -> tuple[list[str], dict]:
+def generate(count: int, drawn: bool = True) -> tuple[list[str], dict]:
     """Step 1: codes, PNGs, the PDF; their seconds, bytes and the peak memory."""
     from app.core.extensions import db
     from app.models import Project
@@ -121,10 +121,10 @@ def generate(count: int) -> tuple[list[str], dict]:
     figures["codes"] = time.perf_counter() - start
     pairs = list(codes.in_range(batch.id))
     start = time.perf_counter()
-    png_bytes = sum(len(qr.png(codes.url(code))) for _, code in pairs)
+    png_bytes = sum(len(qr.png(codes.url(code))) for _, code in pairs) if drawn else 0
     figures["pngs"] = time.perf_counter() - start
     start = time.perf_counter()
-    pdf = labels.sheet(batch, pairs)
+    pdf = labels.sheet(batch, pairs) if drawn else b""
     figures["pdf"] = time.perf_counter() - start
     figures.update(png_bytes=png_bytes, pdf_bytes=len(pdf), rss_before=rss_before)
     figures["rss_peak"] = max_rss_mb()
@@ -149,6 +149,7 @@ def main() -> int:
     parser.add_argument("--codes", type=int, default=10_000)
     parser.add_argument("--n", type=int, default=6000, help="requests per series")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scan-only", action="store_true", help="skip the PNGs and the PDF")
     args = parser.parse_args()
     database_url = fresh_database(DATABASE)
     env = environment(database_url, args.codes)
@@ -159,12 +160,12 @@ def main() -> int:
 
     app = create_app(env)
     with app.app_context():
-        issued, fig = generate(args.codes)
+        issued, fig = generate(args.codes, not args.scan_only)
         from app.core.extensions import db
 
         db.engine.dispose()
     total = fig["codes"] + fig["pngs"] + fig["pdf"]
-    base = baseline(args.codes)
+    base = baseline(args.codes) if not args.scan_only else 1.0
     print(
         f"\n{args.codes} codes:  generate {fig['codes']:.2f} s   PNGs {fig['pngs']:.2f} s"
         f" ({fig['png_bytes'] / 1e6:.1f} MB)   label PDF {fig['pdf']:.2f} s"

@@ -84,7 +84,7 @@ class ProjectDetail(ProjectSummary):
     nodes: list[Node]
     budget: Budget
     change_orders: list[ChangeOrder] = []
-    materials: list[ProjectMaterial] = []  # delivered materials (mini program)
+    materials: list[ProjectMaterial] = []  # delivered materials (材料进场)
 
 
 class ProjectList(Out):

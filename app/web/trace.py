@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, redirect, render_template, request
 
+from app.core.database import commit
 from app.core.errors import RateLimited
-from app.core.extensions import db
 from app.services.trace import clients, oauth, scans
 
 bp = Blueprint("trace_page", __name__)
@@ -36,7 +36,7 @@ def scan_page(code: str):
         return _page("trace/limited.html", 429)
     if visit.redirect:
         return redirect(visit.redirect)
-    db.session.commit()  # a known customer's timeline event
+    commit()  # a known customer's timeline event (nothing to commit for most scans)
     if visit.view is None:
         return _page("trace/not_found.html", 404)
     response = _page("trace/scan.html", 200, v=visit.view, tz=scans.zone())

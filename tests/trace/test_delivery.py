@@ -40,6 +40,8 @@ def test_delivering_a_batch_tells_the_homeowner_and_lists_the_material(stocked, 
     homeowner = owner_headers(team, mini)
     page = mini.get(f"/mini/v1/projects/{team.project['id']}", headers=homeowner)
     assert page.status_code == 200 and page.json["materials"] == staff_list["items"]
+    detail = api(team, "get", f"/projects/{team.project['id']}", headers=team.pm_h).json
+    assert detail["materials"] == staff_list["items"]
 
 
 def test_a_range_goes_to_one_site_only(stocked):

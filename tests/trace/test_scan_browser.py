@@ -55,7 +55,13 @@ def test_a_homeowner_sees_the_material_on_a_phone(stocked, live, phone, tmp_path
     assert "溯源码有效" in phone.locator(".verdict").inner_text()
     assert phone.locator("h1").inner_text() == "东鹏 通体大理石瓷砖"
     body = phone.locator("body").inner_text()
-    for seen in ("批次号\nB20261101", "生产日期\n2026-10-08", "放射性\tA类", "「锦绣苑」小区", "已被查询 1 次"):
+    for seen in (
+        "批次号\nB20261101",
+        "生产日期\n2026-10-08",
+        "放射性\tA类",
+        "「锦绣苑」小区",
+        "已被查询 1 次",
+    ):
         assert seen in body, seen
     for hidden in ("张业主", "锦绣路", "1201"):
         assert hidden not in body

@@ -110,3 +110,33 @@ def batch(batch_id: int) -> MaterialBatch:
     if found is None:
         raise NotFound("批次不存在")
     return found
+
+
+# A batch with its material and supplier, as the scan page and material lists read them.
+BATCH, MATERIAL, SUPPLIER = MaterialBatch.__table__, Material.__table__, Supplier.__table__
+CATALOG_COLUMNS = (
+    BATCH.c.id.label("batch_id"),
+    BATCH.c.batch_no,
+    BATCH.c.production_date,
+    BATCH.c.contract_ref,
+    BATCH.c.inspection,
+    BATCH.c.report_no,
+    BATCH.c.inspection_agency,
+    BATCH.c.report_key.is_not(None).label("has_report"),
+    MATERIAL.c.category,
+    MATERIAL.c.name,
+    MATERIAL.c.brand,
+    MATERIAL.c.model,
+    MATERIAL.c.spec,
+    MATERIAL.c.unit,
+    SUPPLIER.c.name.label("supplier"),
+)
+
+
+def join_catalog(source, batch_id):
+    """`source` joined to the batch `batch_id` names, its material and its supplier."""
+    return (
+        source.join(BATCH, BATCH.c.id == batch_id)
+        .join(MATERIAL, MATERIAL.c.id == BATCH.c.material_id)
+        .join(SUPPLIER, SUPPLIER.c.id == BATCH.c.supplier_id)
+    )

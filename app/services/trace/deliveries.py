@@ -19,18 +19,16 @@ from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
 from app.core.prebuilt import Prebuilt, reading
 from app.models import (
-    Material,
     MaterialBatch,
     MaterialDelivery,
     Project,
     Staff,
-    Supplier,
     TraceCode,
 )
 from app.models.types import utcnow
 from app.services.customers import timeline
 from app.services.notices import outbox
-from app.services.trace import codes
+from app.services.trace import catalog, codes
 
 FUTURE_SLACK = timedelta(minutes=10)  # a phone's clock a little ahead is not an error
 
@@ -155,12 +153,10 @@ def for_batch(batch_id: int) -> list[MaterialDelivery]:
 
 
 def _materials_statement():
-    delivery, batch, material = (
-        MaterialDelivery.__table__,
-        MaterialBatch.__table__,
-        Material.__table__,
+    delivery, code = MaterialDelivery.__table__, TraceCode.__table__
+    first_code = (code.c.batch_id == delivery.c.batch_id) & (
+        code.c.serial == delivery.c.first_serial
     )
-    code = TraceCode.__table__
     return (
         select(
             delivery.c.id,
@@ -168,29 +164,11 @@ def _materials_statement():
             delivery.c.code_count,
             delivery.c.first_serial,
             delivery.c.last_serial,
-            batch.c.id.label("batch_id"),
-            batch.c.batch_no,
-            batch.c.production_date,
-            batch.c.inspection,
-            batch.c.report_key.is_not(None).label("has_report"),
-            material.c.category,
-            material.c.name,
-            material.c.brand,
-            material.c.model,
-            material.c.spec,
-            material.c.unit,
-            Supplier.__table__.c.name.label("supplier"),
+            *catalog.CATALOG_COLUMNS,
             code.c.code.label("trace_code"),
         )
         .select_from(
-            delivery.join(batch, batch.c.id == delivery.c.batch_id)
-            .join(material, material.c.id == batch.c.material_id)
-            .join(Supplier.__table__, Supplier.__table__.c.id == batch.c.supplier_id)
-            .outerjoin(
-                code,
-                (code.c.batch_id == delivery.c.batch_id)
-                & (code.c.serial == delivery.c.first_serial),
-            )
+            catalog.join_catalog(delivery, delivery.c.batch_id).outerjoin(code, first_code)
         )
         .where(delivery.c.project_id == bindparam("project_id"))
         .order_by(delivery.c.delivered_at, delivery.c.id)

@@ -25,17 +25,15 @@ from app.core.extensions import db
 from app.core.prebuilt import Prebuilt, reading
 from app.models import (
     Customer,
-    Material,
     MaterialBatch,
     MaterialDelivery,
     Project,
-    Supplier,
     TraceCode,
     TraceScan,
 )
 from app.models.types import UTCDateTime, utcnow
 from app.services.customers import timeline
-from app.services.trace import codes, oauth, ratelimit, reports
+from app.services.trace import catalog, codes, oauth, ratelimit, reports
 from app.services.trace.clients import Client
 
 CODE, SCAN = TraceCode.__table__, TraceScan.__table__
@@ -88,27 +86,12 @@ class ScanView:
 
 def _page_columns(source) -> list:
     """The page's columns, read from `source` (the code table, or the counted CTE)."""
-    batch, material = MaterialBatch.__table__, Material.__table__
     delivery, project = MaterialDelivery.__table__, Project.__table__
     return [
         source.c.serial,
         source.c.scan_count,
         source.c.first_scanned_at,
-        batch.c.id.label("batch_id"),
-        batch.c.batch_no,
-        batch.c.production_date,
-        batch.c.contract_ref,
-        batch.c.inspection,
-        batch.c.report_no,
-        batch.c.inspection_agency,
-        batch.c.report_key.is_not(None).label("has_report"),
-        material.c.category,
-        material.c.name,
-        material.c.brand,
-        material.c.model,
-        material.c.spec,
-        material.c.unit,
-        Supplier.__table__.c.name.label("supplier"),
+        *catalog.CATALOG_COLUMNS,
         delivery.c.delivered_at,
         delivery.c.project_id,
         project.c.community,
@@ -116,12 +99,9 @@ def _page_columns(source) -> list:
 
 
 def _joined(source):
-    batch, material = MaterialBatch.__table__, Material.__table__
     delivery, project = MaterialDelivery.__table__, Project.__table__
     return (
-        source.join(batch, batch.c.id == source.c.batch_id)
-        .join(material, material.c.id == batch.c.material_id)
-        .join(Supplier.__table__, Supplier.__table__.c.id == batch.c.supplier_id)
+        catalog.join_catalog(source, source.c.batch_id)
         .outerjoin(delivery, delivery.c.id == source.c.delivery_id)
         .outerjoin(project, project.c.id == delivery.c.project_id)
     )
