@@ -53,18 +53,22 @@ scheduler: install
 fake-wechat: $(VENV)/.testing
 	$(BIN)/python -m tests.fakewechat --port 8099
 
-## trace-apt: Debian packages of material traceability: fonts-noto-cjk (the CJK font the label
-## sheets embed) and chromium (the scan page's browser test); installed only when missing
-.PHONY: trace-apt
-TRACE_APT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/bin/chromium
-trace-apt:
-	@for f in $(TRACE_APT); do [ -e $$f ] || missing=1; done; \
-	if [ -n "$$missing" ]; then \
+## trace-apt: Debian packages of material traceability, installed only when missing:
+## fonts-noto-cjk (the CJK font label sheets embed; `make install`) and chromium (the scan
+## page's browser test; `make test`)
+.PHONY: trace-font trace-apt
+define trace_apt_get
+	@if [ ! -e $(1) ]; then \
 	  if command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk chromium; \
-	  else echo "!!! install fonts-noto-cjk and chromium (or set TRACE_LABEL_FONT) for trace labels and tests"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+	  else echo "!!! install the Debian package $(2) ($(1)) for material traceability"; fi; \
 	fi
-install: trace-apt
+endef
+trace-font:
+	$(call trace_apt_get,/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,fonts-noto-cjk)
+trace-apt: trace-font
+	$(call trace_apt_get,/usr/bin/chromium,chromium)
+install: trace-font
 test: trace-apt
 
 clean:

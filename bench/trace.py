@@ -14,6 +14,8 @@ scan page through gunicorn against /healthz of the same server.
    community) and GET /healthz at concurrency 16, alternated in --rounds rounds (bench.common
    .alternate). Every scan is a real one: the rate limit counted in Redis (its limit raised,
    all load comes from one address), the code row counted, a scan row stored.
+   A third series opens a malformed code (the rate limit and the 404 page, no database
+   query): the floor of what any scan page costs here.
    Bar: scan page p99 < 50 ms and throughput ≥ 50% of /healthz.
 """
 
@@ -183,6 +185,8 @@ def main() -> int:
     rng = random.Random(7)
     scans = [("GET", f"/t/{rng.choice(issued)}", None) for _ in range(args.n)]
     health = [("GET", "/healthz", None)] * args.n
+    # The floor of any scan page: the rate limit and a rendered page, no database.
+    malformed = [("GET", "/t/not-a-code", None)] * (args.n // 2)
     port = free_port()
     server = start_gunicorn(env, "wsgi:app", port)
     try:
@@ -193,7 +197,7 @@ def main() -> int:
         stats = alternate(
             lambda fn, p, chunk: meter.measure(fn, p, chunk),
             port,
-            {"healthz": health, "scan page": scans},
+            {"healthz": health, "scan page": scans, "malformed code (404)": malformed},
             args.rounds,
         )
     finally:
@@ -203,7 +207,8 @@ def main() -> int:
     for label, result in stats.items():
         print(describe(label, result), "  cpu ms/req:", CpuMeter.describe(result))
     ratio = stats["scan page"]["rps"] / stats["healthz"]["rps"]
-    print(f"\nscan page throughput / healthz: {ratio:.1%}")
+    floor = stats["malformed code (404)"]["rps"] / stats["healthz"]["rps"]
+    print(f"\nscan page throughput / healthz: {ratio:.1%} (malformed code, no query: {floor:.1%})")
     ok = (
         total < 30
         and stats["scan page"]["p99_ms"] < 50
