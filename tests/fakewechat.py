@@ -592,22 +592,28 @@ def mp_user_info(fake: FakeWeChat, req: FakeRequest):
 
 @default_route("GET", "/sns/jscode2session")
 def mini_code2session(fake: FakeWeChat, req: FakeRequest):
-    q = req.query
+    session, error = exchange_code(fake, req.query, fake.js_codes, "js_code")
+    return error or dict(session)  # success omits errcode, as the real API usually does
+
+
+def exchange_code(fake: FakeWeChat, q: dict, codes: dict, name: str) -> tuple[dict, dict | None]:
+    """An authorization_code exchange (jscode2session, web OAuth): (what the code was issued
+    for, None), or ({}, the error body). A code works once (40163), and only for its app."""
     if q.get("grant_type") != "authorization_code":
-        return error_body(40002)
+        return {}, error_body(40002)
     if q.get("appid") not in fake.apps:
-        return error_body(40013)
+        return {}, error_body(40013)
     if fake.apps[q["appid"]] != q.get("secret"):
-        return error_body(40125)
-    code = q.get("js_code", "")
+        return {}, error_body(40125)
+    code = q.get(name, "")
     with fake.lock:
         if code in fake.used_codes:
-            return error_body(40163)
-        session = fake.js_codes.pop(code, None)
-        if session is None:
-            return error_body(40029)
+            return {}, error_body(40163)
+        grant = codes.pop(code, None)
+        if grant is None or grant.get("appid", q["appid"]) != q["appid"]:
+            return {}, error_body(40029)
         fake.used_codes.add(code)
-    return dict(session)  # success omits errcode, as the real API usually does
+    return grant, None
 
 
 @default_route("GET", "/cgi-bin/externalcontact/get", auth="wecom")
@@ -649,22 +655,10 @@ def oauth_authorize(fake: FakeWeChat, req: FakeRequest):
 
 @default_route("GET", "/sns/oauth2/access_token")
 def oauth_access_token(fake: FakeWeChat, req: FakeRequest):
-    """The code of /connect/oauth2/authorize for the openid; single use (40163), 5 minutes."""
-    q = req.query
-    if q.get("grant_type") != "authorization_code":
-        return error_body(40002)
-    if q.get("appid") not in fake.apps:
-        return error_body(40013)
-    if fake.apps[q["appid"]] != q.get("secret"):
-        return error_body(40125)
-    code = q.get("code", "")
-    with fake.lock:
-        if code in fake.used_codes:
-            return error_body(40163)
-        grant = fake.oauth_codes.pop(code, None)
-        if grant is None or grant["appid"] != q["appid"]:
-            return error_body(40029)
-        fake.used_codes.add(code)
+    """The code of /connect/oauth2/authorize for its openid; single use (40163)."""
+    grant, error = exchange_code(fake, req.query, fake.oauth_codes, "code")
+    if error:
+        return error
     body = {
         "access_token": f"FAKE_OAUTH_{secrets.token_hex(8)}",
         "expires_in": TOKEN_TTL,

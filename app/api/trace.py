@@ -136,14 +136,7 @@ def generate_codes(batch_id: int, json: shapes.CodesIn):
     require_role(*KEEPERS)
     first, last = codes.generate(catalog.batch(batch_id), json.count)
     db.session.commit()
-    items = [shapes.code_pair_json(s, c) for s, c in codes.in_range(batch_id, first, last)]
-    return {
-        "batch_id": batch_id,
-        "first_serial": first,
-        "last_serial": last,
-        "count": len(items),
-        "items": items,
-    }, 201
+    return shapes.codes_created_json(batch_id, codes.in_range(batch_id, first, last)), 201
 
 
 @bp.get("/trace/batches/<int:batch_id>/codes")
@@ -186,15 +179,7 @@ def deliver(batch_id: int, json: shapes.DeliveryIn):
     """材料进场：整批或序号范围送到项目工地（通知业主并记入时间线）"""
     staff = require_role(*DELIVERERS)
     batch, project = catalog.batch(batch_id), projects.load_for_staff(staff, json.project_id)
-    delivery = deliveries.deliver(
-        batch,
-        project,
-        staff,
-        json.first_serial,
-        json.last_serial,
-        json.delivered_at,
-        json.note or "",
-    )
+    delivery = deliveries.deliver(batch, project, staff, **shapes.delivery_fields(json))
     db.session.commit()
     return shapes.delivery_json(delivery), 201
 

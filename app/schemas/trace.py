@@ -105,6 +105,16 @@ def uploaded(file) -> bytes:
     return file.read()
 
 
+def delivery_fields(shape: DeliveryIn) -> dict:
+    """deliveries.deliver's keyword arguments from the request."""
+    return {
+        "first": shape.first_serial,
+        "last": shape.last_serial,
+        "delivered_at": shape.delivered_at,
+        "note": shape.note or "",
+    }
+
+
 def batch_fields(shape: BatchFields) -> dict:
     """The fields a request set (None: left as they are), as the model stores them."""
     values = shape.model_dump(exclude_unset=True, exclude={"material_id", "supplier_id"})
@@ -299,8 +309,17 @@ def code_json(row: TraceCode) -> dict:
     }
 
 
-def code_pair_json(serial: int, code: str) -> dict:
-    return {"serial": serial, "code": code, "url": codes.url(code)}
+def codes_created_json(batch_id: int, pairs) -> dict:
+    """The codes just generated: (serial, code) pairs in serial order."""
+    items = [{"serial": s, "code": c, "url": codes.url(c)} for s, c in pairs]
+    first, last = (items[0]["serial"], items[-1]["serial"]) if items else (None, None)
+    return {
+        "batch_id": batch_id,
+        "first_serial": first,
+        "last_serial": last,
+        "count": len(items),
+        "items": items,
+    }
 
 
 def delivery_json(row: MaterialDelivery) -> dict:
