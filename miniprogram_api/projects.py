@@ -6,9 +6,7 @@ from app.schemas.pagination import page_body
 from app.schemas.project_serializers import feed_json, project_detail_json, project_json
 from app.schemas.projects import FeedPage, FeedQuery, ProjectDetail, ProjectList
 from app.schemas.spec import MINI, endpoint
-from app.schemas.trace import project_material_json
 from app.services.projects import progress, project_reads, projects
-from app.services.trace import deliveries
 from miniprogram_api import bp, current_homeowner_id, current_openid
 
 
@@ -28,10 +26,7 @@ def get_project(project_id: int):
     page = project_reads.homeowner_page(current_openid(), project_id)
     if page is None:
         projects.visible_id(current_homeowner_id(), project_id)  # 401 or 404
-    body = project_detail_json(page.project, projects.local_today(), page)
-    rows = deliveries.project_materials(project_id)
-    body["materials"] = [project_material_json(r) for r in rows]
-    return body
+    return project_detail_json(page.project, projects.local_today(), page)
 
 
 @bp.get("/projects/<int:project_id>/feed")
