@@ -53,5 +53,23 @@ scheduler: install
 fake-wechat: $(VENV)/.testing
 	$(BIN)/python -m tests.fakewechat --port 8099
 
+## trace-apt: Debian packages of material traceability, installed only when missing:
+## fonts-noto-cjk (the CJK font label sheets embed; `make install`) and chromium (the scan
+## page's browser test; `make test`)
+.PHONY: trace-font trace-apt
+define trace_apt_get
+	@if [ ! -e $(1) ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+	  else echo "!!! install the Debian package $(2) ($(1)) for material traceability"; fi; \
+	fi
+endef
+trace-font:
+	$(call trace_apt_get,/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,fonts-noto-cjk)
+trace-apt: trace-font
+	$(call trace_apt_get,/usr/bin/chromium,chromium)
+install: trace-font
+test: trace-apt
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -35,6 +35,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     from app.core import database, errors, extensions, logs, redis_client
     from app.schemas import spec
     from app.web import health, media
+    from app.web import trace as trace_page
     from handlers import init_app as init_handlers
     from jobs import cli as job_commands
     from miniprogram_api import init_app as init_mini
@@ -53,6 +54,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     media.init_app(app)
+    trace_page.init_app(app)
     init_api(app)
     init_handlers(app)
     init_mini(app)

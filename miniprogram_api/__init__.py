@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
         change_orders,
         projects,
         subscriptions,
+        trace,
     )
 
     app.register_blueprint(bp)

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 MP_APPID, MP_SECRET = "wxfake0000000000mp", "fake-mp-secret-000000000000000001"
 MINI_APPID, MINI_SECRET = "wxfake00000000mini", "fake-mini-secret-0000000000000001"
@@ -98,6 +98,7 @@ CONTROL_METHODS = frozenset(
         "sent_messages",
         "refuse",
         "silence",
+        "oauth_as",
     }
 )
 
@@ -114,6 +115,7 @@ class Reply:
     status: int = 200
     body: Any = None  # dict/list -> JSON, bytes/str -> as is
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Location of a redirect
 
 
 @dataclass
@@ -215,6 +217,8 @@ class FakeWeChat:
             self.client_msg_ids: dict[str, int] = {}
             self.refused: set[str] = set()  # openids without subscribe-message quota (43101)
             self.silent: set[str] = set()  # openids outside the 48-hour window (45015)
+            self.oauth_user: dict | None = None  # who the "browser" is at /connect/oauth2
+            self.oauth_codes: dict[str, dict] = {}  # web OAuth codes not yet exchanged
         self.add_corp_secret(CORP_ID, WECOM_SECRET, contact=False)
         self.add_corp_secret(CORP_ID, WECOM_CONTACT_SECRET, contact=True)
         self.add_user(DEFAULT_OPENID, nickname="张先生", unionid=DEFAULT_UNIONID)
@@ -287,6 +291,15 @@ class FakeWeChat:
         with self.lock:
             self.js_codes[code] = session
         return session
+
+    def oauth_as(self, openid: str | None, unionid: str | None = None, snapshot=False) -> None:
+        """The WeChat user whose browser opens /connect/oauth2/authorize from now on (None:
+        a browser outside WeChat). snapshot=True: a 朋友圈 snapshot-page user, whose openid
+        the exchange marks with is_snapshotuser=1."""
+        with self.lock:
+            self.oauth_user = (
+                {"openid": openid, "unionid": unionid, "snapshot": snapshot} if openid else None
+            )
 
     def refuse(self, openid: str) -> None:
         """subscribe/send to this openid answers 43101 (no one-time subscription left)."""
@@ -501,6 +514,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         self.send_header("Content-Type", f"{reply.content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -577,22 +592,28 @@ def mp_user_info(fake: FakeWeChat, req: FakeRequest):
 
 @default_route("GET", "/sns/jscode2session")
 def mini_code2session(fake: FakeWeChat, req: FakeRequest):
-    q = req.query
+    session, error = exchange_code(fake, req.query, fake.js_codes, "js_code")
+    return error or dict(session)  # success omits errcode, as the real API usually does
+
+
+def exchange_code(fake: FakeWeChat, q: dict, codes: dict, name: str) -> tuple[dict, dict | None]:
+    """An authorization_code exchange (jscode2session, web OAuth): (what the code was issued
+    for, None), or ({}, the error body). A code works once (40163), and only for its app."""
     if q.get("grant_type") != "authorization_code":
-        return error_body(40002)
+        return {}, error_body(40002)
     if q.get("appid") not in fake.apps:
-        return error_body(40013)
+        return {}, error_body(40013)
     if fake.apps[q["appid"]] != q.get("secret"):
-        return error_body(40125)
-    code = q.get("js_code", "")
+        return {}, error_body(40125)
+    code = q.get(name, "")
     with fake.lock:
         if code in fake.used_codes:
-            return error_body(40163)
-        session = fake.js_codes.pop(code, None)
-        if session is None:
-            return error_body(40029)
+            return {}, error_body(40163)
+        grant = codes.pop(code, None)
+        if grant is None or grant.get("appid", q["appid"]) != q["appid"]:
+            return {}, error_body(40029)
         fake.used_codes.add(code)
-    return dict(session)  # success omits errcode, as the real API usually does
+    return grant, None
 
 
 @default_route("GET", "/cgi-bin/externalcontact/get", auth="wecom")
@@ -603,6 +624,53 @@ def wecom_externalcontact_get(fake: FakeWeChat, req: FakeRequest):
     if found is None:
         return error_body(84061)
     return {"errcode": 0, "errmsg": "ok", **json.loads(json.dumps(found)), "next_cursor": ""}
+
+
+OAUTH_SCOPES = ("snsapi_base", "snsapi_userinfo")
+
+
+@default_route("GET", "/connect/oauth2/authorize")
+def oauth_authorize(fake: FakeWeChat, req: FakeRequest):
+    """网页授权: WeChat's browser is sent back to redirect_uri?code=CODE&state=STATE at once
+    (snsapi_base asks nothing). Outside WeChat or with a bad request the real page shows
+    an error; here that is a 400 with the errcode."""
+    q = req.query
+    if q.get("appid") not in fake.apps:
+        return Reply(400, error_body(40013))
+    if q.get("response_type") != "code" or q.get("scope") not in OAUTH_SCOPES:
+        return Reply(400, error_body(10005, "invalid scope"))
+    if not q.get("redirect_uri", "").startswith(("http://", "https://")):
+        return Reply(400, error_body(10003, "redirect_uri domain mismatch"))
+    with fake.lock:
+        user = fake.oauth_user
+        if user is None:
+            return Reply(400, error_body(-1, "请在微信客户端打开链接"))
+        code = f"oauth{next(fake._ids)}{secrets.token_hex(8)}"
+        fake.oauth_codes[code] = {**user, "appid": q["appid"], "scope": q["scope"]}
+    params = urlencode({"code": code, "state": q.get("state", "")})
+    separator = "&" if "?" in q["redirect_uri"] else "?"
+    location = f"{q['redirect_uri']}{separator}{params}"
+    return Reply(302, b"", "text/plain", {"Location": location})
+
+
+@default_route("GET", "/sns/oauth2/access_token")
+def oauth_access_token(fake: FakeWeChat, req: FakeRequest):
+    """The code of /connect/oauth2/authorize for its openid; single use (40163)."""
+    grant, error = exchange_code(fake, req.query, fake.oauth_codes, "code")
+    if error:
+        return error
+    body = {
+        "access_token": f"FAKE_OAUTH_{secrets.token_hex(8)}",
+        "expires_in": TOKEN_TTL,
+        "refresh_token": f"FAKE_REFRESH_{secrets.token_hex(8)}",
+        "openid": grant["openid"],
+        "scope": grant["scope"],
+    }
+    if grant["snapshot"]:
+        body["is_snapshotuser"] = 1
+    if grant["unionid"]:
+        body["unionid"] = grant["unionid"]
+    return body
 
 
 def add_phone_code(fake: FakeWeChat, code: str, phone: str, country: str = "86") -> None:

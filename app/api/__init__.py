@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
         projects,
         tag_rules,
         tasks,
+        trace,
     )
 
     app.register_blueprint(bp)

@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import datakey, seed, staff, tags
+    from app.cli import datakey, seed, staff, tags, trace
 
     for group in (staff.staff_cli, seed.seed_cli, datakey.datakey_cli, tags.tags_cli):
         app.cli.add_command(group)
+    app.cli.add_command(trace.trace_cli)

@@ -106,6 +106,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **tagging_settings(env),
         **project_settings(env),
         **notice_settings(env),
+        **trace_settings(env, app_env),
     }
 
 
@@ -203,4 +204,28 @@ def engine_options(database_url: str) -> dict:
         "max_overflow": 10,
         "pool_recycle": 1800,
         "json_deserializer": orjson.loads,
+    }
+
+
+# Noto Sans CJK SC (Debian's fonts-noto-cjk, which `make` installs): the label sheets' font.
+DEFAULT_LABEL_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+def trace_settings(env: Mapping[str, str], app_env: str) -> dict:
+    """Material trace codes (issue 13): the public base printed in QR codes, the scan page's
+    rate limit, the anomaly rules, generation and upload limits."""
+    base = env_str(env, "TRACE_PUBLIC_BASE") or env_str(env, "PUBLIC_BASE_URL")
+    if not base and app_env in ("development", "test"):
+        base = "http://127.0.0.1:5000"  # `make run`; production must say where /t/ lives
+    return {
+        "TRACE_PUBLIC_BASE": base.rstrip("/"),
+        "WECHAT_OAUTH_BASE": env_str(env, "WECHAT_OAUTH_BASE", "https://open.weixin.qq.com"),
+        "TRACE_SCAN_LIMIT": env_int(env, "TRACE_SCAN_LIMIT", 30),
+        "TRACE_SCAN_WINDOW": env_int(env, "TRACE_SCAN_WINDOW", 60),
+        "TRACE_PROXY_HOPS": env_int(env, "TRACE_PROXY_HOPS", 0),
+        "TRACE_MAX_CODES": env_int(env, "TRACE_MAX_CODES", 10_000),
+        "TRACE_REPORT_MAX_BYTES": env_int(env, "TRACE_REPORT_MAX_BYTES", 20 * 1024 * 1024),
+        "TRACE_ANOMALY_CLIENTS": env_int(env, "TRACE_ANOMALY_CLIENTS", 5),
+        "TRACE_ANOMALY_MINUTES": env_int(env, "TRACE_ANOMALY_MINUTES", 60),
+        "TRACE_LABEL_FONT": env_str(env, "TRACE_LABEL_FONT") or DEFAULT_LABEL_FONT,
     }

@@ -28,6 +28,7 @@ from wechatpy.client.api import WeChatWxa
 from wechatpy.client.api.base import BaseWeChatAPI
 from wechatpy.enterprise import WeChatClient as WeComClient
 from wechatpy.exceptions import APILimitedException, WeChatClientException  # noqa: F401
+from wechatpy.oauth import WeChatOAuth
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
@@ -328,3 +329,23 @@ def wecom_client() -> WeComApiClient:
 
 def wecom_contact_client() -> WeComApiClient:
     return _app_client("wecom_contact", partial(build_wecom_client, contact=True))
+
+
+def mp_oauth(redirect_uri: str, state: str = "") -> WeChatOAuth:
+    """The official account's web OAuth (网页授权, scope snsapi_base): the authorize page at
+    WECHAT_OAUTH_BASE (open.weixin.qq.com), the code exchange at WECHAT_API_BASE, both
+    settings so tests use the fake server; requests time out after HTTP_TIMEOUT."""
+    from flask import current_app
+
+    settings = current_app.config
+    oauth = WeChatOAuth(
+        _require(settings, "WECHAT_MP_APPID"),
+        _require(settings, "WECHAT_MP_SECRET"),
+        redirect_uri,
+        scope="snsapi_base",
+        state=state,
+    )
+    oauth.OAUTH_BASE_URL = settings["WECHAT_OAUTH_BASE"].rstrip("/") + "/connect/"
+    oauth.API_BASE_URL = (settings.get("WECHAT_API_BASE") or WECHAT_DEFAULT_BASE).rstrip("/") + "/"
+    oauth._http = _TimeoutSession(HTTP_TIMEOUT)
+    return oauth

@@ -29,6 +29,14 @@ from app.models.project import (
 )
 from app.models.tag import CustomerTag, Tag, TaggingState, TagRule
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
+from app.models.trace import (
+    Material,
+    MaterialBatch,
+    MaterialDelivery,
+    Supplier,
+    TraceCode,
+    TraceScan,
+)
 from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, MessageConsent
 
 __all__ = [
@@ -72,4 +80,10 @@ __all__ = [
     "TagRule",
     "TaggingState",
     "TimelineEvent",
+    "Material",
+    "MaterialBatch",
+    "MaterialDelivery",
+    "Supplier",
+    "TraceCode",
+    "TraceScan",
 ]

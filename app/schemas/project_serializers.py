@@ -9,9 +9,11 @@ from app.models import ChangeOrder, NodeRejection, Project, ProjectNode
 from app.models.progress import ENTRY_KINDS, HAZARD_LEVELS
 from app.models.project import NODE_STATUS_LABELS, PROJECT_STATUS_LABELS
 from app.schemas.serializers import iso
+from app.schemas.trace import project_material_json
 from app.services.projects import change_orders, projects
 from app.services.projects import nodes as node_rules
 from app.services.projects.project_reads import ProjectPage
+from app.services.trace import deliveries
 
 ENTRY_LABELS, HAZARD_LABELS = dict(ENTRY_KINDS), dict(HAZARD_LEVELS)
 
@@ -82,6 +84,7 @@ def project_detail_json(project: Project, today: date, page: ProjectPage | None 
         nodes=[node_json(n, today) for n in nodes],
         budget=projects.budget(project, orders),
         change_orders=[change_order_json(c) for c in orders],
+        materials=[project_material_json(r) for r in deliveries.project_materials(project.id)],
     )
     return data
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.schemas.base import Integer, Out, Shape, Text
+from app.schemas.trace import ProjectMaterial
 
 NodeStatus = Literal["not_started", "in_progress", "pending_acceptance", "accepted", "rectifying"]
 
@@ -83,6 +84,7 @@ class ProjectDetail(ProjectSummary):
     nodes: list[Node]
     budget: Budget
     change_orders: list[ChangeOrder] = []
+    materials: list[ProjectMaterial] = []  # delivered materials (材料进场)
 
 
 class ProjectList(Out):

@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.projects.helpers import node_ids, owner_headers, set_status
+from tests.trace.helpers import make_batch, make_codes
 
 CHECKS = [
     not_a_server_error,
@@ -35,6 +36,7 @@ def homeowner(site, mini):
         headers=site.pm_h,
     )
     ids = {"project_id": site.project["id"], "node_id": node, "order_id": order.json["id"]}
+    ids["code"] = make_codes(site, make_batch(site)["id"], 1)[0]["code"]  # a trace code
     return {"headers": headers, "ids": ids}
 
 
@@ -43,7 +45,7 @@ def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
     schema = schemathesis.openapi.from_wsgi("/mini/v1/openapi.json", mini.application)
     operations = [result.ok() for result in schema.get_all_operations()]
     ids = homeowner["ids"]
-    assert len(operations) == 12
+    assert len(operations) == 13
     for operation in operations:
 
         @given(case=operation.as_strategy(), real=st.booleans())
@@ -61,7 +63,7 @@ def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
 def test_the_document_lists_every_mini_route(mini):
     spec = mini.get("/mini/v1/openapi.json").json
     routes = {
-        (rule.rule.replace("<int:", "{").replace(">", "}"), method.lower())
+        (rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}"), method.lower())
         for rule in mini.application.url_map.iter_rules()
         if rule.rule.startswith("/mini/v1/")
         and not rule.rule.endswith("openapi.json")

@@ -1,0 +1,73 @@
+"""/t/<code>: the public scan page of a material trace code (server-rendered, Chinese,
+mobile-first, no login). Nothing on it loads from outside the server (the CSP says so);
+unknown or malformed codes get the same 404 page; too many openings from one client, 429."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, redirect, render_template, request
+
+from app.core.database import commit
+from app.core.errors import RateLimited
+from app.services.trace import clients, oauth, scans
+
+bp = Blueprint("trace_page", __name__)
+# Inline styles only; images (none yet) from this server; no scripts, frames or fonts.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'"
+
+
+def _page(template: str, status: int, **context) -> Response:
+    response = Response(render_template(template, **context), status=status)
+    response.headers.update({"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _client() -> clients.Client:
+    address = clients.address(request.remote_addr, request.headers.get("X-Forwarded-For"))
+    return clients.describe(address, request.headers.get("User-Agent", ""))
+
+
+@bp.get("/t/<code>")
+def scan_page(code: str):
+    args, cookie = request.args, request.cookies.get(oauth.COOKIE)
+    try:
+        visit = scans.visit(code, _client(), cookie, args.get("code"), args.get("state"))
+    except RateLimited:
+        return _page("trace/limited.html", 429)
+    if visit.redirect:
+        return redirect(visit.redirect)
+    commit()  # a known customer's timeline event (nothing to commit for most scans)
+    if visit.view is None:
+        return _page("trace/not_found.html", 404)
+    response = _page("trace/scan.html", 200, v=visit.view, tz=scans.zone())
+    if visit.cookie:
+        response.set_cookie(
+            oauth.COOKIE,
+            visit.cookie,
+            max_age=oauth.OPENID_TTL,
+            path="/t/",
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@bp.get("/t/<code>/report")
+def report(code: str):
+    """The batch's inspection report, sandboxed (a PDF's scripts get no origin of ours)."""
+    try:
+        data, mimetype = scans.report(code, _client())
+    except RateLimited:
+        return _page("trace/limited.html", 429)
+    if data is None:
+        return _page("trace/not_found.html", 404)
+    response = Response(data, mimetype=mimetype)
+    response.headers.update(
+        {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
