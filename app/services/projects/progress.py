@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, bindparam, exists, select, tuple_
 
 from app.core import cursors, prebuilt
-from app.core.errors import ApiError
+from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import ProgressEntry, Project, ProjectNode, Staff
 from app.models.progress import HAZARD_LEVELS
@@ -27,9 +27,7 @@ def _check_node(project: Project, node_id: int | None) -> ProjectNode | None:
         return None
     node = db.session.get(ProjectNode, node_id)
     if node is None or node.project_id != project.id:
-        raise ApiError(
-            400, "invalid", "请求参数有误，请检查后重试", fields={"node_id": "节点不属于该项目"}
-        )
+        raise Invalid("请求参数有误，请检查后重试", fields={"node_id": "节点不属于该项目"})
     return node
 
 
@@ -75,10 +73,13 @@ def post_log(project: Project, actor: Staff, node_id: int | None, text: str, pho
 
 
 def post_report(project: Project, actor: Staff, node_id: int | None, text: str, findings: list):
-    """A supervisor's QC report: findings [{text, hazard, photo}]."""
+    """A supervisor's QC report: at least one finding [{text, hazard, photo}]."""
+    if not findings:
+        raise Invalid("请求参数有误，请检查后重试", fields={"findings": "至少需要一条巡检发现"})
     for finding in findings:
         if finding.get("hazard") not in HAZARDS:
-            raise ApiError(400, "invalid", "隐患等级只能是 low/medium/high")
+            message = "隐患等级只能是 low/medium/high"
+            raise Invalid(message, fields={"findings": message})
     node = _check_node(project, node_id)
     return _add(project, actor, "qc", node, text, [], findings)
 
@@ -88,10 +89,8 @@ def encode_cursor(entry: ProgressEntry) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        return cursors.decode(cursor)
-    except cursors.CursorError as exc:
-        raise ApiError(400, "bad_cursor", str(exc)) from exc
+    """(time, id) of a feed cursor; cursors.CursorError (Invalid) for one we did not issue."""
+    return cursors.decode(cursor)
 
 
 FEED_COLUMNS = (
