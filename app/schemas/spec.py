@@ -3,9 +3,9 @@
     from app.schemas.spec import API, endpoint
 
     @bp.post("/auto-replies")
-    @endpoint(API, json=AutoReplyIn, ok=AutoReply, status=201, errors=(403,), tag="自动回复")
+    @endpoint(API, json=AutoReplyIn, ok=AutoReply, status=201, allow=EDITORS, tag="自动回复")
     def create_auto_reply(json: AutoReplyIn):
-        ...
+        ...  # its docstring is the operation's summary in the document
 
 `endpoint` declares a route once: its JSON body (`json=`) or multipart form (`form=`),
 query string (`query=`), its success shape and status, the error statuses it may answer,
@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from pydantic import BaseModel, ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.page import PAGE_TEMPLATES
@@ -77,19 +77,22 @@ def _model_of(error, models: dict[str, type[BaseModel]]) -> type[BaseModel] | No
     return next((m for m in models.values() if m.__name__ == error.title), None)
 
 
-def _require_json_object(model: type[BaseModel]) -> None:
-    """A JSON body, when one is sent, must be an object; none at all is an empty object."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        if request.context.json is None:  # sent as a form: spectree did not look at it
-            _set_context(json=_validate(model, {}))
+def _refuse_non_object() -> None:
+    """A JSON body, when one is sent, must be an object (`[1]`, `"x"`, `null` are refused
+    even where every field is optional: spectree would read them as `{}`)."""
+    if not request.get_data(cache=True).strip():
         return
-    body = request.get_json(silent=True)
-    if body is None:
-        message = "请求体不是有效的 JSON（Content-Type: application/json，UTF-8）"
-        raise Invalid(message, fields={"body": message})
-    if not isinstance(body, dict):
-        raise Invalid("请求体必须是 JSON 对象", fields={"body": "请求体必须是 JSON 对象"})
+    if isinstance(request.get_json(silent=True), dict):  # parsed (and cached) by spectree
+        return
+    message = "请求体必须是 JSON 对象"
+    if not request.is_json:
+        message = "请求体必须是 JSON 对象（Content-Type: application/json）"
+    else:
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except ValueError:  # not JSON, not UTF-8, or a lone surrogate ("\ud800")
+            message = "请求体不是有效的 JSON（UTF-8，不含单独的代理字符）"
+    raise Invalid(message, fields={"body": message})
 
 
 def _require_form(model: type[BaseModel]) -> None:
@@ -121,11 +124,13 @@ def _refuse_bad_input(models: dict[str, type[BaseModel]], allow: Callable | None
     def before(_req, _resp, error, _instance, _adapter) -> None:
         if allow is not None:
             allow()
+        if "json" in models:
+            _refuse_non_object()
         if error is not None:
             fields = field_messages(error, _model_of(error, models))
             raise Invalid("请求参数有误，请检查后重试", fields=fields)
-        if "json" in models:
-            _require_json_object(models["json"])
+        if "json" in models and request.context.json is None:  # no body, or an empty form
+            _set_context(json=_validate(models["json"], {}))
         if "form" in models:
             _require_form(models["form"])
 

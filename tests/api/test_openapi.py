@@ -16,10 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.core.extensions import db
-from app.services.notices import tasks
 from tests.api.documents import DOCUMENTS, operations, request_schemas, resolve
-from tests.projects.helpers import node_ids
 
 CHECKS = [
     not_a_server_error,
@@ -106,58 +103,6 @@ def test_every_request_field_is_bounded(client, prefix):
     for where, schema in request_schemas(document):
         problems += _unbounded(schema, document, where)
     assert problems == []
-
-
-@pytest.fixture
-def admin_world(site, bearer):
-    """An admin's headers, and real ids for every path parameter of /api/v1."""
-    admin, headers = bearer("管理员", "admin")
-    client, pid = site.client, site.project["id"]
-
-    def made(response):
-        assert response.status_code in (200, 201), response.json
-        return response.json["id"]
-
-    order = made(
-        client.post(
-            f"/api/v1/projects/{pid}/change-orders",
-            json={"item": "加装插座", "amount_fen": 20000},
-            headers=headers,
-        )
-    )
-    auto_reply = made(
-        client.post("/api/v1/auto-replies", json={"keyword": "地址", "reply": "x"}, headers=headers)
-    )
-    tag_rule = made(
-        client.post(
-            "/api/v1/tag-rules",
-            json={"dimension": "风格", "value": "北欧", "words": ["北欧风"]},
-            headers=headers,
-        )
-    )
-    template = client.get("/api/v1/node-templates", headers=headers).json["items"][0]["id"]
-    client.post(
-        f"/api/v1/customers/{site.customer.id}/tags", json={"tag": "风格:北欧"}, headers=headers
-    )
-    task = tasks.create("dormant_lead", "跟进", staff_id=admin.id, customer_id=site.customer.id)
-    db.session.commit()
-    ids = {
-        "customer_id": site.customer.id,
-        "project_id": pid,
-        "node_id": node_ids(site)[1],
-        "task_id": task.id,
-        "tag": "风格:北欧",
-        "order_id": order,
-    }
-
-    def real(path: str, name: str):
-        if name == "rule_id":
-            return auto_reply if "/auto-replies/" in path else tag_rule
-        if name == "node_id" and path.startswith("/api/v1/node-templates/"):
-            return template
-        return ids[name]
-
-    return headers, real
 
 
 def test_staff_api_conforms_to_its_openapi_document(client, admin_world):
