@@ -24,6 +24,8 @@ TAG = "施工"
 SITE = roles("admin", "manager", "pm")
 SUPERVISION = roles("admin", "manager", "supervisor")
 BUDGET = roles("admin", "manager", "sales", "designer", "pm")
+# Multipart with photos: up to 9 of PHOTO_MAX_BYTES each (413 beyond), 201 with the entry.
+PHOTO_UPLOAD = {"status": 201, "errors": (404, 413), "body_limit": uploads.body_limit, "tag": TAG}
 
 
 def _node(project_id: int, node_id: int):
@@ -65,16 +67,7 @@ def list_rejections(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/logs")
-@endpoint(
-    API,
-    form=LogForm,
-    ok=FeedEntry,
-    status=201,
-    errors=(404, 413),
-    allow=SITE,
-    body_limit=uploads.body_limit,
-    tag=TAG,
-)
+@endpoint(API, form=LogForm, ok=FeedEntry, allow=SITE, **PHOTO_UPLOAD)
 def post_log(project_id: int, form: LogForm):
     """施工日志（multipart/form-data）：文字和最多 9 张照片，通知业主"""
     project = projects.load_for_staff(current_staff(), project_id)
@@ -85,16 +78,7 @@ def post_log(project_id: int, form: LogForm):
 
 
 @bp.post("/projects/<int:project_id>/reports")
-@endpoint(
-    API,
-    form=ReportForm,
-    ok=FeedEntry,
-    status=201,
-    errors=(404, 413),
-    allow=SUPERVISION,
-    body_limit=uploads.body_limit,
-    tag=TAG,
-)
+@endpoint(API, form=ReportForm, ok=FeedEntry, allow=SUPERVISION, **PHOTO_UPLOAD)
 def post_report(project_id: int, form: ReportForm):
     """监理巡检报告（multipart/form-data）：巡检发现 findings，第 i 条的照片放在 photo_<i>"""
     project = projects.load_for_staff(current_staff(), project_id)
