@@ -48,8 +48,8 @@ def _not_bool(value: Any) -> Any:
 
 
 def _ascii_text(value: Any) -> Any:
-    # Python reads "١٢" and "１２" as 12 (Decimal, date): a number or a date is written in
-    # ASCII digits, anything else is refused rather than read as a number.
+    # Python's Decimal reads "١٢" and "１２" as 12: a number is written in ASCII digits, and
+    # anything else is refused rather than read as a number.
     if isinstance(value, str) and not value.isascii():
         raise ValueError("只能使用半角数字 0-9")
     return value

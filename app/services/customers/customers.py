@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -233,7 +235,7 @@ def _identity_values(identity: str) -> tuple[str, list[str]]:
     return kind, values
 
 
-def _bad_identity(message: str):
+def _bad_identity(message: str) -> NoReturn:
     raise Invalid(message, fields={"identity": message}, code="bad_query")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.database import load_row
+from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
 from app.models import ChangeOrder, Customer, Project, Staff
 from app.models.types import utcnow
@@ -43,14 +44,9 @@ def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> Chang
 
 def load_for_customer(customer_id: int, order_id: int) -> ChangeOrder:
     """The change order if this homeowner follows its project; NotFound otherwise."""
-    order = db.session.scalars(
-        select(ChangeOrder)
-        .join(Project, Project.id == ChangeOrder.project_id)
-        .where(ChangeOrder.id == order_id, projects.customer_scope(customer_id))
-    ).first()
-    if order is None:
-        raise NotFound("预算调整单不存在")
-    return order
+    followed = select(Project.id).where(projects.customer_scope(customer_id))
+    scope = ChangeOrder.project_id.in_(followed)
+    return load_row(ChangeOrder, order_id, scope, missing="预算调整单不存在")
 
 
 def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str = ""):
