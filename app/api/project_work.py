@@ -71,6 +71,7 @@ def list_rejections(project_id: int):
 def post_log(project_id: int, form: LogForm):
     """施工日志（multipart/form-data）：文字和最多 9 张照片，通知业主"""
     project = projects.load_for_staff(current_staff(), project_id)
+    progress.check_node(project, form.node_id)  # before any photo is stored
     photos = uploads.stored_photos(form.photos)
     entry = progress.post_log(project, current_staff(), form.node_id, form.text, photos)
     db.session.commit()
@@ -82,6 +83,7 @@ def post_log(project_id: int, form: LogForm):
 def post_report(project_id: int, form: ReportForm):
     """监理巡检报告（multipart/form-data）：巡检发现 findings，第 i 条的照片放在 photo_<i>"""
     project = projects.load_for_staff(current_staff(), project_id)
+    progress.check_node(project, form.node_id)  # before any photo is stored
     findings = [f.model_dump() for f in form.findings]
     for index, photo in uploads.finding_photos(len(findings)).items():
         findings[index]["photo"] = photo

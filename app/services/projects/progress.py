@@ -22,7 +22,9 @@ HAZARDS = dict(HAZARD_LEVELS)
 MAX_FEED_PAGE = 50
 
 
-def _check_node(project: Project, node_id: int | None) -> ProjectNode | None:
+def check_node(project: Project, node_id: int | None) -> ProjectNode | None:
+    """The project's node `node_id` (None for none); Invalid (field node_id) for a node of
+    another project. Callers storing photos check first, so a refusal leaves no files."""
     if node_id is None:
         return None
     node = db.session.get(ProjectNode, node_id)
@@ -66,7 +68,7 @@ def _add(project: Project, actor: Staff, kind: str, node, text: str, photos, fin
 
 def post_log(project: Project, actor: Staff, node_id: int | None, text: str, photos: list[dict]):
     """A PM's daily log: text and up to 9 photos against a node; the homeowner is told."""
-    node = _check_node(project, node_id)
+    node = check_node(project, node_id)
     entry = _add(project, actor, "log", node, text, photos, [])
     project_notices.log_posted(entry, node)
     return entry
@@ -80,7 +82,7 @@ def post_report(project: Project, actor: Staff, node_id: int | None, text: str, 
         if finding.get("hazard") not in HAZARDS:
             message = "隐患等级只能是 low/medium/high"
             raise Invalid(message, fields={"findings": message})
-    node = _check_node(project, node_id)
+    node = check_node(project, node_id)
     return _add(project, actor, "qc", node, text, [], findings)
 
 
