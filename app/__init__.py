@@ -11,6 +11,7 @@ from flask import Flask
 from app.core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from app.core.json_provider import OrjsonProvider
 from app.core.sessions import NoSessions
+from app.schemas.validation import AsciiIntConverter, BoundedStringConverter
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -25,6 +26,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.json = OrjsonProvider(app)
+    app.url_map.converters["int"] = AsciiIntConverter  # before any route: ids in ASCII digits
+    app.url_map.converters["string"] = BoundedStringConverter  # bounds OpenAPI can document
     app.session_interface = NoSessions()
     app.config.update(settings)
     INSTANCE_DIR.mkdir(exist_ok=True)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
-from app.core.database import begin_autocommit
+from app.core.database import begin_autocommit, load_row
 from app.core.errors import ApiError, DomainError
-from app.core.extensions import db
 from app.models import Customer
 from app.schemas import errors
 from app.schemas.validation import check_url_ids
@@ -54,7 +53,7 @@ def current_homeowner_id() -> int:
 def current_homeowner() -> Customer:
     """The homeowner's customer record, loaded on first use."""
     if "homeowner" not in g:
-        g.homeowner = db.session.get(Customer, current_homeowner_id())
+        g.homeowner = load_row(Customer, current_homeowner_id())
     return g.homeowner
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from app.core.errors import ApiError
+from app.core.errors import Invalid
 from app.core.extensions import db
+from app.schemas import uploads
 from app.schemas.project_serializers import node_json
-from app.schemas.projects import Node, RejectionIn, Upload
+from app.schemas.projects import Node, RejectionIn, Upload, UploadForm
 from app.schemas.spec import MINI, endpoint
-from app.schemas.uploads import stored_photos
 from app.services.projects import nodes, photo_uploads, photos, projects
 from miniprogram_api import bp, current_homeowner
 
@@ -18,12 +18,18 @@ def _node(project_id: int, node_id: int):
 
 
 @bp.post("/uploads")
-@endpoint(MINI, ok=Upload, status=201, errors=(413,), tag="验收")
-def upload_photo():
+@endpoint(
+    MINI,
+    form=UploadForm,
+    ok=Upload,
+    status=201,
+    errors=(413,),
+    body_limit=uploads.body_limit,
+    tag="验收",
+)
+def upload_photo(form: UploadForm):
     """上传一张照片（wx.uploadFile，字段 file），得到 photo_token，在验收不通过时引用"""
-    stored = stored_photos("file")
-    if len(stored) != 1:
-        raise ApiError(400, "invalid", "请上传一张照片", fields={"file": "请上传一张照片"})
+    stored = uploads.stored_photos([form.file], "file")
     token = photo_uploads.register(current_homeowner().id, stored[0])
     db.session.commit()
     return {"photo_token": token}, 201
@@ -48,7 +54,7 @@ def reject_node(project_id: int, node_id: int, json: RejectionIn):
     try:
         cited = photo_uploads.cite(current_homeowner().id, json.photos)
     except photos.PhotoError as exc:
-        raise ApiError(400, "invalid", str(exc), fields={"photos": str(exc)}) from exc
+        raise Invalid(str(exc), fields={"photos": str(exc)}) from exc
     nodes.reject(node, current_homeowner(), reason, cited)
     db.session.commit()
     return node_json(node, projects.local_today())

@@ -13,7 +13,7 @@ from app.services.trace import clients, codes, scans
 from miniprogram_api import bp, current_homeowner, current_openid
 
 
-@bp.get("/trace/<code>")
+@bp.get("/trace/<string(maxLength=64):code>")
 @endpoint(MINI, ok=TraceOut, errors=(404, 429), tag="材料溯源")
 def open_trace(code: str):
     """查询溯源码：材料、品牌、批次、质检结果、进场小区、查询次数"""

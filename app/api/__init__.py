@@ -1,10 +1,17 @@
-"""/api/v1: the staff and integration JSON API (bearer tokens). One module per resource."""
+"""/api/v1: the staff and integration JSON API (bearer tokens). One module per resource.
+
+Every route is declared with `@endpoint(API, ...)` (app.schemas.spec): its shapes, and with
+`allow=roles(...)` who may call it. Views are thin: the parsed request, one service call
+(services raise app.core.errors' domain errors, which the blueprint renders), commit, answer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Flask, g, request
 
-from app.core.errors import ApiError, DomainError
+from app.core.errors import ApiError, DomainError, Forbidden
 from app.core.extensions import db
 from app.schemas import errors
 from app.schemas.validation import check_url_ids
@@ -32,12 +39,15 @@ def current_staff():
     return g.staff
 
 
-def require_role(*roles: str, message: str = "没有权限执行此操作"):
-    """The current staff member if they hold one of `roles`; 403 otherwise."""
-    staff = current_staff()
-    if not staff.has_role(*roles):
-        raise ApiError(403, "forbidden", message)
-    return staff
+def roles(*names: str, message: str = "没有权限执行此操作") -> Callable[[], None]:
+    """`endpoint(..., allow=roles("admin", "manager"))`: Forbidden unless the signed-in
+    staff member holds one of `names` (checked before the request is validated)."""
+
+    def allow() -> None:
+        if not current_staff().has_role(*names):
+            raise Forbidden(message)
+
+    return allow
 
 
 def init_app(app: Flask) -> None:

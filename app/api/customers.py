@@ -2,47 +2,45 @@
 
 from __future__ import annotations
 
-from flask import request
-
 from app.api import bp, current_staff
-from app.core.errors import ApiError
-from app.core.extensions import db
-from app.models import Customer
-from app.schemas.pagination import limit_arg, page_body
+from app.schemas.customers import (
+    CustomerDetail,
+    CustomerPage,
+    CustomerQuery,
+    TimelinePage,
+    TimelineQuery,
+)
+from app.schemas.pagination import page_body
 from app.schemas.serializers import customer_json, event_json
-from app.services.customers import access, customers, timeline
+from app.schemas.spec import API, endpoint
+from app.services.customers import customers, timeline
 
-
-def load_customer(customer_id: int) -> Customer:
-    """The customer if this staff member may see it; 404 otherwise (existence is not leaked)."""
-    customer = db.session.get(Customer, customer_id)
-    if customer is None or not access.can_see(current_staff(), customer):
-        raise ApiError(404, "not_found", "客户不存在")
-    return customer
+TAG = "客户"
 
 
 @bp.get("/customers")
-def list_customers():
+@endpoint(API, query=CustomerQuery, ok=CustomerPage, tag=TAG)
+def list_customers(query: CustomerQuery):
+    """客户列表（新的在前）：按身份 identity 或姓名、昵称、手机号 q 搜索；销售只看到自己的客户"""
     staff = current_staff()
-    try:
-        query = customers.search_query(request.args.get("identity", ""), request.args.get("q", ""))
-        query = query.where(access.customer_scope(staff))
-        rows, next_cursor = customers.page(query, request.args.get("before"), limit_arg())
-    except customers.IdentityError as exc:
-        raise ApiError(400, "bad_query", str(exc)) from exc
+    rows, next_cursor = customers.search_page(
+        staff, query.identity or "", query.q or "", query.before, query.limit
+    )
     return page_body([customer_json(c, staff) for c in rows], next_cursor)
 
 
 @bp.get("/customers/<int:customer_id>")
+@endpoint(API, ok=CustomerDetail, errors=(404,), tag=TAG)
 def get_customer(customer_id: int):
-    return customer_json(load_customer(customer_id), current_staff(), detail=True)
+    """客户详情：档案、身份、标签、预算"""
+    staff = current_staff()
+    return customer_json(customers.load_for_staff(staff, customer_id), staff, detail=True)
 
 
 @bp.get("/customers/<int:customer_id>/timeline")
-def customer_timeline(customer_id: int):
-    customer = load_customer(customer_id)
-    try:
-        rows, next_cursor = timeline.page(customer.id, request.args.get("before"), limit_arg())
-    except timeline.CursorError as exc:
-        raise ApiError(400, "bad_cursor", str(exc)) from exc
+@endpoint(API, query=TimelineQuery, ok=TimelinePage, errors=(404,), tag=TAG)
+def customer_timeline(customer_id: int, query: TimelineQuery):
+    """客户时间线（新的在前）：消息、事件、备注、项目动态"""
+    customer = customers.load_for_staff(current_staff(), customer_id)
+    rows, next_cursor = timeline.page(customer.id, query.before, query.limit)
     return page_body([event_json(e) for e in rows], next_cursor)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from app.api import bp, current_staff
-from app.api.customers import load_customer
 from app.core.extensions import db
+from app.schemas.invites import Invite, InviteIn
 from app.schemas.serializers import iso
-from app.schemas.validation import Form, json_body
+from app.schemas.spec import API, endpoint
+from app.services.customers import customers
 from app.services.projects import invites
 
 
 @bp.post("/customers/<int:customer_id>/invites")
-def create_invite(customer_id: int):
-    customer = load_customer(customer_id)
-    form = Form(json_body())
-    kind = form.choice("kind", "邀请类型", ("owner", "family"), required=False) or "owner"
-    project_id = form.integer("project_id", "项目", required=False, minimum=1, maximum=2**31 - 1)
-    form.done()
-    invite = invites.create(customer, current_staff(), kind, project_id)
+@endpoint(API, json=InviteIn, ok=Invite, status=201, errors=(404,), tag="客户")
+def create_invite(customer_id: int, json: InviteIn):
+    """生成邀请码：业主 owner 用它在小程序绑定档案，家属 family 用它关注一个项目"""
+    staff = current_staff()
+    customer = customers.load_for_staff(staff, customer_id)
+    invite = invites.create(customer, staff, json.kind, json.project_id)
     db.session.commit()
     return {
         "code": invite.code,

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from flask import request
-from sqlalchemy import select
-
-from app.api import bp, require_role
-from app.core.errors import ApiError
+from app.api import bp, current_staff, roles
 from app.core.extensions import db
-from app.models import TagRule
-from app.schemas.pagination import limit_arg, page_body
+from app.models import TagRule as TagRuleRow
+from app.schemas.pagination import page_body
 from app.schemas.serializers import iso
-from app.schemas.validation import json_body
+from app.schemas.spec import API, endpoint
+from app.schemas.tag_rules import TagRule, TagRuleIn, TagRulePage, TagRulePatch, TagRuleQuery
 from app.services.tagging import tag_rules
 
-RULE_EDITORS = ("admin", "manager")
+TAG = "打标签规则"
+EDITORS = roles("admin", "manager", message="只有管理员或店长可以管理打标签规则")
 
 
-def rule_json(row: TagRule) -> dict:
+def rule_json(row: TagRuleRow) -> dict:
     return {
         "id": row.id,
         "tag": row.tag,
@@ -32,66 +30,39 @@ def rule_json(row: TagRule) -> dict:
     }
 
 
-def _editor():
-    return require_role(*RULE_EDITORS, message="只有管理员或店长可以管理打标签规则")
-
-
-def _rule(rule_id: int) -> TagRule:
-    row = db.session.get(TagRule, rule_id)
-    if row is None:
-        raise ApiError(404, "not_found", "规则不存在")
-    return row
-
-
-def _invalid(exc: tag_rules.RuleInputError) -> ApiError:
-    return ApiError(400, "invalid_rule", "规则内容有误", exc.fields)
-
-
 @bp.get("/tag-rules")
-def list_tag_rules():
-    _editor()
-    query = select(TagRule).order_by(TagRule.id)
-    for field in ("dimension", "value"):
-        if request.args.get(field):
-            query = query.where(getattr(TagRule, field) == request.args[field])
-    if request.args.get("active") in ("true", "false"):
-        query = query.where(TagRule.active.is_(request.args["active"] == "true"))
-    cursor, limit = request.args.get("after", ""), limit_arg(100, 500)
-    if cursor:
-        if not cursor.isdigit():
-            raise ApiError(400, "bad_cursor", "无效的分页游标")
-        query = query.where(TagRule.id > int(cursor))
-    rows = db.session.scalars(query.limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return page_body([rule_json(r) for r in rows[:limit]], next_cursor)
+@endpoint(API, query=TagRuleQuery, ok=TagRulePage, allow=EDITORS, tag=TAG)
+def list_tag_rules(query: TagRuleQuery):
+    """打标签规则（按 id），可按维度、取值、启用筛选"""
+    active = None if query.active is None else query.active == "true"
+    filters = {"dimension": query.dimension, "value": query.value, "active": active}
+    rows, next_cursor = tag_rules.page(filters, query.after, query.limit)
+    return page_body([rule_json(r) for r in rows], next_cursor)
 
 
 @bp.post("/tag-rules")
-def create_tag_rule():
-    staff = _editor()
-    try:
-        row = tag_rules.create(json_body(), staff)
-    except tag_rules.RuleInputError as exc:
-        raise _invalid(exc) from exc
+@endpoint(API, json=TagRuleIn, ok=TagRule, status=201, allow=EDITORS, tag=TAG)
+def create_tag_rule(json: TagRuleIn):
+    """新增打标签规则（维度与取值来自标签体系）"""
+    row = tag_rules.create(json.model_dump(), current_staff())
     db.session.commit()
     return rule_json(row), 201
 
 
 @bp.patch("/tag-rules/<int:rule_id>")
-def update_tag_rule(rule_id: int):
-    staff = _editor()
-    row, data = _rule(rule_id), json_body()
-    try:
-        tag_rules.update_rule(row, data, staff)
-    except tag_rules.RuleInputError as exc:
-        raise _invalid(exc) from exc
+@endpoint(API, json=TagRulePatch, ok=TagRule, errors=(404,), allow=EDITORS, tag=TAG)
+def update_tag_rule(rule_id: int, json: TagRulePatch):
+    """修改打标签规则（只改传入的字段）"""
+    row = tag_rules.load(rule_id)
+    tag_rules.update_rule(row, json.model_dump(exclude_unset=True), current_staff())
     db.session.commit()
     return rule_json(row)
 
 
 @bp.delete("/tag-rules/<int:rule_id>")
+@endpoint(API, ok=TagRule, errors=(404,), allow=EDITORS, tag=TAG)
 def deactivate_tag_rule(rule_id: int):
-    staff = _editor()
-    row = tag_rules.deactivate(_rule(rule_id), staff)
+    """停用打标签规则（保留记录）"""
+    row = tag_rules.deactivate(tag_rules.load(rule_id), current_staff())
     db.session.commit()
     return rule_json(row)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import request
-
 from app.api import bp, current_staff
-from app.core.errors import ApiError
 from app.core.extensions import db
-from app.models import Task
+from app.models import Task as TaskRow
 from app.schemas.serializers import iso
+from app.schemas.spec import API, endpoint
+from app.schemas.tasks import Task, TaskList, TaskQuery
 from app.services.notices import tasks
 
+TAG = "任务"
 
-def task_json(task: Task) -> dict:
+
+def task_json(task: TaskRow) -> dict:
     return {
         "id": task.id,
         "kind": task.kind,
@@ -29,18 +30,17 @@ def task_json(task: Task) -> dict:
 
 
 @bp.get("/tasks")
-def list_tasks():
-    status = request.args.get("status", "open")
-    if status not in ("open", "done", "all"):
-        raise ApiError(400, "bad_query", "status 只能是 open、done 或 all")
-    return {"items": [task_json(t) for t in tasks.for_staff(current_staff(), status)]}
+@endpoint(API, query=TaskQuery, ok=TaskList, tag=TAG)
+def list_tasks(query: TaskQuery):
+    """我的任务：要手动发送的通知、需要跟进的潜在客户"""
+    return {"items": [task_json(t) for t in tasks.for_staff(current_staff(), query.status)]}
 
 
 @bp.post("/tasks/<int:task_id>/done")
+@endpoint(API, ok=Task, errors=(404,), tag=TAG)
 def complete_task(task_id: int):
-    task = db.session.get(Task, task_id)
-    if task is None or task.staff_id != current_staff().id:
-        raise ApiError(404, "not_found", "任务不存在")
+    """把任务标记为已完成"""
+    task = tasks.load_for_staff(current_staff(), task_id)
     tasks.complete(task)
     db.session.commit()
     return task_json(task)

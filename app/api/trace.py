@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from app.api import bp, current_staff, require_role
+from app.api import bp, current_staff, roles
 from app.core.extensions import db
 from app.schemas import trace as shapes
 from app.schemas.base import Page
@@ -16,9 +16,9 @@ from app.schemas.spec import API, endpoint
 from app.services.projects import projects
 from app.services.trace import anomalies, catalog, codes, deliveries, labels, qr, reports
 
-KEEPERS = ("admin", "manager")  # the catalog, reports, codes and labels
-DELIVERERS = ("admin", "manager", "pm")
-WATCHERS = ("admin", "manager", "service")  # scan statistics and anomalies
+KEEPERS = roles("admin", "manager")  # the catalog, reports, codes and labels
+DELIVERERS = roles("admin", "manager", "pm")
+WATCHERS = roles("admin", "manager", "service")  # scan statistics and anomalies
 TAG = "材料溯源"
 
 
@@ -33,11 +33,16 @@ def _binary(data: bytes, mimetype: str, filename: str | None = None) -> Response
 
 @bp.post("/trace/suppliers")
 @endpoint(
-    API, json=shapes.SupplierIn, ok=shapes.SupplierOut, status=201, errors=(403, 409), tag=TAG
+    API,
+    json=shapes.SupplierIn,
+    ok=shapes.SupplierOut,
+    status=201,
+    errors=(403, 409),
+    allow=KEEPERS,
+    tag=TAG,
 )
 def create_supplier(json: shapes.SupplierIn):
     """新增供应商"""
-    require_role(*KEEPERS)
     supplier = catalog.create_supplier(shapes.text_fields(json))
     db.session.commit()
     return shapes.supplier_json(supplier), 201
@@ -53,11 +58,16 @@ def list_suppliers(query: shapes.ListQuery):
 
 @bp.post("/trace/materials")
 @endpoint(
-    API, json=shapes.MaterialIn, ok=shapes.MaterialOut, status=201, errors=(403, 409), tag=TAG
+    API,
+    json=shapes.MaterialIn,
+    ok=shapes.MaterialOut,
+    status=201,
+    errors=(403, 409),
+    allow=KEEPERS,
+    tag=TAG,
 )
 def create_material(json: shapes.MaterialIn):
     """新增材料（类别、品牌、型号、规格、单位）"""
-    require_role(*KEEPERS)
     material = catalog.create_material(shapes.text_fields(json))
     db.session.commit()
     return shapes.material_json(material), 201
@@ -72,10 +82,17 @@ def list_materials(query: shapes.MaterialQuery):
 
 
 @bp.post("/trace/batches")
-@endpoint(API, json=shapes.BatchIn, ok=shapes.BatchOut, status=201, errors=(403, 404, 409), tag=TAG)
+@endpoint(
+    API,
+    json=shapes.BatchIn,
+    ok=shapes.BatchOut,
+    status=201,
+    errors=(403, 404, 409),
+    allow=KEEPERS,
+    tag=TAG,
+)
 def create_batch(json: shapes.BatchIn):
     """新增批次：批次号、生产日期、数量、采购合同编号、质检结果"""
-    require_role(*KEEPERS)
     fields = {**shapes.batch_fields(json), "material_id": json.material_id}
     batch = catalog.create_batch({**fields, "supplier_id": json.supplier_id}, current_staff())
     db.session.commit()
@@ -98,20 +115,20 @@ def get_batch(batch_id: int):
 
 
 @bp.patch("/trace/batches/<int:batch_id>")
-@endpoint(API, json=shapes.BatchFields, ok=shapes.BatchOut, errors=(403, 404), tag=TAG)
+@endpoint(
+    API, json=shapes.BatchFields, ok=shapes.BatchOut, errors=(403, 404), allow=KEEPERS, tag=TAG
+)
 def update_batch(batch_id: int, json: shapes.BatchFields):
     """修改批次：质检结果、报告编号、检测机构、采购合同编号、数量、生产日期"""
-    require_role(*KEEPERS)
     batch = catalog.update_batch(catalog.batch(batch_id), shapes.batch_fields(json))
     db.session.commit()
     return shapes.batch_json(batch)
 
 
 @bp.post("/trace/batches/<int:batch_id>/report")
-@endpoint(API, ok=shapes.BatchOut, errors=(403, 404, 413), tag=TAG)
+@endpoint(API, ok=shapes.BatchOut, errors=(403, 404, 413), allow=KEEPERS, tag=TAG)
 def upload_report(batch_id: int):
     """上传质检报告（multipart/form-data，字段 report：PDF 或 JPG/PNG/WebP 图片，按内容校验）"""
-    require_role(*KEEPERS)
     request.max_content_length = reports.max_request_bytes()
     batch = catalog.batch(batch_id)
     previous = reports.attach(batch, shapes.uploaded(request.files.get("report")))
@@ -130,10 +147,17 @@ def download_report(batch_id: int):
 
 
 @bp.post("/trace/batches/<int:batch_id>/codes")
-@endpoint(API, json=shapes.CodesIn, ok=shapes.CodesCreated, status=201, errors=(403, 404), tag=TAG)
+@endpoint(
+    API,
+    json=shapes.CodesIn,
+    ok=shapes.CodesCreated,
+    status=201,
+    errors=(403, 404),
+    allow=KEEPERS,
+    tag=TAG,
+)
 def generate_codes(batch_id: int, json: shapes.CodesIn):
     """为批次生成溯源码（每次最多 TRACE_MAX_CODES 个，总数不超过批次数量）"""
-    require_role(*KEEPERS)
     first, last = codes.generate(catalog.batch(batch_id), json.count)
     db.session.commit()
     return shapes.codes_created_json(batch_id, codes.in_range(batch_id, first, last)), 201
@@ -147,14 +171,14 @@ def list_codes(batch_id: int, query: shapes.CodesQuery):
     return page_body([shapes.code_json(r) for r in rows], cursor)
 
 
-@bp.get("/trace/codes/<code>/qr.png")
+@bp.get("/trace/codes/<string(maxLength=64):code>/qr.png")
 @endpoint(API, errors=(404,), tag=TAG)
 def code_png(code: str):
     """溯源码二维码 PNG"""
     return _binary(qr.png(codes.url(codes.require(code).code)), "image/png")
 
 
-@bp.get("/trace/codes/<code>/qr.svg")
+@bp.get("/trace/codes/<string(maxLength=64):code>/qr.svg")
 @endpoint(API, errors=(404,), tag=TAG)
 def code_svg(code: str):
     """溯源码二维码 SVG"""
@@ -162,10 +186,9 @@ def code_svg(code: str):
 
 
 @bp.get("/trace/batches/<int:batch_id>/labels.pdf")
-@endpoint(API, query=shapes.RangeQuery, errors=(403, 404), tag=TAG)
+@endpoint(API, query=shapes.RangeQuery, errors=(403, 404), allow=KEEPERS, tag=TAG)
 def label_sheet(batch_id: int, query: shapes.RangeQuery):
     """批次的 A4 标签页 PDF（每页 3×8 个标签；可选序号范围）"""
-    require_role(*KEEPERS)
     batch = catalog.batch(batch_id)
     pairs = codes.in_range(batch.id, query.first_serial, query.last_serial)
     return _binary(labels.sheet(batch, pairs), "application/pdf", f"labels-{batch.id}.pdf")
@@ -173,11 +196,17 @@ def label_sheet(batch_id: int, query: shapes.RangeQuery):
 
 @bp.post("/trace/batches/<int:batch_id>/deliveries")
 @endpoint(
-    API, json=shapes.DeliveryIn, ok=shapes.DeliveryOut, status=201, errors=(403, 404, 409), tag=TAG
+    API,
+    json=shapes.DeliveryIn,
+    ok=shapes.DeliveryOut,
+    status=201,
+    errors=(403, 404, 409),
+    allow=DELIVERERS,
+    tag=TAG,
 )
 def deliver(batch_id: int, json: shapes.DeliveryIn):
     """材料进场：整批或序号范围送到项目工地（通知业主并记入时间线）"""
-    staff = require_role(*DELIVERERS)
+    staff = current_staff()
     batch, project = catalog.batch(batch_id), projects.load_for_staff(staff, json.project_id)
     delivery = deliveries.deliver(batch, project, staff, **shapes.delivery_fields(json))
     db.session.commit()
@@ -193,18 +222,16 @@ def list_deliveries(batch_id: int):
 
 
 @bp.get("/trace/batches/<int:batch_id>/stats")
-@endpoint(API, ok=shapes.Stats, errors=(403, 404), tag=TAG)
+@endpoint(API, ok=shapes.Stats, errors=(403, 404), allow=WATCHERS, tag=TAG)
 def batch_stats(batch_id: int):
     """批次的扫码统计"""
-    require_role(*WATCHERS)
     return shapes.stats_json(anomalies.statistics(catalog.batch(batch_id).id))
 
 
 @bp.get("/trace/batches/<int:batch_id>/anomalies")
-@endpoint(API, ok=shapes.Flags, errors=(403, 404), tag=TAG)
+@endpoint(API, ok=shapes.Flags, errors=(403, 404), allow=WATCHERS, tag=TAG)
 def batch_anomalies(batch_id: int):
     """批次的异常扫码：多设备集中扫描、他人工地业主扫描、进场前扫描"""
-    require_role(*WATCHERS)
     flags = anomalies.for_batch(catalog.batch(batch_id).id)
     return {"items": [shapes.flag_json(f) for f in flags]}
 

@@ -1,5 +1,6 @@
 """Database helpers shared by every domain: autocommit reads, the driver connection for the
-hottest paths, commit-if-open, and insert-once (a unique key turns a retry into the stored row).
+hottest paths, commit-if-open, insert-once (a unique key turns a retry into the stored row),
+and load_row, the one get-or-NotFound with a scope (every "load X for this person" uses it).
 """
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import g
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.core.errors import NotFound
 from app.core.extensions import db
 
 # Our ids are INTEGER columns: a larger id in a URL or body is simply not a row we have,
@@ -95,6 +98,21 @@ def insert_once(*rows) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def load_row(model, row_id: int, *scope, missing: str = "资源不存在"):
+    """The `model` row with this id that also meets every `scope` clause (who may see it,
+    whose it is), else NotFound(`missing`): a row someone may not see is answered exactly
+    like a row that does not exist. Ids outside 1..MAX_ID are NotFound without a query."""
+    if not 0 < row_id <= MAX_ID:
+        raise NotFound(missing)
+    if scope:
+        row = db.session.scalars(select(model).where(model.id == row_id, *scope)).first()
+    else:
+        row = db.session.get(model, row_id)
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def init_app(app) -> None:

@@ -10,6 +10,12 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/api/", "/mini/")
+# What a person reads for werkzeug's own answers (no route, wrong method, body too large).
+HTTP_MESSAGES = {
+    404: "资源不存在",
+    405: "不支持该请求方法",
+    413: "上传内容过大",
+}
 
 
 class DomainError(Exception):
@@ -105,7 +111,8 @@ def init_app(app: Flask) -> None:
         if not _wants_json():
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        message = HTTP_MESSAGES.get(exc.code or 500, exc.description or exc.name)
+        return error_response(exc.code or 500, code, message)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

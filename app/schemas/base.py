@@ -12,8 +12,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticError
+from werkzeug.datastructures import FileStorage
 
 from app.core.database import MAX_ID
 
@@ -37,6 +47,22 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+def _ascii_text(value: Any) -> Any:
+    # Python's Decimal reads "١٢" and "１２" as 12: a number is written in ASCII digits, and
+    # anything else is refused rather than read as a number.
+    if isinstance(value, str) and not value.isascii():
+        raise ValueError("只能使用半角数字 0-9")
+    return value
+
+
+def _day(value: Any) -> Any:
+    # A date is "YYYY-MM-DD" text (ASCII digits); pydantic would read a JSON number as a
+    # Unix time.
+    if isinstance(value, date) or (isinstance(value, str) and value.isascii()):
+        return value
+    raise ValueError("必须是 YYYY-MM-DD 格式的日期")
+
+
 def Text(max_length: int, min_length: int = 1, **field) -> Any:  # noqa: N802 - a type
     """Stripped text of `min_length`..`max_length` characters, storable."""
     return Annotated[
@@ -51,9 +77,45 @@ def Integer(ge: int, le: int, **field) -> Any:  # noqa: N802 - a type
     return Annotated[int, Field(ge=ge, le=le, **field), BeforeValidator(_not_bool)]
 
 
+def Number(gt: Decimal, le: Decimal, decimal_places: int, **field) -> Any:  # noqa: N802 - a type
+    """A decimal in (gt, le] with at most `decimal_places` places, as its Numeric column
+    stores it: "0.000000001" is refused, never rounded to 0.00. A JSON number or a string
+    of ASCII digits."""
+    digits = len(str(int(le)))
+    text = {"type": "string", "pattern": rf"^[0-9]{{1,{digits}}}(\.[0-9]{{1,{decimal_places}}})?$"}
+    number = {"type": "number", "exclusiveMinimum": float(gt), "maximum": float(le)}
+    return Annotated[
+        Decimal,
+        Field(gt=gt, le=le, decimal_places=decimal_places, **field),
+        BeforeValidator(_not_bool),
+        BeforeValidator(_ascii_text),
+        WithJsonSchema({"anyOf": [number, text]}),
+    ]
+
+
 Id = Integer(1, MAX_ID)
-Day = date  # YYYY-MM-DD
+Day = Annotated[date, BeforeValidator(_day)]  # YYYY-MM-DD
 Fen = Integer(-(10**12), 10**12)  # money is integer fen (0.01 yuan)
+Flag = Annotated[bool, Field(strict=True)]  # JSON true or false, not "yes" or 1
+
+
+def _file(value: Any) -> FileStorage:
+    if not isinstance(value, FileStorage):
+        raise ValueError("必须是上传的文件")
+    return value
+
+
+# One uploaded file of a multipart/form-data body (documented as binary).
+File = Annotated[
+    FileStorage,
+    PlainValidator(_file),
+    WithJsonSchema({"type": "string", "format": "binary"}),
+]
+Files = Annotated[
+    list[File],
+    BeforeValidator(lambda v: v if isinstance(v, list) else [v]),
+    WithJsonSchema({"type": "array", "items": {"type": "string", "format": "binary"}}),
+]
 
 
 class Shape(BaseModel):
@@ -61,6 +123,22 @@ class Shape(BaseModel):
     newer clients send more than we read)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+
+class Query(Shape):
+    """A query string: a parameter given empty (`?q=`) is as if not given."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v not in ("", None)}
+        return data
+
+
+class Form(Query):
+    """A multipart/form-data body (files typed File or Files): a field sent empty is as if
+    not sent, as in a query string."""
 
 
 class Out(BaseModel):
@@ -135,6 +213,8 @@ _MESSAGES = {
     "too_long": "{label}最多 {max_length} 项",
     "too_short": "{label}至少 {min_length} 项",
     "dict_type": "{label}必须是 JSON 对象",
+    "json_invalid": "{label}必须是有效的 JSON",
+    "json_type": "{label}必须是 JSON 文本",
     "model_type": "{label}必须是 JSON 对象",
     "model_attributes_type": "{label}必须是 JSON 对象",
 }

@@ -3,11 +3,12 @@ staff API and the mini program (the homeowner's page is the staff page's shape).
 
 from __future__ import annotations
 
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, Json
 
-from app.schemas.base import Integer, Out, Shape, Text
+from app.schemas.base import Day, File, Files, Form, Id, Integer, Number, Out, Query, Shape, Text
 from app.schemas.trace import ProjectMaterial
 
 NodeStatus = Literal["not_started", "in_progress", "pending_acceptance", "accepted", "rectifying"]
@@ -135,5 +136,114 @@ class RejectionIn(Shape):
     photos: list[Text(2000)] = Field([], max_length=9, title="照片")
 
 
+class UploadForm(Form):
+    file: File = Field(title="照片", description="一张 JPG、PNG 或 WebP")
+
+
 class Upload(Out):
     photo_token: str
+
+
+# Staff side: signing, listing, node updates, site logs, QC reports, change orders.
+
+
+class ProjectIn(Shape):
+    customer_id: Id = Field(title="客户")
+    address: Text(255) = Field(title="地址")
+    community: Text(100, min_length=0) = Field("", title="小区")
+    area_m2: Number(Decimal(0), Decimal(999_999), decimal_places=2) | None = Field(
+        None, title="面积(㎡)", description="大于 0，最多 2 位小数"
+    )
+    package_name: Text(100, min_length=0) = Field("", title="套餐")
+    contract_amount_fen: Integer(0, 10**12) = Field(title="合同金额(分)")
+    contract_date: Day | None = Field(None, title="签约日期")
+    planned_start: Day | None = Field(None, title="计划开工日期")
+    planned_end: Day | None = Field(None, title="计划竣工日期", description="不早于计划开工日期")
+    sales_id: Id | None = Field(None, title="销售", description="省略时为客户的负责销售")
+    designer_id: Id | None = Field(None, title="设计师")
+    pm_id: Id | None = Field(None, title="项目经理")
+    supervisor_id: Id | None = Field(None, title="监理")
+
+
+class ProjectQuery(Query):
+    before: Id | None = Field(None, title="游标 before", description="上一页的 next_cursor")
+    limit: Integer(1, 100, title="每页条数 limit") = 20
+
+
+class ProjectPage(Out):
+    items: list[ProjectSummary]
+    next_cursor: str | None = None
+
+
+class NodePatch(Shape):
+    # Only the fields sent change; a date sent as null is cleared.
+
+    status: NodeStatus = Field(
+        None, title="状态", description="按节点流程移动；已验收只能由业主确认"
+    )
+    planned_start: Day | None = Field(None, title="计划开始日期")
+    planned_end: Day | None = Field(None, title="计划完成日期", description="不早于计划开始日期")
+
+
+class RectificationIn(Shape):
+    note: Text(1000, min_length=0) = Field("", title="整改说明")
+
+
+class Rejection(Out):
+    id: int
+    node_id: int
+    customer_id: int | None = None
+    reason: str
+    photos: list[Photo]
+    created_at: str | None = None
+    closed_at: str | None = None
+    close_note: str | None = None
+
+
+class NodeRejections(Out):
+    node_id: int
+    node: str
+    rejection_count: int
+
+
+class RejectionList(Out):
+    nodes: list[NodeRejections]
+    items: list[Rejection]
+
+
+class LogForm(Form):
+    node_id: Id | None = Field(None, title="节点")
+    text: Text(2000) = Field(title="日志内容")
+    photos: Files = Field([], title="照片", description="最多 9 张 JPG、PNG 或 WebP")
+
+
+Hazard = Literal["low", "medium", "high"]
+
+
+class FindingIn(Shape):
+    text: Text(500) = Field(title="发现")
+    hazard: Hazard = Field(title="隐患等级")
+
+
+class ReportForm(Form):
+    # photo_<i>: the photo of finding i (optional, one each), read by uploads.finding_photos.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "photo_<i>：第 i 条巡检发现的照片（可选，每条一张）",
+            "patternProperties": {"^photo_[0-9]+$": {"type": "string", "format": "binary"}},
+        }
+    )
+
+    node_id: Id | None = Field(None, title="节点")
+    text: Text(2000, min_length=0) = Field("", title="报告摘要")
+    findings: Json[Annotated[list[FindingIn], Field(min_length=1, max_length=50)]] = Field(
+        title="巡检发现",
+        description='JSON 列表，1 到 50 项，例如 [{"text": "插座歪斜", "hazard": "low"}]',
+    )
+
+
+class ChangeOrderIn(Shape):
+    item: Text(200) = Field(title="调整项目")
+    amount_fen: Integer(-(10**11), 10**11) = Field(
+        title="调整金额(分)", description="增项为正，减项为负，不能为 0"
+    )

@@ -3,16 +3,17 @@
     from app.schemas.spec import API, endpoint
 
     @bp.post("/auto-replies")
-    @endpoint(API, json=AutoReplyIn, ok=AutoReply, status=201, errors=(403,), tag="自动回复")
+    @endpoint(API, json=AutoReplyIn, ok=AutoReply, status=201, allow=EDITORS, tag="自动回复")
     def create_auto_reply(json: AutoReplyIn):
-        ...
+        ...  # its docstring is the operation's summary in the document
 
-`endpoint` declares a route once: its JSON body (`json=`), query string (`query=`), its
-success shape and status, and the error statuses it may answer. spectree validates the
-request before the view runs and hands it the parsed model (an argument named `json` or
-`query`); a bad request never reaches the view: 400 with the envelope and a Chinese message
-per field (app.schemas.base.field_messages). A JSON body must be an object: `[1]`, `"x"`,
-`true` are refused even when every field is optional.
+`endpoint` declares a route once: its JSON body (`json=`) or multipart form (`form=`),
+query string (`query=`), its success shape and status, the error statuses it may answer,
+and who may call it (`allow=`, checked first: 403 before any 400). spectree validates the
+request before the view runs and hands it the parsed model (an argument named `json`,
+`form` or `query`); a bad request never reaches the view: 400 with the envelope and a
+Chinese message per field (app.schemas.base.field_messages). A JSON body must be an object:
+`[1]`, `"x"`, `true` are refused even when every field is optional.
 
 Documents: /api/v1/openapi.json (staff, bearer token) and /mini/v1/openapi.json (mini
 program, session token), each with a browsable page at …/docs/swagger/ whose script and styles
@@ -23,10 +24,11 @@ tests/api/test_openapi.py checks that every routed path is documented and nothin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
-from flask import Flask, request
-from pydantic import BaseModel
+from flask import Flask, current_app, request
+from pydantic import BaseModel, ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.page import PAGE_TEMPLATES
 
@@ -71,19 +73,66 @@ MINI = _spec(
 )
 
 
-def _refuse_bad_input(models: dict[str, type[BaseModel]]) -> Callable:
-    """spectree's `before` hook: a failed validation becomes Invalid with field messages;
-    a JSON body that is present but not an object is refused outright."""
+def _model_of(error, models: dict[str, type[BaseModel]]) -> type[BaseModel] | None:
+    return next((m for m in models.values() if m.__name__ == error.title), None)
+
+
+def _refuse_non_object() -> None:
+    """A JSON body, when one is sent, must be an object (`[1]`, `"x"`, `null` are refused
+    even where every field is optional: spectree would read them as `{}`)."""
+    if not request.get_data(cache=True).strip():
+        return
+    if isinstance(request.get_json(silent=True), dict):  # parsed (and cached) by spectree
+        return
+    message = "请求体必须是 JSON 对象"
+    if not request.is_json:
+        message = "请求体必须是 JSON 对象（Content-Type: application/json）"
+    else:
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except ValueError:  # not JSON, not UTF-8, or a lone surrogate ("\ud800")
+            message = "请求体不是有效的 JSON（UTF-8，不含单独的代理字符）"
+    raise Invalid(message, fields={"body": message})
+
+
+def _require_form(model: type[BaseModel]) -> None:
+    """A form route answers a JSON (or other) body with 400, not with an empty form."""
+    if request.context.form is not None:
+        return
+    if request.get_data(cache=True).strip():
+        message = "请求体必须是 multipart/form-data"
+        raise Invalid(message, fields={"body": message})
+    _set_context(form=_validate(model, {}))
+
+
+def _validate(model: type[BaseModel], data: dict) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid("请求参数有误，请检查后重试", fields=field_messages(exc, model)) from exc
+
+
+def _set_context(**values) -> None:
+    request.context = request.context._replace(**values)
+
+
+def _refuse_bad_input(models: dict[str, type[BaseModel]], allow: Callable | None) -> Callable:
+    """spectree's `before` hook: who may call comes first (403 before 400, so a refused
+    role learns nothing about the shapes); a failed validation becomes Invalid with field
+    messages; a JSON body that is present but not an object is refused outright."""
 
     def before(_req, _resp, error, _instance, _adapter) -> None:
+        if allow is not None:
+            allow()
+        if "json" in models:
+            _refuse_non_object()
         if error is not None:
-            model = models.get("json") or models.get("query")
-            fields = field_messages(error, model)
+            fields = field_messages(error, _model_of(error, models))
             raise Invalid("请求参数有误，请检查后重试", fields=fields)
-        if "json" in models and request.get_data(cache=True).strip():
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                raise Invalid("请求体必须是 JSON 对象", fields={"body": "请求体必须是 JSON 对象"})
+        if "json" in models and request.context.json is None:  # no body, or an empty form
+            _set_context(json=_validate(models["json"], {}))
+        if "form" in models:
+            _require_form(models["form"])
 
     return before
 
@@ -92,27 +141,50 @@ def endpoint(
     spec: SpecTree,
     *,
     json: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     ok: type[BaseModel] | None = None,
     status: int = 200,
     errors: Iterable[int] = (),
     tag: str = "",
     public: bool = False,
+    allow: Callable[[], object] | None = None,
+    body_limit: Callable[[], int] | None = None,
 ) -> Callable:
-    """Declare a route's shapes (see the module docstring). `errors`: the statuses besides
-    400 it may answer (401 is added unless `public`); `public`: no token needed."""
-    codes = {400, *errors} | (set() if public else {401})
+    """Declare a route's shapes (see the module docstring). `form`: a multipart/form-data
+    body (files typed app.schemas.base.File/Files); `errors`: the statuses besides 400 it
+    may answer (401 is added unless `public`, 403 with `allow`); `public`: no token needed;
+    `allow`: called before validation, raises Forbidden when this caller may not use the
+    route (app.api.roles); `body_limit`: the largest body in bytes, when it is not
+    MAX_BODY_BYTES (photo uploads), set before the body is read (413 beyond)."""
+    codes = {400, *errors} | (set() if public else {401}) | ({403} if allow else set())
     responses = {f"HTTP_{code}": ErrorEnvelope for code in sorted(codes)}
     responses[f"HTTP_{status}"] = ok
-    models = {k: v for k, v in (("json", json), ("query", query)) if v is not None}
-    return spec.validate(
+    models = {k: v for k, v in (("json", json), ("form", form), ("query", query)) if v is not None}
+    validate = spec.validate(
         json=json,
+        form=form,
         query=query,
         resp=Response(**responses),
         tags=[tag] if tag else (),
         security={} if public else None,
-        before=_refuse_bad_input(models),
+        before=_refuse_bad_input(models, allow),
     )
+    return validate if body_limit is None else _with_body_limit(validate, body_limit)
+
+
+def _with_body_limit(validate: Callable, body_limit: Callable[[], int]) -> Callable:
+    def decorate(func: Callable) -> Callable:
+        validated = validate(func)
+
+        @functools.wraps(validated)  # __wrapped__: spectree still finds its declaration
+        def view(*args, **kwargs):
+            request.max_content_length = body_limit()
+            return validated(*args, **kwargs)
+
+        return view
+
+    return decorate
 
 
 def init_app(app: Flask) -> None:

@@ -2,25 +2,10 @@
 answer matches the documented status codes, content types and schemas."""
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from tests.conformance import check_document
 from tests.projects.helpers import node_ids, owner_headers, set_status
 from tests.trace.helpers import make_batch, make_codes
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 
 @pytest.fixture
@@ -41,34 +26,9 @@ def homeowner(site, mini):
 
 
 def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
-    """Each operation in turn (schemathesis' lazy pytest fixture does not run on pytest 9)."""
-    schema = schemathesis.openapi.from_wsgi("/mini/v1/openapi.json", mini.application)
-    operations = [result.ok() for result in schema.get_all_operations()]
     ids = homeowner["ids"]
-    assert len(operations) == 13
-    for operation in operations:
-
-        @given(case=operation.as_strategy(), real=st.booleans())
-        @settings(
-            max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-        )
-        def run(case, real):
-            if real and case.path_parameters:  # half the time, ids that exist
-                case.path_parameters = {k: ids[k] for k in case.path_parameters}
-            case.call_and_validate(headers=homeowner["headers"], checks=CHECKS)
-
-        run()
-
-
-def test_the_document_lists_every_mini_route(mini):
-    spec = mini.get("/mini/v1/openapi.json").json
-    routes = {
-        (rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}"), method.lower())
-        for rule in mini.application.url_map.iter_rules()
-        if rule.rule.startswith("/mini/v1/")
-        and not rule.rule.endswith("openapi.json")
-        and not rule.rule.startswith("/mini/v1/docs/")
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    }
-    documented = {(path, m) for path, ops in spec["paths"].items() for m in ops}
-    assert routes == documented
+    url = "/mini/v1/openapi.json"
+    count = check_document(
+        mini.application, url, homeowner["headers"], lambda _path, name: ids[name], 12
+    )
+    assert count == 13

@@ -14,7 +14,7 @@ from app.core import media_tokens as media
 from app.core.extensions import db
 from app.models import ProgressEntry, TimelineEvent
 from app.models.types import utcnow
-from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, png_bytes
+from tests.projects.helpers import jpeg_with_gps, node_ids, owner_headers, png_bytes, sign
 
 
 def _post_log(site, files, text="今天完成水电开槽", headers=None):
@@ -221,3 +221,19 @@ def test_photos_larger_than_the_general_body_limit_are_accepted(site):
     assert len(out.getvalue()) > site.client.application.config["MAX_CONTENT_LENGTH"]
     response = _post_log(site, [(io.BytesIO(out.getvalue()), "big.jpg")])
     assert response.status_code == 201, response.json
+
+
+def test_a_log_for_another_projects_node_stores_no_photo(site, uploads):
+    other = sign(site)["nodes"][0]["id"]
+    response = site.client.post(
+        f"/api/v1/projects/{site.project['id']}/logs",
+        data={
+            "text": "日志",
+            "node_id": str(other),
+            "photos": [(io.BytesIO(png_bytes()), "a.png")],
+        },
+        headers=site.pm_h,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "node_id" in response.json["error"]["fields"]
+    assert _stored_files(uploads) == []

@@ -2,15 +2,18 @@
 
 import io
 from datetime import timedelta
+from typing import Literal
 
 import pytest
 from PIL import Image, PngImagePlugin
+from pydantic import Field, ValidationError
 
-from app.core.errors import ApiError
+from app.core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from app.core.extensions import db
 from app.models import Customer, Invite
 from app.models.types import utcnow
-from app.schemas.validation import Form
+from app.schemas.base import Day, Integer, Shape, Text, field_messages
+from app.schemas.errors import status_of
 from app.services.customers import mini_auth
 from app.services.projects import change_orders, invites, photos, projects
 from tests.projects.helpers import jpeg_with_gps, node_ids
@@ -38,23 +41,25 @@ def test_png_text_chunks_and_webp_exif_do_not_survive(ctx):
     assert b"SpyCam" not in cleaned.data and not Image.open(io.BytesIO(cleaned.data)).getexif()
 
 
-def test_form_collects_every_error_in_chinese():
-    form = Form({"a": "\x00bad", "n": True, "d": "2026-13-01", "c": "x", "l": [1]})
-    form.text("a", "名称")
-    form.integer("n", "数量")
-    form.day("d", "日期")
-    form.choice("c", "类型", ("owner",))
-    form.strings("l", "照片")
-    form.text("missing", "备注")
-    with pytest.raises(ApiError) as caught:
-        form.done()
-    assert caught.value.status == 400
-    assert caught.value.fields == {
-        "a": "名称必须是文字",
+class _Sample(Shape):
+    a: Text(20) = Field(title="名称")
+    n: Integer(1, 10) = Field(title="数量")
+    d: Day = Field(title="日期")
+    c: Literal["owner"] = Field(title="类型")
+    photos: list[Text(20)] = Field(title="照片")
+    missing: Text(20) = Field(title="备注")
+
+
+def test_declared_shapes_collect_every_error_in_chinese():
+    body = {"a": "\x00bad", "n": True, "d": "2026-13-01", "c": "x", "photos": [1]}
+    with pytest.raises(ValidationError) as caught:
+        _Sample.model_validate(body)
+    assert field_messages(caught.value, _Sample) == {
+        "a": "名称不能包含空字符 (\\u0000)",
         "n": "数量必须是整数",
         "d": "日期必须是 YYYY-MM-DD 格式的日期",
         "c": "类型只能是: owner",
-        "l": "照片必须是文字列表",
+        "photos": "照片必须是文字",
         "missing": "备注不能为空",
     }
 
@@ -64,9 +69,9 @@ def test_change_order_is_decided_once_and_budget_follows(site):
     owner = db.session.get(Customer, site.customer.id)
     order = change_orders.propose(project, site.pm, "改水电", 50_000)
     change_orders.decide(order, owner, approve=True)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Conflict) as caught:
         change_orders.decide(order, owner, approve=False)
-    assert caught.value.status == 409
+    assert status_of(caught.value) == 409
     assert projects.budget(project)["total_fen"] == 18_850_000
     assert (
         projects.budget(project, change_orders.for_project(project.id))["total_fen"] == 18_850_000
@@ -81,16 +86,16 @@ def test_expired_invite_is_refused(site):
     stranger = Customer(name="新用户")
     db.session.add(stranger)
     db.session.flush()
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Invalid) as caught:
         invites.bind_invite(stranger, invite.code)
     assert "invite_code" in caught.value.fields
     assert db.session.get(Invite, invite.id).used_at is None
 
 
 def test_forged_session_token_is_401(ctx):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Unauthenticated) as caught:
         mini_auth.authenticate("eyJvIjoib1gifQ.AAAAAA.forged")
-    assert caught.value.status == 401
+    assert status_of(caught.value) == 401
 
 
 def test_node_ids_belong_to_their_project(site):
@@ -98,5 +103,5 @@ def test_node_ids_belong_to_their_project(site):
 
     project = projects.load_for_staff(site.pm, site.project["id"])
     assert nodes.load(project, node_ids(site)[0]).name == "开工交底"
-    with pytest.raises(ApiError):
+    with pytest.raises(NotFound):
         nodes.load(project, 2**40)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from app.core import hooks
-from app.core.database import insert_once
+from app.core.database import insert_once, load_row
+from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import IDENTITY_KINDS, Customer, CustomerIdentity, CustomerTag, Staff, TimelineEvent
-from app.services.customers import audit, phones
+from app.services.customers import access, audit, phones
 from app.services.customers import timeline as timeline_service
 
 PROFILE_FIELDS = (
@@ -29,6 +32,12 @@ PROFILE_FIELDS = (
 
 class IdentityError(ValueError):
     """An identity kind we do not know, or an empty value."""
+
+
+def load_for_staff(staff: Staff, customer_id: int) -> Customer:
+    """The customer if `staff` may see it (access.customer_scope); NotFound otherwise, the
+    same answer as for no customer at all (another rep's customer is not revealed)."""
+    return load_row(Customer, customer_id, access.customer_scope(staff), missing="客户不存在")
 
 
 def resolve(customer: Customer) -> Customer:
@@ -214,14 +223,28 @@ def _merge_tags(target_id: int, source_id: int) -> None:
     db.session.flush()
 
 
+def _identity_values(identity: str) -> tuple[str, list[str]]:
+    """(kind, stored values) of a `KIND:VALUE` search; Invalid (code bad_query) otherwise."""
+    kind, sep, value = identity.partition(":")
+    if not sep or kind not in IDENTITY_KINDS:
+        _bad_identity(f"identity 的格式是 KIND:VALUE，KIND 为 {'、'.join(IDENTITY_KINDS)}")
+    try:
+        values = phones.lookup_hashes(value) if kind == "phone" else [identity_value(kind, value)]
+    except ValueError:  # pii.PhoneError (phone:abc), or IdentityError (no value)
+        _bad_identity("手机号格式不正确" if kind == "phone" else "identity 的 VALUE 不能为空")
+    return kind, values
+
+
+def _bad_identity(message: str) -> NoReturn:
+    raise Invalid(message, fields={"identity": message}, code="bad_query")
+
+
 def search_query(identity: str = "", q: str = ""):
-    """SELECT of customers matching `KIND:VALUE` and/or a name or phone search."""
+    """SELECT of customers matching `KIND:VALUE` and/or a name or phone search; Invalid
+    (code bad_query) for an identity that is not KIND:VALUE or a phone that is not one."""
     query = select(Customer)
     if identity:
-        kind, sep, value = identity.partition(":")
-        if not sep:
-            raise IdentityError("identity 的格式是 KIND:VALUE，例如 mp_openid:oABC")
-        values = phones.lookup_hashes(value) if kind == "phone" else [identity_value(kind, value)]
+        kind, values = _identity_values(identity)
         ids = select(CustomerIdentity.customer_id).where(
             CustomerIdentity.kind == kind, CustomerIdentity.value.in_(values)
         )
@@ -242,12 +265,19 @@ def _text_match(q: str):
     return clause | Customer.phone_hash.in_(hashes) if hashes else clause
 
 
-def page(query, before: str | None, limit: int) -> tuple[list[Customer], str | None]:
+def page(query, before: int | None, limit: int) -> tuple[list[Customer], str | None]:
     """Newest customers first, keyset-paginated on id (the cursor is the last id seen)."""
-    if before:
-        if not before.isdigit():
-            raise IdentityError("无效的分页游标")
-        query = query.where(Customer.id < int(before))
+    if before is not None:
+        query = query.where(Customer.id < before)
     rows = db.session.scalars(query.order_by(Customer.id.desc()).limit(limit + 1)).all()
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return list(rows[:limit]), next_cursor
+
+
+def search_page(
+    staff: Staff, identity: str, q: str, before: int | None, limit: int
+) -> tuple[list[Customer], str | None]:
+    """One page of the customers `staff` may see (access.customer_scope) matching the search
+    (search_query), newest first; (rows, the next page's cursor or None)."""
+    query = search_query(identity, q).where(access.customer_scope(staff))
+    return page(query, before, limit)

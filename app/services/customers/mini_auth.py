@@ -14,7 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
-from app.core.errors import ApiError
+from app.core.errors import Invalid, RateLimited, Unauthenticated, UpstreamUnavailable
 from app.core.extensions import db
 from app.core.wechat import WeChatClientException, WeChatConfigError, mini_client
 from app.models import Customer, CustomerIdentity
@@ -23,6 +23,8 @@ from app.services.customers import timeline as timeline_service
 
 log = logging.getLogger(__name__)
 SALT = "mini-session"
+EXPIRED = "登录已过期，请重新登录"
+WECHAT_DOWN = "微信服务暂时不可用，请稍后再试"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -41,13 +43,14 @@ def wechat_call(func, *args):
     except WeChatClientException as exc:
         log.info("wechat error", extra={"errcode": exc.errcode})
         if exc.errcode in (40029, 40163):
-            raise ApiError(400, "invalid_code", "登录凭证无效或已使用，请重新进入小程序") from exc
+            message = "登录凭证无效或已使用，请重新进入小程序"
+            raise Invalid(message, code="invalid_code") from exc
         if exc.errcode == 45011:
-            raise ApiError(429, "rate_limited", "操作太频繁，请稍后再试") from exc
-        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试") from exc
+            raise RateLimited("操作太频繁，请稍后再试") from exc
+        raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error") from exc
     except (requests.RequestException, WeChatConfigError) as exc:
         log.warning("wechat unreachable: %r", exc)
-        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试") from exc
+        raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error") from exc
 
 
 def app_id() -> str:
@@ -76,7 +79,7 @@ def login(code: str) -> tuple[str, Customer, bool]:
     session = wechat_call(mini_client().wxa.code_to_session, code)
     openid = session.get("openid")
     if not openid:
-        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试")
+        raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error")
     customer, created = resolve(openid, session.get("unionid"))
     if created:
         timeline_service.record(
@@ -106,10 +109,10 @@ def openid_of(token: str) -> str:
     try:
         data = _serializer().loads(token, max_age=current_app.config["MINI_SESSION_TTL"])
     except BadSignature as exc:  # SignatureExpired is a BadSignature too
-        raise ApiError(401, "unauthorized", "登录已过期，请重新登录") from exc
+        raise Unauthenticated(EXPIRED) from exc
     openid = data.get("o") if isinstance(data, dict) else None
     if not isinstance(openid, str) or not openid:
-        raise ApiError(401, "unauthorized", "登录已过期，请重新登录")
+        raise Unauthenticated(EXPIRED)
     return openid
 
 
@@ -122,7 +125,7 @@ def homeowner_id(openid: str) -> int:
     """The id of the customer behind a mini-program openid; 401 when unknown."""
     row = db.session.connection().execute(_HOMEOWNER, homeowner_params(openid)).first()
     if row is None:
-        raise ApiError(401, "unauthorized", "登录已过期，请重新登录")
+        raise Unauthenticated(EXPIRED)
     if row.merged_into_id is None:
         return row.id
     return customers.resolve(db.session.get(Customer, row.id)).id
@@ -146,5 +149,5 @@ def phone_from_code(phone_code: str) -> str:
     info = result.get("phone_info") or {}
     phone = info.get("purePhoneNumber") or info.get("phoneNumber")
     if not phone:
-        raise ApiError(502, "wechat_error", "微信服务暂时不可用，请稍后再试")
+        raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error")
     return phone

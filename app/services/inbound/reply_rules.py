@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.core.database import load_row
+from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import AutoReplyRule, Staff
 from app.services.customers import audit
@@ -13,12 +15,11 @@ MATCHES = ("exact", "contains")
 FIELDS = ("keyword", "match", "reply", "priority", "active")
 
 
-class RuleInputError(ValueError):
+class RuleInputError(Invalid, ValueError):
     """Field-level problems, as {field: message in Chinese}."""
 
     def __init__(self, fields: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
-        self.fields = fields
+        super().__init__("自动回复规则有误", fields=fields)
 
 
 def validate(data: dict, *, partial: bool = False) -> dict:
@@ -52,6 +53,11 @@ def validate(data: dict, *, partial: bool = False) -> dict:
 
 def as_dict(rule: AutoReplyRule) -> dict:
     return {f: getattr(rule, f) for f in ("id", *FIELDS)}
+
+
+def load(rule_id: int) -> AutoReplyRule:
+    """One rule; NotFound for any other id."""
+    return load_row(AutoReplyRule, rule_id, missing="自动回复规则不存在")
 
 
 def list_rules() -> list[AutoReplyRule]:

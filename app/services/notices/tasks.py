@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.core.database import insert_once
+from app.core.database import insert_once, load_row
 from app.core.extensions import db
 from app.models import Customer, Staff, Task, TimelineEvent
 from app.models.types import utcnow
@@ -50,6 +50,11 @@ def for_staff(staff: Staff, status: str = "open", limit: int = 100) -> list[Task
     return list(
         db.session.scalars(query.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit))
     )
+
+
+def load_for_staff(staff: Staff, task_id: int) -> Task:
+    """One of `staff`'s own tasks; NotFound for anyone else's."""
+    return load_row(Task, task_id, Task.staff_id == staff.id, missing="任务不存在")
 
 
 def complete(task: Task) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.core.errors import ApiError
+from app.core.database import load_row
+from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
 from app.models import ChangeOrder, Customer, Project, Staff
 from app.models.types import utcnow
@@ -21,9 +22,7 @@ LABELS = {"proposed": "待确认", "approved": "已同意", "rejected": "已拒�
 
 def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> ChangeOrder:
     if amount_fen == 0:
-        raise ApiError(
-            400, "invalid", "请求参数有误，请检查后重试", fields={"amount_fen": "调整金额不能为 0"}
-        )
+        raise Invalid("请求参数有误，请检查后重试", fields={"amount_fen": "调整金额不能为 0"})
     order = ChangeOrder(
         project_id=project.id, item=item, amount_fen=amount_fen, proposed_by_staff_id=actor.id
     )
@@ -44,15 +43,10 @@ def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> Chang
 
 
 def load_for_customer(customer_id: int, order_id: int) -> ChangeOrder:
-    """The change order if this homeowner follows its project; 404 otherwise."""
-    order = db.session.scalars(
-        select(ChangeOrder)
-        .join(Project, Project.id == ChangeOrder.project_id)
-        .where(ChangeOrder.id == order_id, projects.customer_scope(customer_id))
-    ).first()
-    if order is None:
-        raise ApiError(404, "not_found", "预算调整单不存在")
-    return order
+    """The change order if this homeowner follows its project; NotFound otherwise."""
+    followed = select(Project.id).where(projects.customer_scope(customer_id))
+    scope = ChangeOrder.project_id.in_(followed)
+    return load_row(ChangeOrder, order_id, scope, missing="预算调整单不存在")
 
 
 def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str = ""):
@@ -67,7 +61,7 @@ def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str =
     )
     db.session.refresh(order)
     if result.rowcount != 1:
-        raise ApiError(409, "conflict", f"该调整单已{LABELS[order.status][1:]}，不能重复操作")
+        raise Conflict(f"该调整单已{LABELS[order.status][1:]}，不能重复操作")
     payload = {
         "project_id": order.project_id,
         "change_order_id": order.id,

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from app.core.errors import ApiError
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.extensions import db
 from app.models import Customer, Invite, Project, ProjectMember, Staff
 from app.models.types import utcnow
@@ -26,16 +26,12 @@ VALID_FOR = timedelta(days=7)
 def create(customer: Customer, actor: Staff, kind: str, project_id: int | None) -> Invite:
     """A new single-use invite code for this customer (family: for one of their projects)."""
     if not access.can_see(actor, customer):
-        raise ApiError(404, "not_found", "客户不存在")
+        raise NotFound("客户不存在")
     if project_id is not None or kind == "family":
         project = db.session.get(Project, project_id) if project_id else None
         if project is None or project.customer_id != customer.id:
-            raise ApiError(
-                400,
-                "invalid",
-                "请求参数有误，请检查后重试",
-                fields={"project_id": "家属邀请需要指定该客户的项目"},
-            )
+            message = "家属邀请需要指定该客户的项目"
+            raise Invalid("请求参数有误，请检查后重试", fields={"project_id": message})
     invite = Invite(
         code="".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)),
         kind=kind,
@@ -66,12 +62,8 @@ def _claim(code: str, homeowner: Customer) -> Invite:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ApiError(
-            400,
-            "invalid",
-            "请求参数有误，请检查后重试",
-            fields={"invite_code": "邀请码无效、已使用或已过期"},
-        )
+        message = "邀请码无效、已使用或已过期"
+        raise Invalid("请求参数有误，请检查后重试", fields={"invite_code": message})
     return db.session.scalars(select(Invite).filter_by(code=code)).one()
 
 
@@ -81,7 +73,7 @@ def link(homeowner: Customer, target: Customer, how: str) -> Customer:
     if target.id == homeowner.id:
         return target
     if db.session.scalars(select(Project.id).filter_by(customer_id=homeowner.id)).first():
-        raise ApiError(409, "conflict", "该微信已绑定其他业主，请联系您的顾问")
+        raise Conflict("该微信已绑定其他业主，请联系您的顾问")
     return customers.merge(target, homeowner, actor=f"mini:{how}", reason=f"小程序绑定({how})")
 
 
@@ -119,7 +111,7 @@ def bind_phone(homeowner: Customer, phone_code: str) -> Customer:
     except ValueError:
         target = None
     if target is None:
-        raise ApiError(404, "not_found", "没有找到该手机号的客户档案，请联系您的顾问获取邀请码")
+        raise NotFound("没有找到该手机号的客户档案，请联系您的顾问获取邀请码")
     return link(homeowner, target, "phone")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.core.errors import ApiError
+from app.core.database import load_row
 from app.core.extensions import db
 from app.models import NodeTemplate, Staff
 from app.models.project import DEFAULT_NODES
@@ -52,9 +52,7 @@ def create(actor: Staff, **fields) -> NodeTemplate:
 
 
 def update(actor: Staff, node_id: int, **fields) -> NodeTemplate:
-    node = db.session.get(NodeTemplate, node_id)
-    if node is None:
-        raise ApiError(404, "not_found", "节点模板不存在")
+    node = load_row(NodeTemplate, node_id, missing="节点模板不存在")
     before = snapshot(node)
     for key, value in fields.items():
         if value is not None:

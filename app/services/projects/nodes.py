@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from app.core.database import MAX_ID
-from app.core.errors import ApiError
+from app.core.database import load_row
+from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
 from app.models import NODE_STATUS_LABELS, Customer, NodeRejection, Project, ProjectNode, Staff
 from app.models.types import utcnow
@@ -53,7 +53,7 @@ def _record(node: ProjectNode, kind: str, payload: dict, *, staff=None, homeowne
 
 
 def _transition(node: ProjectNode, allowed: set[str], target: str, **values) -> None:
-    """Move node to target only if it is still in an allowed status (409 otherwise)."""
+    """Move node to target only if it is still in an allowed status (Conflict otherwise)."""
     result = db.session.execute(
         update(ProjectNode)
         .where(ProjectNode.id == node.id, ProjectNode.status.in_(allowed))
@@ -63,7 +63,7 @@ def _transition(node: ProjectNode, allowed: set[str], target: str, **values) -> 
     if result.rowcount != 1:
         db.session.refresh(node)
         label = NODE_STATUS_LABELS.get(node.status, node.status)
-        raise ApiError(409, "conflict", f"节点「{node.name}」当前为「{label}」，不能进行此操作")
+        raise Conflict(f"节点「{node.name}」当前为「{label}」，不能进行此操作")
     db.session.refresh(node)
 
 
@@ -77,12 +77,8 @@ def update_node(node: ProjectNode, actor: Staff, fields: dict) -> ProjectNode:
     start = fields.get("planned_start", node.planned_start)
     end = fields.get("planned_end", node.planned_end)
     if start and end and start > end:
-        raise ApiError(
-            400,
-            "invalid",
-            "请求参数有误，请检查后重试",
-            fields={"planned_end": "计划完成日期不能早于计划开始日期"},
-        )
+        message = "计划完成日期不能早于计划开始日期"
+        raise Invalid("请求参数有误，请检查后重试", fields={"planned_end": message})
     node.planned_start, node.planned_end = start, end
     status = fields.get("status")
     if status and status != node.status:
@@ -108,7 +104,7 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
     if status not in STAFF_MOVES.get(previous, set()):
         label = NODE_STATUS_LABELS.get(previous, previous)
         target = NODE_STATUS_LABELS.get(status, status)
-        raise ApiError(409, "conflict", f"节点当前为「{label}」，不能改为「{target}」")
+        raise Conflict(f"节点当前为「{label}」，不能改为「{target}」")
     values = {}
     if status == "in_progress" and node.actual_start is None:
         values["actual_start"] = projects.local_today()
@@ -132,7 +128,7 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
 
 
 def accept(node: ProjectNode, homeowner: Customer) -> ProjectNode:
-    """The homeowner confirms 验收 (already-accepted or not-ready nodes are a 409)."""
+    """The homeowner confirms 验收 (already-accepted or not-ready nodes are a Conflict)."""
     today = projects.local_today()
     _transition(
         node,
@@ -202,7 +198,14 @@ def _close_rejections(node: ProjectNode, actor: Staff, note: str) -> None:
 
 
 def load(project: Project, node_id: int) -> ProjectNode:
-    node = db.session.get(ProjectNode, node_id) if 0 < node_id <= MAX_ID else None
-    if node is None or node.project_id != project.id:
-        raise ApiError(404, "not_found", "节点不存在")
-    return node
+    """A node of this project; NotFound for any other id."""
+    return load_row(
+        ProjectNode, node_id, ProjectNode.project_id == project.id, missing="节点不存在"
+    )
+
+
+def rejections(project: Project) -> list[NodeRejection]:
+    """Every rejection of the project's nodes, oldest first (open and closed)."""
+    ids = [n.id for n in project.nodes]
+    query = select(NodeRejection).where(NodeRejection.node_id.in_(ids)).order_by(NodeRejection.id)
+    return list(db.session.scalars(query))

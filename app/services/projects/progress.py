@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, bindparam, exists, select, tuple_
 
 from app.core import cursors, prebuilt
-from app.core.errors import ApiError
+from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import ProgressEntry, Project, ProjectNode, Staff
 from app.models.progress import HAZARD_LEVELS
@@ -22,14 +22,14 @@ HAZARDS = dict(HAZARD_LEVELS)
 MAX_FEED_PAGE = 50
 
 
-def _check_node(project: Project, node_id: int | None) -> ProjectNode | None:
+def check_node(project: Project, node_id: int | None) -> ProjectNode | None:
+    """The project's node `node_id` (None for none); Invalid (field node_id) for a node of
+    another project. Callers storing photos check first, so a refusal leaves no files."""
     if node_id is None:
         return None
     node = db.session.get(ProjectNode, node_id)
     if node is None or node.project_id != project.id:
-        raise ApiError(
-            400, "invalid", "请求参数有误，请检查后重试", fields={"node_id": "节点不属于该项目"}
-        )
+        raise Invalid("请求参数有误，请检查后重试", fields={"node_id": "节点不属于该项目"})
     return node
 
 
@@ -68,18 +68,21 @@ def _add(project: Project, actor: Staff, kind: str, node, text: str, photos, fin
 
 def post_log(project: Project, actor: Staff, node_id: int | None, text: str, photos: list[dict]):
     """A PM's daily log: text and up to 9 photos against a node; the homeowner is told."""
-    node = _check_node(project, node_id)
+    node = check_node(project, node_id)
     entry = _add(project, actor, "log", node, text, photos, [])
     project_notices.log_posted(entry, node)
     return entry
 
 
 def post_report(project: Project, actor: Staff, node_id: int | None, text: str, findings: list):
-    """A supervisor's QC report: findings [{text, hazard, photo}]."""
+    """A supervisor's QC report: at least one finding [{text, hazard, photo}]."""
+    if not findings:
+        raise Invalid("请求参数有误，请检查后重试", fields={"findings": "至少需要一条巡检发现"})
     for finding in findings:
         if finding.get("hazard") not in HAZARDS:
-            raise ApiError(400, "invalid", "隐患等级只能是 low/medium/high")
-    node = _check_node(project, node_id)
+            message = "隐患等级只能是 low/medium/high"
+            raise Invalid(message, fields={"findings": message})
+    node = check_node(project, node_id)
     return _add(project, actor, "qc", node, text, [], findings)
 
 
@@ -88,10 +91,8 @@ def encode_cursor(entry: ProgressEntry) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        return cursors.decode(cursor)
-    except cursors.CursorError as exc:
-        raise ApiError(400, "bad_cursor", str(exc)) from exc
+    """(time, id) of a feed cursor; cursors.CursorError (Invalid) for one we did not issue."""
+    return cursors.decode(cursor)
 
 
 FEED_COLUMNS = (

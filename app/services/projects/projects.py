@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import exists, false, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.database import MAX_ID
-from app.core.errors import ApiError
+from app.core.database import load_row
+from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import ChangeOrder, Customer, Invite, Project, ProjectMember, ProjectNode, Staff
 from app.models.types import utcnow
@@ -50,12 +50,18 @@ def _check_staff(fields: dict) -> dict[str, str]:
 
 
 def create(customer: Customer, actor: Staff, fields: dict) -> Project:
-    """Sign: a project with the template's nodes, and the customer moves to 签约."""
+    """Sign: a project with the template's nodes, and the customer moves to 签约.
+
+    NotFound when `actor` may not see the customer; Invalid when a team member is not
+    active staff of that role, or planned_end is before planned_start."""
     if not access.can_see(actor, customer):
-        raise ApiError(404, "not_found", "客户不存在")
+        raise NotFound("客户不存在")
     errors = _check_staff(fields)
+    start, end = fields.get("planned_start"), fields.get("planned_end")
+    if start and end and end < start:
+        errors["planned_end"] = "计划竣工日期不能早于计划开工日期"
     if errors:
-        raise ApiError(400, "invalid", "请求参数有误，请检查后重试", fields=errors)
+        raise Invalid("请求参数有误，请检查后重试", fields=errors)
     project = Project(customer_id=customer.id, **fields)
     project.store_id = project.store_id or customer.store_id or actor.store_id
     project.sales_id = project.sales_id or customer.owner_id or actor.id
@@ -105,14 +111,20 @@ def scope(staff: Staff) -> ColumnElement[bool]:
 
 
 def load_for_staff(staff: Staff, project_id: int) -> Project:
-    if not 0 < project_id <= MAX_ID:
-        raise ApiError(404, "not_found", "项目不存在")
-    project = db.session.scalars(
-        select(Project).where(Project.id == project_id, scope(staff))
-    ).first()
-    if project is None:
-        raise ApiError(404, "not_found", "项目不存在")
-    return project
+    """The project if `staff` may see it (scope); NotFound otherwise."""
+    return load_row(Project, project_id, scope(staff), missing="项目不存在")
+
+
+def page_for_staff(
+    staff: Staff, before: int | None, limit: int
+) -> tuple[list[Project], str | None]:
+    """Newest projects `staff` may see, keyset-paginated on id (the cursor is the last id)."""
+    query = select(Project).where(scope(staff))
+    if before is not None:
+        query = query.where(Project.id < before)
+    rows = list(db.session.scalars(query.order_by(Project.id.desc()).limit(limit + 1)))
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
 
 
 def team(project: Project) -> dict:
@@ -142,22 +154,17 @@ def for_customer(customer_id: int) -> list[Project]:
 
 
 def load_for_customer(customer_id: int, project_id: int) -> Project:
-    """The project if this homeowner follows it; 404 otherwise (existence is not leaked)."""
-    project = db.session.scalars(
-        select(Project).where(Project.id == project_id, customer_scope(customer_id))
-    ).first()
-    if project is None:
-        raise ApiError(404, "not_found", "项目不存在")
-    return project
+    """The project if this homeowner follows it; NotFound otherwise (existence is not leaked)."""
+    return load_row(Project, project_id, customer_scope(customer_id), missing="项目不存在")
 
 
 def visible_id(customer_id: int, project_id: int) -> int:
-    """The project id if this homeowner follows it (one indexed lookup); 404 otherwise."""
+    """The project id if this homeowner follows it (one indexed lookup); NotFound otherwise."""
     found = db.session.scalar(
         select(Project.id).where(Project.id == project_id, customer_scope(customer_id))
     )
     if found is None:
-        raise ApiError(404, "not_found", "项目不存在")
+        raise NotFound("项目不存在")
     return found
 
 

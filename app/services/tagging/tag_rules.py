@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from app.core.database import insert_once
+from app.core.database import insert_once, load_row
+from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import Staff, TaggingState, TagRule
 from app.services.customers import audit
@@ -28,12 +29,13 @@ MAX_WORDS = 200
 MAX_WORD_CHARS = 50
 
 
-class RuleInputError(ValueError):
+class RuleInputError(Invalid, ValueError):
     """Rule input that cannot be used; `fields` maps each bad field to a Chinese message."""
 
+    code = "invalid_rule"
+
     def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("；".join(fields.values()))
-        self.fields = fields
+        super().__init__("规则内容有误", fields=fields)
 
 
 def _word_list(raw: object, field: str, errors: dict[str, str]) -> list[str]:
@@ -120,6 +122,25 @@ def update_rule(row: TagRule, data: dict, staff: Staff) -> TagRule:
     audit.record("tag_rule.update", "tag_rule", row.id, actor=staff, before=before, after=clean)
     bump_version()
     return row
+
+
+def load(rule_id: int) -> TagRule:
+    """One rule; NotFound for any other id."""
+    return load_row(TagRule, rule_id, missing="规则不存在")
+
+
+def page(filters: dict, after: int | None, limit: int) -> tuple[list[TagRule], str | None]:
+    """Rules in id order matching `filters` ({dimension, value, active}: None = any), after
+    the id `after`; (rows, the next page's cursor or None)."""
+    query = select(TagRule).order_by(TagRule.id)
+    for field in ("dimension", "value", "active"):
+        if filters.get(field) is not None:
+            query = query.where(getattr(TagRule, field) == filters[field])
+    if after is not None:
+        query = query.where(TagRule.id > after)
+    rows = db.session.scalars(query.limit(limit + 1)).all()
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return list(rows[:limit]), next_cursor
 
 
 def deactivate(row: TagRule, staff: Staff) -> TagRule:

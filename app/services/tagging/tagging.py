@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core.database import insert_once
+from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import Customer, CustomerTag, Staff, Tag, TimelineEvent
 from app.models.types import utcnow
@@ -24,12 +25,22 @@ from app.tagging.taxonomy import BUDGET_DIMENSION, is_known_tag
 AUTO, MANUAL = "auto", "manual"
 
 
-class TagError(ValueError):
-    """A tag that is not in the taxonomy."""
+class TagError(Invalid, ValueError):
+    """A tag that is not in the taxonomy (the message names it; the field is `tag`)."""
+
+    code = "bad_tag"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, fields={"tag": message})
 
 
-class TagNotFound(TagError):
+class TagNotFound(NotFound, TagError):
     """The customer does not carry that tag."""
+
+    code = "not_found"
+
+    def __init__(self, message: str) -> None:
+        NotFound.__init__(self, message)
 
 
 def thresholds() -> BudgetThresholds:
