@@ -12,6 +12,7 @@ from app.core import batch
 from app.core.extensions import db
 from app.core.wxprotocol import parse_xml
 from app.models import AutoReplyRule, Customer, CustomerIdentity, TimelineEvent
+from app.services.inbound import dedupe
 from jobs import ingest as ingest_jobs
 from tests import wxsign
 from tests.conftest import REDIS_URL
@@ -103,9 +104,8 @@ def test_a_customer_merged_away_gets_the_message_on_the_live_customer(ctx):
     identity.customer.merged_into_id = older.id  # an identity left behind by a merge
     db.session.commit()
     _post(client, _text(2, T0 + 60))
-    stored = db.session.scalars(
-        select(TimelineEvent).filter_by(dedupe_key=f"mp:{MP_APPID}:msg:2")
-    ).one()
+    key = dedupe.mp_key(MP_APPID, parse_xml(_text(2, T0 + 60)))
+    stored = db.session.scalars(select(TimelineEvent).filter_by(dedupe_key=key)).one()
     assert stored.customer_id == older.id
 
 
