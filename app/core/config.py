@@ -187,6 +187,15 @@ def wechat_settings(env: Mapping[str, str]) -> dict:
     settings = {name: env_str(env, name) for name in WECHAT_VARS}
     settings["WECHAT_API_BASE"] = env_str(env, "WECHAT_API_BASE", "https://api.weixin.qq.com")
     settings["WECOM_API_BASE"] = env_str(env, "WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    # With WECHAT_MP_AES_KEY set only encrypted posts are taken (their signature covers the
+    # body); this allows plaintext too, for the minutes of switching the account's mode.
+    settings["WECHAT_MP_ACCEPT_PLAIN"] = env_bool(env, "WECHAT_MP_ACCEPT_PLAIN", False)
+    # Seconds a callback's signed timestamp may be from now, either way: WeChat retries
+    # within seconds of the first try, so minutes cover retries and clock drift alike.
+    max_age = env_int(env, "CALLBACK_MAX_AGE", 300)
+    if max_age <= 0:
+        raise ConfigError(f"CALLBACK_MAX_AGE must be a positive number of seconds, got {max_age}")
+    settings["CALLBACK_MAX_AGE"] = max_age
     return settings
 
 
