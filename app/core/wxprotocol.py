@@ -90,7 +90,9 @@ def encrypt_reply(xml: str, token: str, key: str, receive_id: str, *, wecom: boo
 # reference to one (&#29;) is dropped the same way. Every other character is kept.
 _ILLEGAL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 _ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CHAR_REF = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});")
+# A character reference outside CDATA (inside a CDATA section "&#29;" is literal text);
+# group 1 is the reference's number, None for a CDATA section, which is kept as it is.
+_CHAR_REF = re.compile(rb"<!\[CDATA\[.*?\]\]>|&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});", re.DOTALL)
 #: The deepest structure WeChat documents is 5 levels under <xml> (MASSSENDJOBFINISH's
 #: CopyrightCheckResult/ResultList/item/…); deeper is refused before anything is built on it.
 MAX_DEPTH = 16
@@ -165,6 +167,8 @@ def _legal(body: bytes | str) -> bytes | str:
 
 def _legal_ref(match: re.Match) -> bytes:
     ref = match[1]
+    if ref is None:
+        return match[0]
     code = int(ref[1:], 16) if ref[:1] == b"x" else int(ref)
     legal = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
     return match[0] if legal or code > 0xFFFF else b""

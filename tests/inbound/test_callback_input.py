@@ -57,6 +57,12 @@ def test_legal_whitespace_and_references_are_kept(client):
     assert timeline("message")[0].payload["content"] == "第一行\n第二行\t你&<b>"
 
 
+def test_a_reference_typed_inside_cdata_is_the_customers_text(client):
+    xml = mp_text("网页里写作&#29;和&amp;")  # in CDATA: literal text, not references
+    assert post(client, wxsign.mp_safe(xml)).status_code == 200
+    assert timeline("message")[0].payload["content"] == "网页里写作&#29;和&amp;"
+
+
 def test_a_control_character_in_a_wecom_message_is_dropped(client):
     xml = wxsign.fixture("work_text.xml").replace("this is a test", "请\x1d回电")
     path, body = wxsign.work_post(xml)
