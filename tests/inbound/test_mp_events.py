@@ -97,6 +97,26 @@ MENU_EVENTS = {
 }
 
 
+@pytest.mark.parametrize(
+    "event,fields,kind,summary",
+    [
+        ("kf_create_session", {"KfAccount": "test1@test"}, "cs_session_opened", "kf_account"),
+        ("kf_close_session", {"KfAccount": "test1@test"}, "cs_session_closed", "kf_account"),
+        (
+            "kf_switch_session",
+            {"FromKfAccount": "test1@test", "ToKfAccount": "test2@test"},
+            "cs_session_transferred",
+            "to_kf_account",
+        ),
+    ],
+)
+def test_customer_service_session_events_are_named(client, event, fields, kind, summary):
+    """多客服会话状态通知事件: the customer's session with a 客服 account."""
+    assert post(client, wxsign.mp_safe(mp_event(event, **fields))).data == b"success"
+    [stored] = timeline()
+    assert stored.kind == kind and stored.payload[summary].endswith("@test")
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", sorted(MENU_EVENTS))
 def test_menu_events_are_named_on_the_timeline_with_their_nested_fields(client, mode, name):

@@ -41,6 +41,9 @@ MP_EVENT_KINDS = {
     "pic_photo_or_album": "menu_photo",
     "pic_weixin": "menu_photo",
     "location_select": "menu_location",
+    "kf_create_session": "cs_session_opened",
+    "kf_close_session": "cs_session_closed",
+    "kf_switch_session": "cs_session_transferred",
     "TEMPLATESENDJOBFINISH": "notice_delivery",
     "subscribe_msg_popup_event": "consent_popup",
     "subscribe_msg_change_event": "consent_change",
@@ -81,7 +84,7 @@ SUMMARY_FIELDS = {
 
 
 # Per event: the block its fields come in (None: at the top) and the fields worth reading
-# at a glance (自定义菜单事件推送, 上报地理位置事件).
+# at a glance (自定义菜单事件推送, 上报地理位置事件, 多客服会话状态通知事件).
 EVENT_SUMMARY: dict[str, tuple[str | None, dict[str, str]]] = {
     "LOCATION": (
         None,
@@ -94,6 +97,12 @@ EVENT_SUMMARY: dict[str, tuple[str | None, dict[str, str]]] = {
     "pic_sysphoto": ("SendPicsInfo", {"Count": "pic_count"}),
     "pic_photo_or_album": ("SendPicsInfo", {"Count": "pic_count"}),
     "pic_weixin": ("SendPicsInfo", {"Count": "pic_count"}),
+    "kf_create_session": (None, {"KfAccount": "kf_account"}),
+    "kf_close_session": (None, {"KfAccount": "kf_account"}),
+    "kf_switch_session": (
+        None,
+        {"FromKfAccount": "from_kf_account", "ToKfAccount": "to_kf_account"},
+    ),
     "location_select": (
         "SendLocationInfo",
         {
