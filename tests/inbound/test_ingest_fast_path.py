@@ -118,7 +118,8 @@ def test_enrichment_is_handed_over_in_batches_and_a_lost_wake_up_is_swept(ctx, f
         _post(client, _text(i + 1, T0 + i))
     key = batch.list_key("jobs.ingest:enrich_events")
     deadline = time.monotonic() + 5  # the process's flusher pushes them within moments
-    while redis_conn.llen(key) < 5 and time.monotonic() < deadline:
+    queue = "rq:queue:webhooks"  # and then enqueues the drain: wait for both, not the first
+    while (redis_conn.llen(key) < 5 or not redis_conn.llen(queue)) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert redis_conn.llen(key) == 5
     assert redis_conn.llen("rq:queue:webhooks") == 1  # one drain for the five
