@@ -63,19 +63,19 @@ STALE = [_ago(3600), _ago(365 * 86400), _ago(-3600), "0", "1e9", "17000000001700
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("ts", STALE, ids=lambda ts: ts or "empty")
-def test_a_signed_post_with_a_stale_or_bad_timestamp_is_refused(client, mode, ts):
+def test_a_signed_post_with_a_stale_or_bad_timestamp_is_refused(client, mode):
     """A year-old logged URL (or one from the future) carries no message into a timeline."""
-    response = post(client, BUILD[mode](COMPLAINT, ts=ts))
-    assert response.status_code == 403 and b"timestamp" in response.data
+    for ts in STALE:
+        response = post(client, BUILD[mode](COMPLAINT, ts=ts))
+        assert (response.status_code, b"timestamp" in response.data) == (403, True), ts
     assert stored_rows() == 0
 
 
-@pytest.mark.parametrize("ts", STALE[:3])
-def test_a_wecom_post_with_a_stale_timestamp_is_refused(client, ts):
-    path, body = wxsign.work_post(wxsign.fixture("work_external_contact_add.xml"), ts=ts)
-    response = client.post(path, data=body)
-    assert response.status_code == 403 and b"timestamp" in response.data
+def test_a_wecom_post_with_a_stale_timestamp_is_refused(client):
+    for ts in STALE[:3]:
+        path, body = wxsign.work_post(wxsign.fixture("work_external_contact_add.xml"), ts=ts)
+        response = client.post(path, data=body)
+        assert (response.status_code, b"timestamp" in response.data) == (403, True), ts
     assert stored_rows() == 0
 
 

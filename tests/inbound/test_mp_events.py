@@ -18,27 +18,25 @@ from tests.inbound.callback_helpers import (
     timeline,
 )
 
+FOLLOW_KEYS = [
+    "last_trade_no_4008123456202611301234567890",  # a follow after a WeChat Pay purchase
+    "wxcard_p1Pj9jr90_SQRaVqYI239Ka1erkI",
+    "SCENE_WITHOUT_PREFIX",
+    "qrscene_",  # the prefix and no scene
+    "qrscene_" + "s" * 65,  # longer than any scene WeChat makes (64)
+    "",
+]
 
-@pytest.mark.parametrize(
-    "event_key",
-    [
-        "last_trade_no_4008123456202611301234567890",  # a follow after a WeChat Pay purchase
-        "wxcard_p1Pj9jr90_SQRaVqYI239Ka1erkI",
-        "SCENE_WITHOUT_PREFIX",
-        "qrscene_",  # the prefix and no scene
-        "qrscene_" + "s" * 65,  # longer than any scene WeChat makes (64)
-        "",
-    ],
-)
+
 @pytest.mark.parametrize("mode", MODES)
-def test_a_follow_names_a_qr_scene_only_with_the_qrscene_prefix(client, mode, event_key):
-    xml = mp_event("subscribe", openid="oPAY", EventKey=event_key)
-    assert post(client, BUILD[mode](xml)).status_code == 200
-    [customer] = customers()
-    assert customer.source_channel == "mp"
-    [follow] = timeline("follow")
-    assert "scene" not in follow.payload
-    assert follow.payload["raw"]["EventKey"] == event_key  # kept as sent
+def test_a_follow_names_a_qr_scene_only_with_the_qrscene_prefix(client, mode):
+    for n, event_key in enumerate(FOLLOW_KEYS):
+        xml = mp_event("subscribe", openid=f"oPAY{n}", EventKey=event_key)
+        assert post(client, BUILD[mode](xml)).status_code == 200, event_key
+    assert [c.source_channel for c in customers()] == ["mp"] * len(FOLLOW_KEYS)
+    follows = timeline("follow")
+    assert not any("scene" in f.payload for f in follows)
+    assert [f.payload["raw"]["EventKey"] for f in follows] == FOLLOW_KEYS  # kept as sent
 
 
 @pytest.mark.parametrize(
@@ -118,15 +116,16 @@ def test_customer_service_session_events_are_named(client, event, fields, kind, 
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", sorted(MENU_EVENTS))
-def test_menu_events_are_named_on_the_timeline_with_their_nested_fields(client, mode, name):
-    kind, fields = MENU_EVENTS[name]
-    xml = wxsign.fixture(name)
-    assert post(client, BUILD[mode](xml)).data == b"success"
-    [event] = timeline()
-    assert event.kind == kind
-    assert {k: event.payload.get(k) for k in fields} == fields
-    assert event.payload["raw"] == parse_xml(xml)  # and nothing is lost
+def test_menu_events_are_named_on_the_timeline_with_their_nested_fields(client, mode):
+    for name in MENU_EVENTS:
+        assert post(client, BUILD[mode](wxsign.fixture(name))).data == b"success", name
+    stored = {(e.payload["raw"]["Event"], e.occurred_at): e for e in timeline()}
+    assert len(stored) == len(MENU_EVENTS)
+    for name, (kind, fields) in MENU_EVENTS.items():
+        raw = parse_xml(wxsign.fixture(name))
+        event = next(e for e in stored.values() if e.payload["raw"] == raw)  # nothing lost
+        assert event.kind == kind, name
+        assert {k: event.payload.get(k) for k in fields} == fields, name
 
 
 def test_a_scan_from_the_menu_opens_the_48_hour_window(client):
@@ -143,32 +142,32 @@ SYSTEM_EVENTS = [
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", SYSTEM_EVENTS)
-def test_a_report_from_the_system_belongs_to_no_customer(client, mode, name):
-    xml = wxsign.fixture(name)
-    delivery = BUILD[mode](xml)
-    for _ in range(2):  # and its retry is kept once
-        assert post(client, delivery).data == b"success"
+def test_a_report_from_the_system_belongs_to_no_customer(client, mode):
+    for name in SYSTEM_EVENTS:
+        delivery = BUILD[mode](wxsign.fixture(name))
+        for _ in range(2):  # and its retry is kept once
+            assert post(client, delivery).data == b"success", name
     assert customers() == [] and timeline() == []  # no lead, no timeline
-    [row] = callback_events()
-    assert row.source == "mp" and row.payload == parse_xml(xml)
+    rows = callback_events()
+    assert [row.payload for row in rows] == [parse_xml(wxsign.fixture(n)) for n in SYSTEM_EVENTS]
+    assert {row.source for row in rows} == {"mp"}
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        "annual_renew",
-        "verify_expired",
-        "naming_verify_fail",
-        "card_pass_check",
-        "card_not_pass_check",
-        "poi_check_notify",
-        "card_sku_remind",
-    ],
-)
-def test_other_system_notifications_create_no_customer(client, event):
-    assert post(client, wxsign.mp_safe(mp_event(event, openid="oSYSTEM"))).status_code == 200
-    assert customers() == [] and len(callback_events()) == 1
+OTHER_SYSTEM_EVENTS = [
+    "annual_renew",
+    "verify_expired",
+    "naming_verify_fail",
+    "card_pass_check",
+    "card_not_pass_check",
+    "poi_check_notify",
+    "card_sku_remind",
+]
+
+
+def test_other_system_notifications_create_no_customer(client):
+    for event in OTHER_SYSTEM_EVENTS:
+        assert post(client, wxsign.mp_safe(mp_event(event, openid="oSYSTEM"))).status_code == 200
+    assert customers() == [] and len(callback_events()) == len(OTHER_SYSTEM_EVENTS)
 
 
 def test_a_broadcast_report_leaves_a_known_customer_alone(client):
