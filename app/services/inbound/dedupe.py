@@ -78,10 +78,11 @@ def legacy_wecom_key(corp_id: str, msg: dict) -> str:
     return f"wecom:{corp_id}:{event or 'msg'}:" + ":".join(_field(msg, k) for k in ids)
 
 
-def stored_before(legacy_key: str, msg: dict) -> TimelineEvent | CallbackEvent | None:
-    """The row this very delivery was stored as under its previous key, if any."""
-    event = db.session.scalars(select(TimelineEvent).filter_by(dedupe_key=legacy_key)).first()
-    if event is not None:
-        return event if (event.payload or {}).get("raw") == msg else None
-    kept = db.session.scalars(select(CallbackEvent).filter_by(dedupe_key=legacy_key)).first()
-    return kept if kept is not None and kept.payload == msg else None
+def stored_before(legacy_key: str, msg: dict, model: type[TimelineEvent] | type[CallbackEvent]):
+    """The row (of `model`, where the previous release kept such a delivery) this very
+    delivery was stored as under its previous key, if any."""
+    row = db.session.scalars(select(model).filter_by(dedupe_key=legacy_key)).first()
+    if row is None:
+        return None
+    fields = row.payload.get("raw") if model is TimelineEvent else row.payload
+    return row if fields == msg else None

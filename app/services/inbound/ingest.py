@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.core.wxprotocol import CallbackError
-from app.models import CustomerIdentity, TimelineEvent
+from app.models import CallbackEvent, CustomerIdentity, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers, timeline
 from app.services.inbound import auto_reply, contacts, dedupe, hot_ingest
@@ -65,12 +65,17 @@ def _mp_sender(app_id: str, openid: str, scene: str) -> tuple[CustomerIdentity, 
     return customers.find_or_create_identity("mp_openid", openid, app_id, source_channel=channel)
 
 
-def _retry_of_legacy(legacy_key: str, msg: dict) -> IngestResult | None:
-    """A retry of a delivery stored under its previous key (dedupe.py): the stored row."""
-    row = dedupe.stored_before(legacy_key, msg)
-    if isinstance(row, TimelineEvent):
-        return IngestResult(False, row.id, auto_reply.stored_reply(legacy_key))
-    return None if row is None else IngestResult(False)
+def _retry_of_legacy(legacy_key: str, msg: dict, on_timeline: bool) -> IngestResult | None:
+    """A retry of a delivery stored under its previous key (dedupe.py): the stored row.
+    The previous release kept every official-account callback and WeCom's contact changes
+    on the timeline, the rest of WeCom's as CallbackEvents."""
+    if not on_timeline:
+        row = dedupe.stored_before(legacy_key, msg, CallbackEvent)
+        return None if row is None else IngestResult(False)
+    event = dedupe.stored_before(legacy_key, msg, TimelineEvent)
+    if event is None:
+        return None
+    return IngestResult(False, event.id, auto_reply.stored_reply(legacy_key))
 
 
 def ingest_mp(app_id: str, msg: dict) -> IngestResult:
@@ -85,7 +90,7 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
         if stored is not None:
             reply = auto_reply.reply_for(stored.customer_id, msg, key)
             return IngestResult(True, stored.event_id, reply)
-    if (retry := _retry_of_legacy(legacy, msg)) is not None:
+    if (retry := _retry_of_legacy(legacy, msg, on_timeline=True)) is not None:
         return retry
     if msg_type == "event" and event in SYSTEM_EVENTS:  # WeChat's own accounts: no customer
         _, created = callback_event("mp", msg, key)
@@ -118,10 +123,12 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
 
 def ingest_wecom(corp_id: str, msg: dict) -> IngestResult:
     """A WeCom callback: customer-contact changes go to the customer; the rest is kept raw."""
-    if (retry := _retry_of_legacy(dedupe.legacy_wecom_key(corp_id, msg), msg)) is not None:
+    contact = _field(msg, "Event") == "change_external_contact" and _field(msg, "ExternalUserID")
+    legacy = dedupe.legacy_wecom_key(corp_id, msg)
+    if (retry := _retry_of_legacy(legacy, msg, on_timeline=bool(contact))) is not None:
         return retry
     key = dedupe.wecom_key(corp_id, msg)
-    if _field(msg, "Event") == "change_external_contact" and _field(msg, "ExternalUserID"):
+    if contact:
         return contacts.ingest_contact_change(corp_id, msg, key, occurred_at(msg))
     _, created = callback_event("wecom", msg, key)
     return IngestResult(created)
