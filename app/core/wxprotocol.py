@@ -88,7 +88,8 @@ def encrypt_reply(xml: str, token: str, key: str, receive_id: str, *, wecom: boo
 # are dropped before parsing (in UTF-8 none of these bytes occurs inside another character)
 # so the message is stored without them instead of being refused and lost; a character
 # reference to one (&#29;) is dropped the same way. Every other character is kept.
-_ILLEGAL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_ILLEGAL_BYTES = bytes(c for c in range(0x20) if c not in (0x9, 0xA, 0xD))  # C0 controls
+_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())  # as UTF-8
 _ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A character reference outside CDATA (inside a CDATA section "&#29;" is literal text);
 # group 1 is the reference's number, None for a CDATA section, which is kept as it is.
@@ -155,13 +156,16 @@ def parse_xml(body: bytes | str) -> dict:
 
 
 def _legal(body: bytes | str) -> bytes | str:
-    """The body without the characters XML 1.0 cannot carry (see _ILLEGAL_BYTES)."""
+    """The body without the characters XML 1.0 cannot carry (_ILLEGAL_BYTES, _NONCHARACTERS)."""
     if isinstance(body, str):
         body = _ILLEGAL_CHARS.sub("", body)
         return _CHAR_REF.sub(_legal_ref, body.encode()) if "&#" in body else body
     if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return body  # UTF-16 (never WeChat's): its NUL bytes are half characters
-    body = _ILLEGAL_BYTES.sub(b"", body)
+    body = body.translate(None, _ILLEGAL_BYTES)  # a third of a regex's cost, on every callback
+    for nonchar in _NONCHARACTERS:
+        if nonchar in body:
+            body = body.replace(nonchar, b"")
     return _CHAR_REF.sub(_legal_ref, body) if b"&#" in body else body
 
 
