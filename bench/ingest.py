@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
-from app.services.inbound.ingest import mp_dedupe_key  # noqa: E402
+from app.core.wxprotocol import parse_xml  # noqa: E402
+from app.services.inbound.dedupe import mp_key  # noqa: E402
 from bench.common import (  # noqa: E402
     CpuMeter,
     alternate,
@@ -55,6 +57,7 @@ def environment(database_url: str) -> dict:
         "WECHAT_MP_APPID": wxsign.MP["appid"],
         "WECHAT_MP_TOKEN": wxsign.MP["token"],
         "WECHAT_MP_AES_KEY": wxsign.MP["key"],
+        "CALLBACK_MAX_AGE": "3600",
         "WECHAT_API_BASE": "http://127.0.0.1:9",
         "WECOM_API_BASE": "http://127.0.0.1:9",
         "WORK_START": "00:00",
@@ -63,22 +66,35 @@ def environment(database_url: str) -> dict:
     }
 
 
+def message_xml(i: int, customers: int, sender: str, first_id: int) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{sender}{i % customers:05d}]]>"
+        f"</FromUserName><CreateTime>{1700000000 + i}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[你好，新房120平想做现代简约，预算20万左右 #{i}]]></Content><MsgId>{first_id + i}</MsgId></xml>"
+    )
+
+
 def messages(n: int, customers: int, sender: str = "oBench", first_id: int = 900000000):
-    out = []
-    for i in range(n):
-        xml = (
-            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{sender}{i % customers:05d}]]>"
-            f"</FromUserName><CreateTime>{1700000000 + i}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[你好，新房120平想做现代简约，预算20万左右 #{i}]]></Content><MsgId>{first_id + i}</MsgId></xml>"
+    # Signed now: callbacks refuse a timestamp older than CALLBACK_MAX_AGE (an hour in
+    # environment(), longer than a run).
+    now = int(time.time())
+    return [
+        (
+            "POST",
+            *wxsign.mp_safe(
+                message_xml(i, customers, sender, first_id), ts=str(now), nonce=f"{sender}{i}"
+            ),
         )
-        path, body = wxsign.mp_safe(xml, ts=str(1700000000 + i), nonce=f"{sender}{i}")
-        out.append(("POST", path, body))
-    return out
+        for i in range(n)
+    ]
 
 
-def count_rows(database_url: str, first_id: int, n: int) -> tuple[int, int]:
+def count_rows(database_url: str, customers: int, first_id: int, n: int) -> tuple[int, int]:
     """Rows of the measured messages (MsgIds first_id … first_id+n-1), not the warm-up's."""
-    keys = [mp_dedupe_key(wxsign.MP["appid"], {"MsgId": str(first_id + i)}) for i in range(n)]
+    appid = wxsign.MP["appid"]
+    keys = [
+        mp_key(appid, parse_xml(message_xml(i, customers, "oBench", first_id))) for i in range(n)
+    ]
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
         total, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT dedupe_key) FROM timeline_events"
@@ -95,9 +111,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: production)")
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (0: production)")
     parser.add_argument("--rounds", type=int, default=6, help="bare/ingest alternations")
+    parser.add_argument("--database", default="zxcrm_bench_ingest", help="created afresh")
     args = parser.parse_args()
 
-    database_url = fresh_database("zxcrm_bench_ingest")
+    database_url = fresh_database(args.database)
     env = environment(database_url)
     redis.Redis.from_url(REDIS_URL).flushdb()
     flask(env, "db", "upgrade")
@@ -118,7 +135,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(10)
-    total, distinct = count_rows(database_url, 900000000, args.n)
+    total, distinct = count_rows(database_url, args.customers, 900000000, args.n)
     ratio = ingest["rps"] / bare["rps"]
     print(describe("bare endpoint", bare))
     print(describe("ingest (safe mode)", ingest))

@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 
 from flask import Blueprint, Flask, Response, g
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, InternalError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.core.extensions import db
@@ -42,7 +42,19 @@ def _too_large(_exc):
     return _reject(413, "body over the size limit")
 
 
-@bp.errorhandler(DBAPIError)
+@bp.errorhandler(DataError)
+def _value_refused(exc: DataError):
+    # A value the database refuses (callbacks are bounded before storing: wxprotocol) is
+    # bad input, not an outage: a retry would be refused the same way.
+    return _reject(400, f"a value does not fit: {type(exc.orig).__name__}")
+
+
+# What the database raises when it is down, restarting, out of connections or locked: the
+# only errors a retry can cure, so the only ones answered 503. Any other database error
+# is a bug, left to the app's 500 handler.
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(InternalError)
 def _database_down(exc: DBAPIError):
     # 503 makes WeChat retry (up to three times): the message is not lost to a DB blip.
     db.session.rollback()

@@ -19,7 +19,7 @@ def mp_verify():
 def mp_receive():
     opened = callbacks.open_mp(request.args, request.get_data(cache=False))
     result = ingest.ingest_mp(current_app.config["WECHAT_MP_APPID"], opened.msg)
-    if result.created:
+    if result.created and result.event_id is not None:
         enqueue_batched("jobs.ingest:enrich_events", result.event_id, queue="webhooks")
     commit()
     body = callbacks.mp_answer(opened, result.reply)

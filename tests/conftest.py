@@ -89,6 +89,9 @@ def env_for_tests(**extra) -> dict:
         "WECHAT_MP_SECRET": "mp-secret",
         "WECHAT_MP_TOKEN": "spamtest",
         "WECHAT_MP_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        # Both modes, as during a mode switch, so each sample is posted plain and encrypted;
+        # tests/inbound/test_callback_forgery.py checks the refusal without this.
+        "WECHAT_MP_ACCEPT_PLAIN": "true",
         "WECOM_CORP_ID": "wx5823bf96d3bd56c7",
         "WECOM_SECRET": "wecom-secret",
         "WECOM_CONTACT_SECRET": "wecom-contact-secret",

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import struct
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -66,10 +67,16 @@ def decrypt(encrypted: str, key: str) -> tuple[str, str]:
     return frame[20 : 20 + length].decode(), frame[20 + length :].decode()
 
 
+def now() -> str:
+    """The callback timestamp WeChat would send now (callbacks refuse stale ones)."""
+    return str(int(time.time()))
+
+
 def mp_plain(
-    xml: str, token: str = MP["token"], ts: str = "1700000000", nonce: str = "n1"
+    xml: str, token: str = MP["token"], ts: str | None = None, nonce: str = "n1"
 ) -> tuple[str, bytes]:
     """(path with query, body) for a plain-mode official-account POST."""
+    ts = now() if ts is None else ts
     query = {
         "signature": sha1_sorted(token, ts, nonce),
         "timestamp": ts,
@@ -80,9 +87,10 @@ def mp_plain(
 
 
 def mp_safe(
-    xml: str, ts: str = "1700000000", nonce: str = "n1", appid: str = MP["appid"]
+    xml: str, ts: str | None = None, nonce: str = "n1", appid: str = MP["appid"]
 ) -> tuple[str, bytes]:
     """(path, body) for a safe-mode POST: only Encrypt in the body, msg_signature over it."""
+    ts = now() if ts is None else ts
     encrypted = encrypt(xml, MP["key"], appid)
     body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
     query = {
@@ -96,8 +104,9 @@ def mp_safe(
 
 
 def work_post(
-    xml: str, ts: str = "1700000000", nonce: str = "n1", corp: str = WORK["corp"]
+    xml: str, ts: str | None = None, nonce: str = "n1", corp: str = WORK["corp"]
 ) -> tuple[str, bytes]:
+    ts = now() if ts is None else ts
     encrypted = encrypt(xml, WORK["key"], corp)
     body = f"<xml><ToUserName><![CDATA[{corp}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt><AgentID><![CDATA[1]]></AgentID></xml>"
     query = {

@@ -96,7 +96,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "SECRET_KEY": env_str(env, "SECRET_KEY") or DEV_SECRET,
         "DATA_KEY": env_str(env, "DATA_KEY") or DEV_DATA_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, app_env),
         "REDIS_URL": env_str(env, "REDIS_URL"),
         "TIMEZONE": env_str(env, "TIMEZONE", "Asia/Shanghai"),
         "LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO"),
@@ -188,14 +188,26 @@ def wechat_settings(env: Mapping[str, str]) -> dict:
     settings = {name: env_str(env, name) for name in WECHAT_VARS}
     settings["WECHAT_API_BASE"] = env_str(env, "WECHAT_API_BASE", "https://api.weixin.qq.com")
     settings["WECOM_API_BASE"] = env_str(env, "WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    # With WECHAT_MP_AES_KEY set only encrypted posts are taken (their signature covers the
+    # body); this allows plaintext too, for the minutes of switching the account's mode.
+    settings["WECHAT_MP_ACCEPT_PLAIN"] = env_bool(env, "WECHAT_MP_ACCEPT_PLAIN", False)
+    # Seconds a callback's signed timestamp may be from now, either way: WeChat retries
+    # within seconds of the first try, so minutes cover retries and clock drift alike.
+    max_age = env_int(env, "CALLBACK_MAX_AGE", 300)
+    if max_age <= 0:
+        raise ConfigError(f"CALLBACK_MAX_AGE must be a positive number of seconds, got {max_age}")
+    settings["CALLBACK_MAX_AGE"] = max_age
     return settings
 
 
-def engine_options(database_url: str) -> dict:
+def engine_options(database_url: str, app_env: str = "development") -> dict:
+    # Outside development and tests a database error never prints its bound parameters:
+    # they are customers' messages, notes and phone hashes, and errors go to the log.
+    hidden = {"hide_parameters": app_env not in ("development", "test")}
     # orjson reads stored JSON (photos, payloads) several times faster than json.loads.
     if database_url.startswith("sqlite"):
         # WAL and a busy timeout let the dev server and in-process jobs share the file.
-        return {"connect_args": {"timeout": 15}, "json_deserializer": orjson.loads}
+        return {"connect_args": {"timeout": 15}, "json_deserializer": orjson.loads, **hidden}
     # No pre-ping: it costs a round trip on every request. A connection that died with a
     # database restart fails one request (callbacks answer 503 and WeChat retries) and the
     # pool then discards it; recycling keeps idle connections from going stale.
@@ -204,6 +216,7 @@ def engine_options(database_url: str) -> dict:
         "max_overflow": 10,
         "pool_recycle": 1800,
         "json_deserializer": orjson.loads,
+        **hidden,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from functools import lru_cache
@@ -82,26 +83,115 @@ def encrypt_reply(xml: str, token: str, key: str, receive_id: str, *, wecom: boo
     )
 
 
+# XML 1.0 cannot carry the C0 controls other than TAB, LF and CR, nor U+FFFE/U+FFFF, yet
+# WeChat passes them through from a customer's keyboard (e.g. U+001D inside a text). They
+# are dropped before parsing (in UTF-8 none of these bytes occurs inside another character)
+# so the message is stored without them instead of being refused and lost; a character
+# reference to one (&#29;) is dropped the same way. Every other character is kept.
+_ILLEGAL_BYTES = bytes(c for c in range(0x20) if c not in (0x9, 0xA, 0xD))  # C0 controls
+_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())  # as UTF-8
+_ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A character reference outside CDATA (inside a CDATA section "&#29;" is literal text);
+# group 1 is the reference's number, None for a CDATA section, which is kept as it is.
+_CHAR_REF = re.compile(rb"<!\[CDATA\[.*?\]\]>|&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});", re.DOTALL)
+#: The deepest structure WeChat documents is 5 levels under <xml> (MASSSENDJOBFINISH's
+#: CopyrightCheckResult/ResultList/item/…); deeper is refused before anything is built on it.
+MAX_DEPTH = 16
+#: Fields WeChat and WeCom document as text, wherever they appear: a tag inside one is not
+#: WeChat's (the rest of the app reads them as strings).
+TEXT_FIELDS = frozenset(
+    # every message and event; 接收普通消息
+    ("ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgDataId", "Idx")
+    + ("Content", "PicUrl", "MediaId", "Format", "Recognition", "ThumbMediaId", "Title")
+    + ("Location_X", "Location_Y", "Scale", "Label", "Description", "Url")
+    # 接收事件推送, 自定义菜单事件推送, 模板消息 and 群发 reports
+    + ("Event", "EventKey", "Ticket", "Latitude", "Longitude", "Precision", "MenuId")
+    + ("ScanType", "ScanResult", "PicMd5Sum", "Poiname", "MsgID", "Status", "ExpiredTime")
+    + ("TotalCount", "FilterCount", "SentCount", "ErrorCount", "FailTime", "FailReason")
+    # 订阅通知事件推送
+    + ("TemplateId", "SubscribeStatusString", "PopupScene", "ErrorCode", "ErrorStatus")
+    # WeCom: the app callback and 客户联系 changes
+    + ("AgentID", "Encrypt", "ChangeType", "UserID", "ExternalUserID", "State", "WelcomeCode")
+    + ("Source", "ChatId", "UpdateDetail", "JoinScene", "QuitScene", "MemChangeCnt")
+    + ("LastMemVer", "CurMemVer", "Id", "TagType")
+)
+#: Longest accepted value of the fields that name someone or something (they end up in
+#: keys and columns): a little over the longest WeChat documents (openid 28, WeCom userid
+#: and ChatId 64, MsgId a 64-bit number, EventKey a menu URL of 1,024 bytes). Free text
+#: (Content, Label …) is bounded by the request size (MAX_BODY_BYTES) alone.
+FIELD_LIMITS = {
+    "ToUserName": 64,
+    "FromUserName": 64,
+    "CreateTime": 20,
+    "MsgType": 32,
+    "MsgId": 32,
+    "MsgID": 32,
+    "Event": 64,
+    "EventKey": 1024,
+    "ChangeType": 64,
+    "UserID": 64,
+    "ExternalUserID": 128,
+    "State": 64,
+    "ChatId": 128,
+    "AgentID": 32,
+}
+
+
 def parse_xml(body: bytes | str) -> dict:
-    """A callback body as a dict; repeated children (List, Item) become lists."""
+    """A callback body as a dict; repeated children (List, Item) become lists.
+
+    Refused (CallbackError 400): malformed XML, DOCTYPEs and entities, a root other than
+    <xml>, nesting deeper than MAX_DEPTH, a TEXT_FIELDS field holding elements or
+    repeated, a FIELD_LIMITS field longer than its limit. Characters XML cannot carry are
+    dropped first (see _ILLEGAL_BYTES).
+    """
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(_legal(body), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (ParseError, DefusedXmlException, ValueError, TypeError) as exc:
         raise CallbackError(400, f"malformed or hostile XML: {type(exc).__name__}") from exc
     if root.tag != "xml":
         raise CallbackError(400, "root element is not <xml>")
-    value = _element(root)
+    value = _element(root, 0)
     return value if isinstance(value, dict) else {}
 
 
-def _element(node: Element) -> dict | str:
+def _legal(body: bytes | str) -> bytes | str:
+    """The body without the characters XML 1.0 cannot carry (_ILLEGAL_BYTES, _NONCHARACTERS)."""
+    if isinstance(body, str):
+        body = _ILLEGAL_CHARS.sub("", body)
+        return _CHAR_REF.sub(_legal_ref, body.encode()) if "&#" in body else body
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return body  # UTF-16 (never WeChat's): its NUL bytes are half characters
+    body = body.translate(None, _ILLEGAL_BYTES)  # a third of a regex's cost, on every callback
+    for nonchar in _NONCHARACTERS:
+        if nonchar in body:
+            body = body.replace(nonchar, b"")
+    return _CHAR_REF.sub(_legal_ref, body) if b"&#" in body else body
+
+
+def _legal_ref(match: re.Match) -> bytes:
+    ref = match[1]
+    if ref is None:
+        return match[0]
+    code = int(ref[1:], 16) if ref[:1] == b"x" else int(ref)
+    legal = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+    return match[0] if legal or code > 0xFFFF else b""
+
+
+def _element(node: Element, depth: int) -> dict | str:
+    if depth > MAX_DEPTH:
+        raise CallbackError(400, f"XML nested too deep (over {MAX_DEPTH} levels)")
     children = list(node)
     if not children:
-        return node.text or ""
+        return _text(node.tag, node.text or "")
+    if node.tag in TEXT_FIELDS:
+        raise CallbackError(400, f"{node.tag} must be text, not elements")
     result: dict = {}
     for child in children:
-        value = _element(child)
+        value = _element(child, depth + 1)
         if child.tag in result:
+            if child.tag in TEXT_FIELDS:
+                raise CallbackError(400, f"{child.tag} given more than once")
             existing = result[child.tag]
             result[child.tag] = (
                 [*existing, value] if isinstance(existing, list) else [existing, value]
@@ -109,6 +199,13 @@ def _element(node: Element) -> dict | str:
         else:
             result[child.tag] = value
     return result
+
+
+def _text(tag: str, value: str) -> str:
+    limit = FIELD_LIMITS.get(tag)
+    if limit is not None and len(value) > limit:
+        raise CallbackError(400, f"{tag} longer than {limit} characters")
+    return value
 
 
 def as_list(value) -> list:

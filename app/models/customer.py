@@ -43,7 +43,8 @@ class Customer(db.Model):
     city: Mapped[str] = mapped_column(String(50), default="")
     community: Mapped[str] = mapped_column(String(100), default="")
     address: Mapped[str] = mapped_column(String(255), default="")
-    source_channel: Mapped[str] = mapped_column(String(64), default="")
+    # mp_qr:<scene> (a QR scene is up to 64 characters), wecom:<state>, mp, mini …
+    source_channel: Mapped[str] = mapped_column(String(100), default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     stage: Mapped[str] = mapped_column(String(20), default="lead")

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from app import create_app
@@ -67,7 +68,8 @@ def test_url_check_with_a_changed_timestamp_is_refused(client):
 def test_documented_encrypted_post_is_received(client):
     vector = wxsign.vectors()["work_official_qdg6ek"]["post"]
     query = urlencode({k: vector[k] for k in ("msg_signature", "timestamp", "nonce")})
-    response = client.post("/wechat/work?" + query, data=vector["body"], content_type="text/xml")
+    with time_machine.travel(int(vector["timestamp"]) + 5, tick=False):  # when it was signed
+        response = client.post("/wechat/work?" + query, data=vector["body"])
     assert response.status_code == 200 and response.data == b""
     [row] = db.session.scalars(select(CallbackEvent)).all()
     assert row.payload["Content"] == "hello" and row.payload["FromUserName"] == "mycreate"
@@ -77,10 +79,14 @@ def test_documented_post_with_a_changed_nonce_or_wrong_corp_stores_nothing(ctx):
     vector = wxsign.vectors()["work_official_qdg6ek"]["post"]
     query = {k: vector[k] for k in ("msg_signature", "timestamp", "nonce")}
     client = ctx.test_client()
-    bad = client.post("/wechat/work?" + urlencode({**query, "nonce": "1"}), data=vector["body"])
-    assert bad.status_code == 403
     other_corp = create_app(env_for_tests(WECOM_CORP_ID="wwSOMEONEELSE"))
-    wrong = other_corp.test_client().post("/wechat/work?" + urlencode(query), data=vector["body"])
+    with time_machine.travel(int(vector["timestamp"]) + 5, tick=False):  # when it was signed
+        path = "/wechat/work?" + urlencode({**query, "nonce": "1"})
+        bad = client.post(path, data=vector["body"])
+        wrong = other_corp.test_client().post(
+            "/wechat/work?" + urlencode(query), data=vector["body"]
+        )
+    assert bad.status_code == 403
     assert wrong.status_code == 400 and b"not ours" in wrong.data
     assert db.session.scalars(select(CallbackEvent)).all() == []
 

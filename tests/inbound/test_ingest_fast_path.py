@@ -12,6 +12,7 @@ from app.core import batch
 from app.core.extensions import db
 from app.core.wxprotocol import parse_xml
 from app.models import AutoReplyRule, Customer, CustomerIdentity, TimelineEvent
+from app.services.inbound import dedupe
 from jobs import ingest as ingest_jobs
 from tests import wxsign
 from tests.conftest import REDIS_URL
@@ -103,9 +104,8 @@ def test_a_customer_merged_away_gets_the_message_on_the_live_customer(ctx):
     identity.customer.merged_into_id = older.id  # an identity left behind by a merge
     db.session.commit()
     _post(client, _text(2, T0 + 60))
-    stored = db.session.scalars(
-        select(TimelineEvent).filter_by(dedupe_key=f"mp:{MP_APPID}:msg:2")
-    ).one()
+    key = dedupe.mp_key(MP_APPID, parse_xml(_text(2, T0 + 60)))
+    stored = db.session.scalars(select(TimelineEvent).filter_by(dedupe_key=key)).one()
     assert stored.customer_id == older.id
 
 
@@ -118,7 +118,8 @@ def test_enrichment_is_handed_over_in_batches_and_a_lost_wake_up_is_swept(ctx, f
         _post(client, _text(i + 1, T0 + i))
     key = batch.list_key("jobs.ingest:enrich_events")
     deadline = time.monotonic() + 5  # the process's flusher pushes them within moments
-    while redis_conn.llen(key) < 5 and time.monotonic() < deadline:
+    queue = "rq:queue:webhooks"  # and then enqueues the drain: wait for both, not the first
+    while (redis_conn.llen(key) < 5 or not redis_conn.llen(queue)) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert redis_conn.llen(key) == 5
     assert redis_conn.llen("rq:queue:webhooks") == 1  # one drain for the five

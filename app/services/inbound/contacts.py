@@ -11,8 +11,9 @@ from app.models import ContactRelation, Customer, CustomerIdentity, Staff
 from app.services.customers import customers, timeline
 from app.services.inbound.wechat_events import IngestResult, message_payload
 
-# Events a user makes themselves: WeChat opens the 48-hour customer-service window on them.
-USER_ACTIONS = ("message", "follow", "qr_scan", "menu_click", "menu_view")
+# Events a user makes themselves: WeChat opens the 48-hour customer-service window on them
+# (客服消息: a message, a follow, a QR scan, and the CLICK and scancode menu buttons).
+USER_ACTIONS = ("message", "follow", "qr_scan", "menu_click", "menu_view", "menu_scan")
 # last_inbound_at is rewritten only when it is older than this: a conversation of many
 # messages writes the identity once. It errs on the safe side: the 48-hour window is then
 # judged to close up to this much early (a customer-service message gives way to the next

@@ -11,8 +11,8 @@ pool's psycopg connection, not through the Session or Core: profiled, the Sessio
 in less than either, and a callback server's CPU is what limits it.
 
 Whenever nothing is stored (WeChat's retry, a merged customer, two first messages of one
-stranger racing) ingest.py's full path runs, which finds the stored row or the winner's
-customer. SQLite, the embedded default, keeps the known sender's two statements through
+stranger racing, a row under the message's previous key format: dedupe.py) ingest.py's
+full path runs, which finds the stored row or the winner's customer. SQLite, the embedded default, keeps the known sender's two statements through
 SQLAlchemy and the full path for first contacts.
 """
 
@@ -50,6 +50,7 @@ _KNOWN_MESSAGE_SQLITE = (
     " FROM customer_identities i JOIN customers c ON c.id = i.customer_id"
     " WHERE i.kind = 'mp_openid' AND i.app_id = :app_id AND i.value = :openid"
     " AND c.merged_into_id IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM timeline_events o WHERE o.dedupe_key = :legacy_key)"
     " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, customer_id"
 )
 _TOUCH_SQLITE = (
@@ -83,17 +84,20 @@ _CUSTOMER = _customer_values()
 # PostgreSQL: one statement whoever the sender is. A known sender's message is stored and
 # the identity touched; a stranger's creates the customer (only when no identity exists)
 # and the identity with it. The result is the stored event's (id, customer_id), or NULLs
-# (a retry, a customer merged away: the full path). Two strangers' twins racing: the
-# identity's unique constraint fails the later statement whole, nothing of it is kept.
+# (a retry, a customer merged away, a row under the previous key: the full path, which
+# creates nothing twice). Two strangers' twins racing: the identity's unique constraint
+# fails the later statement whole, nothing of it is kept.
 MESSAGE_PG = f"""
-WITH sender AS (
+WITH legacy AS (
+    SELECT 1 FROM timeline_events WHERE dedupe_key = %(legacy_key)s
+), sender AS (
     SELECT i.customer_id, c.merged_into_id IS NULL AS alive
     FROM customer_identities i JOIN customers c ON c.id = i.customer_id
     WHERE i.kind = 'mp_openid' AND i.app_id = %(app_id)s AND i.value = %(openid)s
 ), customer AS (
     INSERT INTO customers ({", ".join(_CUSTOMER)})
     SELECT {", ".join(_CUSTOMER.values())}
-    WHERE NOT EXISTS (SELECT 1 FROM sender)
+    WHERE NOT EXISTS (SELECT 1 FROM sender) AND NOT EXISTS (SELECT 1 FROM legacy)
     RETURNING id
 ), identity AS (
     INSERT INTO customer_identities
@@ -108,6 +112,7 @@ WITH sender AS (
         %(dedupe_key)s, true, %(created_at)s
     FROM (SELECT customer_id, false AS first FROM sender WHERE alive
           UNION ALL SELECT customer_id, true FROM identity) s
+    WHERE NOT EXISTS (SELECT 1 FROM legacy)
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, customer_id
 ), touched AS (
@@ -135,12 +140,16 @@ KNOWN_SQLITE = (
 )
 
 
-def store_message(app_id: str, openid: str, msg: dict, key: str, when: datetime) -> Stored | None:
-    """Store an official-account message (not an event); None when the full path must run."""
+def store_message(
+    app_id: str, openid: str, msg: dict, key: str, when: datetime, legacy_key: str
+) -> Stored | None:
+    """Store an official-account message (not an event) under `key`, unless a row holds
+    `legacy_key` (its previous format); None when the full path must run."""
     values = {
         "occurred_at": when,
         "payload": message_payload(msg),
         "dedupe_key": key,
+        "legacy_key": legacy_key,
         "created_at": utcnow(),
         "app_id": app_id,
         "openid": openid,

@@ -1,8 +1,9 @@
 """Every inbound message and event into the right place, exactly once.
 
 A callback becomes one row: a timeline event of the customer it is about, or, when it is
-about no customer (a staff member's app message, a group-chat change), a CallbackEvent.
-Both carry a unique dedupe key, so WeChat's retries (up to three, seconds apart) and
+about no customer (a staff member's app message, a group-chat change, a report from
+WeChat's system accounts such as a broadcast's result), a CallbackEvent. Both carry a
+unique dedupe key (dedupe.py), so WeChat's retries (up to three, seconds apart) and
 concurrent duplicate deliveries land on the row that is already there.
 """
 
@@ -11,19 +12,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.core.wxprotocol import CallbackError
-from app.models import CustomerIdentity
+from app.models import CallbackEvent, CustomerIdentity, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers, timeline
-from app.services.inbound import auto_reply, contacts, hot_ingest
+from app.services.inbound import auto_reply, contacts, dedupe, hot_ingest
 from app.services.inbound.wechat_events import (
     MP_EVENT_KINDS,
     MP_MESSAGE_TYPES,
+    SYSTEM_EVENTS,
     IngestResult,
     apply_consent_events,
     callback_event,
     message_payload,
     notify_delivery,
 )
+
+QR_SCENE_PREFIX = "qrscene_"
+QR_SCENE_MAX = 64  # scene_str is 1-64 characters, scene_id a 32-bit number (qrcode/create)
 
 
 def occurred_at(msg: dict) -> datetime:
@@ -39,17 +44,19 @@ def _field(msg: dict, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def mp_dedupe_key(app_id: str, msg: dict) -> str:
-    if _field(msg, "MsgId"):
-        return f"mp:{app_id}:msg:{msg['MsgId']}"
-    parts = [_field(msg, k) for k in ("FromUserName", "CreateTime", "Event", "EventKey", "MsgID")]
-    return f"mp:{app_id}:evt:" + ":".join(parts)
-
-
 def _scene(msg: dict) -> str:
-    """The QR scene: `qrscene_X` on a first follow, plain `X` on SCAN by a follower."""
-    key = _field(msg, "EventKey")
-    return key.removeprefix("qrscene_") if key.startswith("qrscene_") else key
+    """The QR scene a follow or a scan names, else "". Only `subscribe` with the
+    `qrscene_` prefix (a non-follower scanned a parametric QR code) and SCAN (a follower
+    did) name one: a follow's EventKey may be anything else (`last_trade_no_…` after a
+    WeChat Pay purchase), which names no channel."""
+    event, key = _field(msg, "Event"), _field(msg, "EventKey")
+    if event == "subscribe" and key.startswith(QR_SCENE_PREFIX):
+        scene = key[len(QR_SCENE_PREFIX) :]
+    elif event == "SCAN":
+        scene = key
+    else:
+        return ""
+    return scene if 0 < len(scene) <= QR_SCENE_MAX else ""
 
 
 def _mp_sender(app_id: str, openid: str, scene: str) -> tuple[CustomerIdentity, bool]:
@@ -58,19 +65,37 @@ def _mp_sender(app_id: str, openid: str, scene: str) -> tuple[CustomerIdentity, 
     return customers.find_or_create_identity("mp_openid", openid, app_id, source_channel=channel)
 
 
+def _retry_of_legacy(legacy_key: str, msg: dict, on_timeline: bool) -> IngestResult | None:
+    """A retry of a delivery stored under its previous key (dedupe.py): the stored row.
+    The previous release kept every official-account callback and WeCom's contact changes
+    on the timeline, the rest of WeCom's as CallbackEvents."""
+    if not on_timeline:
+        row = dedupe.stored_before(legacy_key, msg, CallbackEvent)
+        return None if row is None else IngestResult(False)
+    event = dedupe.stored_before(legacy_key, msg, TimelineEvent)
+    if event is None:
+        return None
+    return IngestResult(False, event.id, auto_reply.stored_reply(legacy_key))
+
+
 def ingest_mp(app_id: str, msg: dict) -> IngestResult:
     """An official-account message or event, from an openid, into its customer's timeline."""
     openid = _field(msg, "FromUserName")
     if not openid:
         raise CallbackError(400, "message without FromUserName")
     msg_type, event = _field(msg, "MsgType"), _field(msg, "Event")
-    key = mp_dedupe_key(app_id, msg)
+    key, legacy = dedupe.mp_key(app_id, msg), dedupe.legacy_mp_key(app_id, msg)
     if msg_type in MP_MESSAGE_TYPES and not event:
-        stored = hot_ingest.store_message(app_id, openid, msg, key, occurred_at(msg))
+        stored = hot_ingest.store_message(app_id, openid, msg, key, occurred_at(msg), legacy)
         if stored is not None:
             reply = auto_reply.reply_for(stored.customer_id, msg, key)
             return IngestResult(True, stored.event_id, reply)
-    scene = _scene(msg) if event in ("subscribe", "SCAN") else ""
+    if (retry := _retry_of_legacy(legacy, msg, on_timeline=True)) is not None:
+        return retry
+    if msg_type == "event" and event in SYSTEM_EVENTS:  # WeChat's own accounts: no customer
+        _, created = callback_event("mp", msg, key)
+        return IngestResult(created)
+    scene = _scene(msg)
     identity, first = _mp_sender(app_id, openid, scene)
     customer = customers.resolve(identity.customer)
     kind = (
@@ -96,24 +121,14 @@ def ingest_mp(app_id: str, msg: dict) -> IngestResult:
     return IngestResult(True, record.id, reply)
 
 
-def wecom_dedupe_key(corp_id: str, msg: dict) -> str:
-    if _field(msg, "MsgId"):
-        return f"wecom:{corp_id}:msg:{msg['MsgId']}"
-    event = _field(msg, "Event")
-    if event == "change_external_contact":
-        # FromUserName is always "sys" here: the key must name both people and the change.
-        ids = ("ChangeType", "UserID", "ExternalUserID", "CreateTime")
-    elif event == "change_external_chat":
-        ids = ("ChatId", "ChangeType", "UpdateDetail", "CreateTime", "CurMemVer")
-    else:
-        ids = ("FromUserName", "CreateTime", "Event", "ChangeType", "EventKey", "Id", "TagId")
-    return f"wecom:{corp_id}:{event or 'msg'}:" + ":".join(_field(msg, k) for k in ids)
-
-
 def ingest_wecom(corp_id: str, msg: dict) -> IngestResult:
     """A WeCom callback: customer-contact changes go to the customer; the rest is kept raw."""
-    key = wecom_dedupe_key(corp_id, msg)
-    if _field(msg, "Event") == "change_external_contact" and _field(msg, "ExternalUserID"):
+    contact = _field(msg, "Event") == "change_external_contact" and _field(msg, "ExternalUserID")
+    legacy = dedupe.legacy_wecom_key(corp_id, msg)
+    if (retry := _retry_of_legacy(legacy, msg, on_timeline=bool(contact))) is not None:
+        return retry
+    key = dedupe.wecom_key(corp_id, msg)
+    if contact:
         return contacts.ingest_contact_change(corp_id, msg, key, occurred_at(msg))
     _, created = callback_event("wecom", msg, key)
     return IngestResult(created)

@@ -25,6 +25,8 @@ class IngestResult:
 
 
 MP_MESSAGE_TYPES = ("text", "image", "voice", "video", "shortvideo", "location", "link")
+# Events a follower makes (接收事件推送, 自定义菜单事件推送, 订阅通知事件推送) and their
+# timeline kinds; an event not named here is kept as "wechat_unknown" with its raw fields.
 MP_EVENT_KINDS = {
     "subscribe": "follow",
     "unsubscribe": "unfollow",
@@ -32,11 +34,43 @@ MP_EVENT_KINDS = {
     "LOCATION": "location_report",
     "CLICK": "menu_click",
     "VIEW": "menu_view",
+    "view_miniprogram": "menu_miniprogram",
+    "scancode_push": "menu_scan",
+    "scancode_waitmsg": "menu_scan",
+    "pic_sysphoto": "menu_photo",
+    "pic_photo_or_album": "menu_photo",
+    "pic_weixin": "menu_photo",
+    "location_select": "menu_location",
+    "kf_create_session": "cs_session_opened",
+    "kf_close_session": "cs_session_closed",
+    "kf_switch_session": "cs_session_transferred",
     "TEMPLATESENDJOBFINISH": "notice_delivery",
     "subscribe_msg_popup_event": "consent_popup",
     "subscribe_msg_change_event": "consent_change",
     "subscribe_msg_sent_event": "notice_delivery",
 }
+# Events whose sender is one of WeChat's system accounts, not a person (the docs: "此时发送方
+# 是系统账号"; a broadcast's result comes from the 群发助手): they concern no customer and
+# are kept as CallbackEvents. Broadcast and publishing results, account verification,
+# card and store reviews.
+SYSTEM_EVENTS = frozenset(
+    {
+        "MASSSENDJOBFINISH",
+        "PUBLISHJOBFINISH",
+        "FREEPUBLISHJOBFINISH",
+        "qualification_verify_success",
+        "qualification_verify_fail",
+        "naming_verify_success",
+        "naming_verify_fail",
+        "annual_renew",
+        "verify_expired",
+        "card_pass_check",
+        "card_not_pass_check",
+        "card_sku_remind",
+        "card_pay_order",
+        "poi_check_notify",
+    }
+)
 # The fields worth reading at a glance, per message type; the whole message stays in "raw".
 SUMMARY_FIELDS = {
     "text": ("Content",),
@@ -46,6 +80,39 @@ SUMMARY_FIELDS = {
     "shortvideo": ("MediaId", "ThumbMediaId"),
     "location": ("Location_X", "Location_Y", "Scale", "Label"),
     "link": ("Title", "Description", "Url"),
+}
+
+
+# Per event: the block its fields come in (None: at the top) and the fields worth reading
+# at a glance (自定义菜单事件推送, 上报地理位置事件, 多客服会话状态通知事件).
+EVENT_SUMMARY: dict[str, tuple[str | None, dict[str, str]]] = {
+    "LOCATION": (
+        None,
+        {"Latitude": "latitude", "Longitude": "longitude", "Precision": "precision"},
+    ),
+    "VIEW": (None, {"MenuId": "menu_id"}),
+    "view_miniprogram": (None, {"MenuId": "menu_id"}),
+    "scancode_push": ("ScanCodeInfo", {"ScanType": "scan_type", "ScanResult": "scan_result"}),
+    "scancode_waitmsg": ("ScanCodeInfo", {"ScanType": "scan_type", "ScanResult": "scan_result"}),
+    "pic_sysphoto": ("SendPicsInfo", {"Count": "pic_count"}),
+    "pic_photo_or_album": ("SendPicsInfo", {"Count": "pic_count"}),
+    "pic_weixin": ("SendPicsInfo", {"Count": "pic_count"}),
+    "kf_create_session": (None, {"KfAccount": "kf_account"}),
+    "kf_close_session": (None, {"KfAccount": "kf_account"}),
+    "kf_switch_session": (
+        None,
+        {"FromKfAccount": "from_kf_account", "ToKfAccount": "to_kf_account"},
+    ),
+    "location_select": (
+        "SendLocationInfo",
+        {
+            "Location_X": "latitude",
+            "Location_Y": "longitude",
+            "Scale": "scale",
+            "Label": "label",
+            "Poiname": "poiname",
+        },
+    ),
 }
 
 
@@ -59,11 +126,26 @@ def message_payload(msg: dict, *, first_contact: bool = False, scene: str = "") 
         payload["event"] = msg.get("Event", "")
         if msg.get("EventKey"):
             payload["event_key"] = msg["EventKey"]
+        payload.update(_event_summary(msg))
     if scene:
         payload["scene"] = scene
     if first_contact:
         payload["first_contact"] = True
     return payload
+
+
+def _event_summary(msg: dict) -> dict:
+    container, fields = EVENT_SUMMARY.get(msg.get("Event", ""), (None, {}))
+    block = msg.get(container) if container else msg
+    if not isinstance(block, dict):
+        return {}
+    summary = {name: block[f] for f, name in fields.items() if isinstance(block.get(f), str)}
+    summary = {name: value for name, value in summary.items() if value}
+    pictures = block.get("PicList")
+    if isinstance(pictures, dict):
+        items = [i for i in as_list(pictures.get("item")) if isinstance(i, dict)]
+        summary["pic_md5s"] = [i["PicMd5Sum"] for i in items if isinstance(i.get("PicMd5Sum"), str)]
+    return summary
 
 
 @cache  # a handful of WeChat field names, asked for on every message

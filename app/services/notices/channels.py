@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.logs import redact
 from app.core.wechat import WeChatClientException, WeChatConfigError, is_token_error, is_transient
 from app.models import CustomerIdentity, MessageConsent, Notice, Staff
 
@@ -201,14 +202,16 @@ def call(client, channel: str, body: dict) -> Outcome:
     except WeChatClientException as exc:
         return classify(exc)
     except (requests.RequestException, OSError) as exc:
-        return Outcome("retry", error=f"network: {exc!r}"[:500])
+        # The exception's text is the request URL, with the secret or the access_token.
+        return Outcome("retry", error=redact(f"network: {exc!r}")[:500])
     return Outcome("ok", msgid=str(result.get("msgid") or ""))
 
 
 def classify(exc: Exception) -> Outcome:
     if isinstance(exc, WeChatConfigError):
         return Outcome("refused", error=str(exc))
-    code, text = getattr(exc, "errcode", None), f"{getattr(exc, 'errcode', '')} {exc}"[:500]
+    code = getattr(exc, "errcode", None)
+    text = redact(f"{getattr(exc, 'errcode', '')} {exc}")[:500]
     if code == QUOTA_ERRCODE:
         return Outcome("quota", errcode=code, error=text)
     # The client has already refreshed the token once; a second token error is transient.
