@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -22,9 +23,23 @@ for _fw in range(0xFF21, 0xFF3B):  # Ａ-Ｚ straight to a-z
 CLAUSE_BREAKS = frozenset(",.;:!?，。；：！？、…~～\n\r\t ()（）[]【】\"'“”‘’")
 
 
+# Pinyin initials customers type for domain words (ys 15w = 预算15万); two letters for two
+# characters, so offsets still hold. Only initials no other common word shares.
+_SHORTHAND = {"ys": "预算", "zx": "装修", "bj": "报价", "qb": "全包", "gq": "工期"}
+_SHORTHAND_RE = re.compile(r"(?<![a-z])(?:" + "|".join(_SHORTHAND) + r")(?![a-z])")
+# The letter o typed for a zero inside a number (2O万, 1oo万).
+_LETTER_ZERO_RE = re.compile(r"(?<=\d)o+(?=[\d万w千k百])")
+_LATIN_RE = re.compile("[a-z]")
+
+
 def normalize(text: str) -> str:
-    """Lower-case and half-width `text` without changing its length."""
-    return text.translate(_TABLE)
+    """Lower-case and half-width `text`, expand pinyin shorthand and read the letter o in a
+    number as 0, without changing its length (offsets stay those of the original)."""
+    text = text.translate(_TABLE)
+    if not _LATIN_RE.search(text):
+        return text
+    text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(0)], text)
+    return _LETTER_ZERO_RE.sub(lambda m: "0" * len(m.group(0)), text)
 
 
 def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
