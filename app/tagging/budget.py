@@ -172,21 +172,25 @@ def _stated_amounts(text: str) -> list[_Amount]:
             return
         found.append(_Amount(span, value, _clause_before(text, span[0])))
 
-    for m in _RANGE_RE.finditer(text):
-        add(m.span(), _scaled(_midpoint(m.group(1), m.group(2)), 10_000))
-    for m in _PAIR_RE.finditer(text):
-        tens = _num(m.group(1)) or 0
-        scale = {"十": 10, "百": 100}.get(m.group(4) or "", 1) * 10_000
-        add(m.span(), (tens + (_CN_DIGITS[m.group(2)] + _CN_DIGITS[m.group(3)]) / 2) * scale)
-    for m in _WAN_RE.finditer(text):
-        add(m.span(), _wan_value(m))
-    for m in _YUAN_RE.finditer(text):
-        add(m.span(), _num(m.group(1) or m.group(2)))
-    for m in _GE_RE.finditer(text):
-        add(m.span(2), _scaled(_num(m.group(2)), 10_000))
-    for m in _BARE_RE.finditer(text):
-        value = _num(m.group(1))
-        add(m.span(1), value if value is None or value >= MIN_AMOUNT else value * 10_000)
+    if "万" in text or "w" in text:
+        for m in _RANGE_RE.finditer(text):
+            add(m.span(), _scaled(_midpoint(m.group(1), m.group(2)), 10_000))
+        for m in _PAIR_RE.finditer(text):
+            tens = _num(m.group(1)) or 0
+            scale = {"十": 10, "百": 100}.get(m.group(4) or "", 1) * 10_000
+            add(m.span(), (tens + (_CN_DIGITS[m.group(2)] + _CN_DIGITS[m.group(3)]) / 2) * scale)
+        for m in _WAN_RE.finditer(text):
+            add(m.span(), _wan_value(m))
+    if "元" in text or "块" in text or "k" in text:
+        for m in _YUAN_RE.finditer(text):
+            add(m.span(), _num(m.group(1) or m.group(2)))
+    if "个" in text:
+        for m in _GE_RE.finditer(text):
+            add(m.span(2), _scaled(_num(m.group(2)), 10_000))
+    if "预算" in text or "budget" in text:
+        for m in _BARE_RE.finditer(text):
+            value = _num(m.group(1))
+            add(m.span(1), value if value is None or value >= MIN_AMOUNT else value * 10_000)
     return sorted(found, key=lambda a: a.span)
 
 
@@ -216,7 +220,7 @@ def _budget_of(amounts: list[_Amount]) -> list[_Amount]:
 
 def _per_square_total(text: str) -> tuple[float, list[Span]] | None:
     """Price per m² (a range at its midpoint) times the stated area, when both are present."""
-    price = _PRICE_RE.search(text)
+    price = _PRICE_RE.search(text) if _has_area_unit(text) else None
     if not price:
         return None
     groups = price.groups()
@@ -229,8 +233,14 @@ def _per_square_total(text: str) -> tuple[float, list[Span]] | None:
     return None
 
 
+def _has_area_unit(text: str) -> bool:
+    return "平" in text or "㎡" in text or "m2" in text or "m²" in text
+
+
 def _mask_prices(text: str) -> str:
     """The text with unit prices blanked, so 每平1000元 is not read as a 1000-yuan total."""
+    if not _has_area_unit(text):
+        return text
     return _PRICE_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .budget import find_budget
+from .context import refine
+from .hits import TagHit
 from .rules import Match, Rule, RuleSet
 from .segment import CLAUSE_BREAKS, clause_bounds, normalize, tokenize
 from .taxonomy import (
@@ -27,6 +29,7 @@ NEGATION_WINDOW = 5
 NEGATORS = frozenset(
     ("不", "不要", "不想", "别", "没有", "没", "不喜欢", "不太喜欢", "不考虑", "不是", "不用")
     + ("不需要", "无需", "不必", "不打算", "不做", "不搞", "别搞", "不选", "不爱", "拒绝")
+    + ("不想要", "不想用", "不想做")
 )
 # "没有电梯的老房子": 没有 only negates what directly follows it.
 NEAR_NEGATORS = {"没有": 2, "没": 2}
@@ -36,41 +39,19 @@ CONTRAST = frozenset(
     + ("而", "可是")
 )
 # "地中海就算了": the rejection comes after the word.
-_POST_NEGATION = re.compile(
-    r"^.{0,3}?(?:就算了|算了|不考虑|不要了|不喜欢|不太喜欢|pass|排除"
-    r"|太(?:繁琐|花哨|老气|复杂|土|俗|夸张|冷淡|压抑|过时|素))"
-)
+_POST_NEGATION = re.compile(r"^.{0,3}?(?:就算了|算了|不考虑|不要了|不喜欢|不太喜欢|pass|排除)")
+# "欧式太花哨": said of a style only (「老人房别做太花哨」 still wants the room done).
+STYLE_DIMENSION = "风格"
+_STYLE_POST_NEGATION = re.compile(r"^.{0,3}?太(?:繁琐|花哨|老气|复杂|土|俗|夸张|冷淡|压抑|过时|素)")
 # Concerns are negated only by indifference: 「工期不要太长」 is still a concern.
 _CONCERN_PRE = re.compile(
     r"[不没无](?:是|太|很|怎么|那么|特别|用|着)*(?:在乎|在意|关心|担心|着急|急|需要|要求)"
 )
 _CONCERN_POST = re.compile(
-    r"^.{0,4}?(?:无所谓|没关系|不重要|不着急|不急|都行|随便|不是问题|不在乎)"
+    r"^.{0,4}?(?:无所谓|没关系|不重要|不着急|不急|都行|随便|不是问题|不在乎|要求不.{0,3}高)"
 )
-
-
-@dataclass(frozen=True)
-class TagHit:
-    """One tag found in a message, with the words that matched and the rule that fired."""
-
-    dimension: str
-    value: str
-    words: tuple[str, ...]
-    rule: str
-    amount: int | None = None
-
-    @property
-    def tag(self) -> str:
-        return f"{self.dimension}:{self.value}"
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready evidence."""
-        return {
-            "tag": self.tag,
-            "words": list(self.words),
-            "rule": self.rule,
-            "amount": self.amount,
-        }
+# Urgency words are negated by a 不 right before them: 「不急着住」.
+_URGENCY = ("急", "着急", "赶")
 
 
 @dataclass(frozen=True)
@@ -126,9 +107,13 @@ def _negated(m: Match, text: str, tokens: list[str], starts: list[int]) -> bool:
     begin, finish = clause_bounds(text, m.start, m.end)
     after = text[m.end : finish]
     if m.rule.dimension == CONCERN_DIMENSION:
-        return bool(_CONCERN_PRE.search(text[begin : m.start]) or _CONCERN_POST.search(after))
+        before = text[begin : m.start]
+        urgency_denied = before[-1:] in ("不", "没", "别") and text.startswith(_URGENCY, m.start)
+        return bool(_CONCERN_PRE.search(before) or _CONCERN_POST.search(after) or urgency_denied)
     index = bisect_right(starts, m.start) - 1
-    return _negated_before(tokens, index) or bool(_POST_NEGATION.search(after))
+    if _negated_before(tokens, index) or _POST_NEGATION.search(after):
+        return True
+    return m.rule.dimension == STYLE_DIMENSION and bool(_STYLE_POST_NEGATION.search(after))
 
 
 def _token_starts(tokens: list[str]) -> list[int]:
@@ -201,6 +186,7 @@ def tag_text_detailed(
         word_hits = _merge(_rule_matches(normalized, _ruleset(rules)), original)
         hits = [h for h in word_hits if h.dimension != BUDGET_DIMENSION]
         hits += _budget_hits(normalized, original, word_hits, _thresholds(thresholds))
+        hits = refine(hits, normalized)
     hits.sort(key=lambda h: tag_sort_key(h.dimension, h.value))
     return TagResult(tuple(hits), len(full) > MAX_ANALYSED_CHARS, len(original))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,6 +15,8 @@ from .taxonomy import TAXONOMY
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "rules.txt"
 GAP = "…"  # in a word, "A…B" means A then B a few characters later in the same clause
 ALT = "/"  # in a word, "A/B" means A or B
+WILD = "*"  # in a word, one chinese character ("*店": 花店, 美甲店…); matched as plain text
+_HAN = "[\u4e00-\u9fff]"
 GAP_MAX_CHARS = 6
 _GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS))) + f"]{{0,{GAP_MAX_CHARS}}}"
 _SEPARATORS = re.compile(r"[,，、]")
@@ -61,6 +64,9 @@ class Rule:
         object.__setattr__(self, "exclusions", _clean_words(self.exclusions))
         if not self.words:
             raise RuleError(f"规则 '{self.tag}' 没有词")
+        for word in self.words + self.exclusions:
+            if not all(a.replace(WILD, "") for a in _first_piece(word)):
+                raise RuleError(f"词 '{word}' 除了 * 还要有字")
         if not self.name:
             object.__setattr__(self, "name", self.tag)
 
@@ -128,15 +134,29 @@ def _alternatives(piece: str) -> list[str]:
     return sorted((a for a in piece.split(ALT) if a), key=len, reverse=True)
 
 
+def _is_pattern(word: str) -> bool:
+    """Gap and wildcard words are matched as regular expressions over the plain text."""
+    return GAP in word or WILD in word
+
+
+def _alt_regex(alt: str) -> str:
+    return re.escape(alt).replace(re.escape(WILD), _HAN)
+
+
 def _gap_regex(word: str) -> re.Pattern[str]:
     pieces = [p for p in word.split(GAP) if p.strip(ALT)]
-    alts = ["(?:" + "|".join(re.escape(a) for a in _alternatives(p)) + ")" for p in pieces]
+    alts = ["(?:" + "|".join(_alt_regex(a) for a in _alternatives(p)) + ")" for p in pieces]
     return re.compile(_GAP_FILL.join(alts))
 
 
 def _first_piece(word: str) -> tuple[str, ...]:
     """Strings one of which must be in the text for the gap word to match (a cheap pre-check)."""
     return tuple(_alternatives(next(p for p in word.split(GAP) if p.strip(ALT))))
+
+
+def _triggers(word: str) -> set[str]:
+    """The literal part of each first alternative ('*店' → '店')."""
+    return {max(a.split(WILD), key=len) for a in _first_piece(word)}
 
 
 @dataclass(frozen=True)
@@ -152,9 +172,12 @@ class Match:
 class _Compiled:
     # literal words keyed by their first two characters (one for one-character words)
     literals: dict[str, list[tuple[str, Rule]]] = field(default_factory=dict)
-    gaps: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    # (pattern, rule, whether a match starts with a wildcard: its start moves to the token's)
+    gaps: list[tuple[re.Pattern[str], Rule, bool]] = field(default_factory=list)
     # first piece of each gap word → indexes into `gaps`: a cheap `in` test before the regex
     gap_triggers: dict[str, list[int]] = field(default_factory=dict)
+    # the triggers by their first character, so a message is checked only for those it may hold
+    triggers_by_char: dict[str, list[str]] = field(default_factory=dict)
     exclusions: dict[Rule, list[re.Pattern[str] | str]] = field(default_factory=dict)
 
 
@@ -168,6 +191,8 @@ class RuleSet:
             self._add(rule)
         for entries in self._c.literals.values():
             entries.sort(key=lambda e: -len(e[0]))
+        for trigger in self._c.gap_triggers:
+            self._c.triggers_by_char.setdefault(trigger[0], []).append(trigger)
 
     @classmethod
     def from_rules(cls, rules: Sequence[Rule]) -> RuleSet:
@@ -179,16 +204,16 @@ class RuleSet:
 
     def _add(self, rule: Rule) -> None:
         for word in rule.words:
-            if GAP in word:
-                for first in _first_piece(word):
+            if _is_pattern(word):
+                for first in _triggers(word):
                     self._c.gap_triggers.setdefault(first, []).append(len(self._c.gaps))
-                self._c.gaps.append((_gap_regex(word), rule))
+                self._c.gaps.append((_gap_regex(word), rule, word.startswith(WILD)))
                 continue
             for alt in _alternatives(word):
                 self._c.literals.setdefault(alt[:2], []).append((alt, rule))
         excl: list[re.Pattern[str] | str] = []
         for w in rule.exclusions:
-            excl += [_gap_regex(w)] if GAP in w else _alternatives(w)
+            excl += [_gap_regex(w)] if _is_pattern(w) else _alternatives(w)
         self._c.exclusions[rule] = excl
 
     def find(self, text: str, starts: Sequence[int]) -> list[Match]:
@@ -203,17 +228,23 @@ class RuleSet:
                     end = p + len(word)
                     if end in bounds and text.startswith(word, p):
                         found.append(Match(rule, p, end))
-        return found + self._find_gaps(text)
+        return found + self._find_gaps(text, starts)
 
-    def _find_gaps(self, text: str) -> list[Match]:
-        """Gap words, trying only those whose first piece occurs in the text."""
-        triggers = self._c.gap_triggers
-        present = [t for t in triggers if t in text]
+    def _find_gaps(self, text: str, starts: Sequence[int]) -> list[Match]:
+        """Gap and wildcard words, trying only those whose first piece occurs in the text.
+        A match that starts with a wildcard is widened to the start of its token (花店 in
+        开了个花店, 母婴店 in 母婴/店), so the evidence reads as a word."""
+        triggers, by_char = self._c.gap_triggers, self._c.triggers_by_char
+        present = [t for ch in set(text) for t in by_char.get(ch, ()) if t in text]
         candidates = sorted({i for t in present for i in triggers[t]})
         found = []
         for i in candidates:
-            pattern, rule = self._c.gaps[i]
-            found += [Match(rule, m.start(), m.end()) for m in pattern.finditer(text)]
+            pattern, rule, widen = self._c.gaps[i]
+            for m in pattern.finditer(text):
+                start = m.start()
+                if widen and starts:
+                    start = starts[max(0, bisect_right(starts, start) - 1)]
+                found.append(Match(rule, start, m.end()))
         return found
 
     def excluded(self, match: Match, clause: str) -> bool:
