@@ -33,27 +33,29 @@ _APPROX = r"(?:几|多|来|把)?"
 _NOT_A_COUNT = r"(?![\d.十百千万个室房居厅卫楼层年月天号平米套w㎡间人口块元岁k])"
 
 # 15-20万, 十五到二十万, 12万到15万
-_RANGE_RE = re.compile(rf"({_NUM}){_WAN}?{_DASH}({_NUM}){_APPROX}{_WAN}")
+_RANGE_RE = re.compile(rf"({_NUM}){_WAN}?{_DASH}({_NUM}){_APPROX}个?{_WAN}")
 # 三四十万, 五六万, 十二三万, 一两百万: two neighbouring digits mean "between"
 _PAIR_RE = re.compile(
     r"((?:[一二三四五六七八九]?十)?)([一二两三四五六七八九])([二两三四五六七八九])(十|百)?" + _WAN
 )
 # 20万, 二十来万, 25个w, 两万五 / 29万8 / 20万8千 (what follows 万 is the next place down)
 _WAN_RE = re.compile(
-    rf"((?:{_NUM}){_APPROX}|\d+个){_WAN}"
+    rf"((?:{_NUM}){_APPROX}个?){_WAN}"
     rf"(?:([{_DIGIT}]|\d(?![\d.]))(千|k)?{_NOT_A_COUNT}|(\d{{4}})(?![\d.]))?(?!个)"
 )
 # 80000元, 三千块, 80k
 _YUAN_RE = re.compile(rf"({_NUM})(?:元|块)|(\d+(?:\.\d+)?k)(?![a-z])")
 # 两百个 / 预算三十个: 个 standing for 万 (colloquial), only where a budget is being talked of
 _GE_RE = re.compile(
-    rf"(预算|ys|budget|手上|手里|准备了?|拿出|能花|花)[^,.;!?，。；！？]{{0,4}}?({_NUM})个"
-    r"(?=[,.;!?，。；！？\s~]|$|左右|上下|以内|以下|吧|的样子|的预算)"
+    rf"(预算|budget|手上|手里|准备了?|拿出|能花|花|全包|半包)[^,.;!?，。；！？]{{0,4}}?"
+    rf"({_NUM})(?:{_DASH}({_NUM}))?{_APPROX}个"
+    r"(?=[,.;!?，。；！？\s~]|$|左右|上下|以内|以下|吧|的样子|的预算|够|能|之间)"
 )
 # 预算80000 / 预算30左右: a bare number right after the word budget (below 1000 it is 万)
 _BARE_RE = re.compile(
     rf"(?:预算|ys|budget)(?:是|大概|大约|差不多|在|控制在|有|就|只有|也就|[:：\s])*"
-    rf"({_AR}|[{_DIGIT}十][{_DIGIT}十百千]*)(?=[,.;!?，。；！？\s~]|$|左右|上下|以内|以下|吧|多)"
+    rf"({_AR}|[{_DIGIT}十][{_DIGIT}十百千]*)"
+    r"(?=[,.;!?，。；！？\s~]|$|左右|上下|以内|以下|吧|多|出头|来个|的样子)"
 )
 # 3000元/平, 1500一平, 每平3000, 每平600到1000, 平米单价1500
 _PRICE_AFTER = rf"({_NUM})(?:{_DASH}({_NUM}))?(?:元|块)?"
@@ -186,7 +188,7 @@ def _stated_amounts(text: str) -> list[_Amount]:
             add(m.span(), _num(m.group(1) or m.group(2)))
     if "个" in text:
         for m in _GE_RE.finditer(text):
-            add(m.span(2), _scaled(_num(m.group(2)), 10_000))
+            add((m.start(2), m.end()), _scaled(_midpoint(m.group(2), m.group(3)), 10_000))
     if "预算" in text or "budget" in text:
         for m in _BARE_RE.finditer(text):
             value = _num(m.group(1))

@@ -12,7 +12,7 @@ from .budget import find_budget
 from .context import refine
 from .hits import TagHit
 from .rules import Match, Rule, RuleSet
-from .segment import CLAUSE_BREAKS, clause_bounds, normalize, tokenize
+from .segment import CLAUSE_BREAKS, normalize, tokenize
 from .taxonomy import (
     BUDGET_DIMENSION,
     MAX_ANALYSED_CHARS,
@@ -29,7 +29,7 @@ NEGATION_WINDOW = 5
 NEGATORS = frozenset(
     ("不", "不要", "不想", "别", "没有", "没", "不喜欢", "不太喜欢", "不考虑", "不是", "不用")
     + ("不需要", "无需", "不必", "不打算", "不做", "不搞", "别搞", "不选", "不爱", "拒绝")
-    + ("不想要", "不想用", "不想做")
+    + ("不想要", "不想用", "不想做", "不来", "没来")
 )
 # "没有电梯的老房子": 没有 only negates what directly follows it.
 NEAR_NEGATORS = {"没有": 2, "没": 2}
@@ -102,16 +102,19 @@ def _negated_before(tokens: list[str], index: int) -> bool:
     return False
 
 
-def _negated(m: Match, text: str, tokens: list[str], starts: list[int]) -> bool:
+def _negated(
+    m: Match, text: str, tokens: list[str], starts: list[int], clause: tuple[int, int]
+) -> bool:
     """True when the customer says they do not want / are not about the matched word."""
-    begin, finish = clause_bounds(text, m.start, m.end)
+    begin, finish = clause
     after = text[m.end : finish]
     if m.rule.dimension == CONCERN_DIMENSION:
         before = text[begin : m.start]
         urgency_denied = before[-1:] in ("不", "没", "别") and text.startswith(_URGENCY, m.start)
         return bool(_CONCERN_PRE.search(before) or _CONCERN_POST.search(after) or urgency_denied)
     index = bisect_right(starts, m.start) - 1
-    if _negated_before(tokens, index) or _POST_NEGATION.search(after):
+    inside_negator = starts[index] < m.start and tokens[index] in NEGATORS  # 不来…现场
+    if inside_negator or _negated_before(tokens, index) or _POST_NEGATION.search(after):
         return True
     return m.rule.dimension == STYLE_DIMENSION and bool(_STYLE_POST_NEGATION.search(after))
 
@@ -128,13 +131,24 @@ def _rule_matches(text: str, ruleset: RuleSet) -> list[Match]:
     """Matches that are neither negated nor excluded, in text order."""
     tokens = tokenize(text)
     starts = _token_starts(tokens)
+    breaks = [i for i, ch in enumerate(text) if ch in CLAUSE_BREAKS]
     kept = []
     for m in sorted(ruleset.find(text, starts), key=lambda m: (m.start, -m.end)):
-        begin, finish = clause_bounds(text, m.start, m.end)
-        if ruleset.excluded(m, text[begin:finish]) or _negated(m, text, tokens, starts):
+        clause = _clause(breaks, len(text), m)
+        if ruleset.excluded(m, text[clause[0] : clause[1]]):
             continue
-        kept.append(m)
+        if not _negated(m, text, tokens, starts, clause):
+            kept.append(m)
     return kept
+
+
+def _clause(breaks: list[int], size: int, m: Match) -> tuple[int, int]:
+    """The [begin, finish) span of the clause holding a match: from the break before it to the
+    break after it (`breaks`, the positions of CLAUSE_BREAKS in the text, found once)."""
+    i = bisect_right(breaks, m.start - 1)
+    begin = breaks[i - 1] + 1 if i else 0
+    j = bisect_right(breaks, m.end - 1)
+    return begin, breaks[j] if j < len(breaks) else size
 
 
 def _merge(matches: list[Match], original: str) -> list[TagHit]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .segment import CLAUSE_BREAKS, normalize
+from .segment import CLAUSE_BREAKS, USERDICT_PATH, normalize, read_userdict
 from .taxonomy import TAXONOMY
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "rules.txt"
@@ -19,6 +19,11 @@ WILD = "*"  # in a word, one chinese character ("*店": 花店, 美甲店…); m
 _HAN = "[\u4e00-\u9fff]"
 GAP_MAX_CHARS = 6
 _GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS))) + f"]{{0,{GAP_MAX_CHARS}}}"
+# Domain words the tokenizer keeps whole: never looked inside for a shorter word.
+WHOLE_WORDS = frozenset(word for word, _ in read_userdict(USERDICT_PATH))
+_NEGATING_CHARS = frozenset("不没别无非未莫")
+# Dimensions whose words keep their sense at the start of a compound (质量第一 is about 质量).
+TOPIC_FIRST = frozenset(("关注",))
 _SEPARATORS = re.compile(r"[,，、]")
 _EXCLUDE_KEYS = ("除外", "排除", "exclude")
 
@@ -172,6 +177,8 @@ class Match:
 class _Compiled:
     # literal words keyed by their first two characters (one for one-character words)
     literals: dict[str, list[tuple[str, Rule]]] = field(default_factory=dict)
+    # literal words of two or more characters → their rules (for the ends of long tokens)
+    words: dict[str, list[Rule]] = field(default_factory=dict)
     # (pattern, rule, whether a match starts with a wildcard: its start moves to the token's)
     gaps: list[tuple[re.Pattern[str], Rule, bool]] = field(default_factory=list)
     # first piece of each gap word → indexes into `gaps`: a cheap `in` test before the regex
@@ -211,24 +218,51 @@ class RuleSet:
                 continue
             for alt in _alternatives(word):
                 self._c.literals.setdefault(alt[:2], []).append((alt, rule))
+                if len(alt) >= 2:
+                    self._c.words.setdefault(alt, []).append(rule)
         excl: list[re.Pattern[str] | str] = []
         for w in rule.exclusions:
             excl += [_gap_regex(w)] if _is_pattern(w) else _alternatives(w)
         self._c.exclusions[rule] = excl
 
     def find(self, text: str, starts: Sequence[int]) -> list[Match]:
-        """Rule words in `text`; literal words must start and end on token boundaries."""
+        """Rule words in `text`; literal words must start and end on token boundaries, or
+        end a longer token that is no rule word itself (工艺 in 施工工艺, 不亮 in 灯不亮)."""
         bounds = set(starts)
         bounds.add(len(text))
         found = []
         literals = self._c.literals
+        matched_at = set()
         for p in starts:
             for key in (text[p : p + 2], text[p]):
                 for word, rule in literals.get(key, ()):
                     end = p + len(word)
                     if end in bounds and text.startswith(word, p):
                         found.append(Match(rule, p, end))
+                        matched_at.add(p)
+        found += self._find_suffixes(text, starts, matched_at)
         return found + self._find_gaps(text, starts)
+
+    def _find_suffixes(self, text: str, starts: Sequence[int], skip: set[int]) -> list[Match]:
+        """Words of two or more characters that end a token of three or more, in tokens where
+        no word starts (Chinese compounds put the head last: 施工工艺 is a kind of 工艺;
+        the start of a token is not looked inside: 全屋定制 is no 全屋). Not inside the
+        domain words kept whole (中高端 is no 高端), nor after a negating character (没多久).
+        A concern also counts at the start of a token: 质量第一, 价格表, 甲醛超标."""
+        found = []
+        words = self._c.words
+        ends = [*starts[1:], len(text)]
+        for p, end in zip(starts, ends, strict=True):
+            if end - p < 3 or p in skip or text[p:end] in WHOLE_WORDS:
+                continue
+            for k in range(end - p - 1, 1, -1):
+                rules = words.get(text[end - k : end])
+                if rules and text[end - k - 1] not in _NEGATING_CHARS:
+                    found += [Match(rule, end - k, end) for rule in rules]
+                rules = words.get(text[p : p + k])
+                if rules:
+                    found += [Match(r, p, p + k) for r in rules if r.dimension in TOPIC_FIRST]
+        return found
 
     def _find_gaps(self, text: str, starts: Sequence[int]) -> list[Match]:
         """Gap and wildcard words, trying only those whose first piece occurs in the text.
