@@ -71,7 +71,7 @@ _AREA_RE = re.compile(
 
 # An amount right after these is a deposit, a fee, an extra, or the flat's price: not the budget.
 _NOT_BUDGET_BEFORE = re.compile(
-    r"(?:押金|定金|订金|设计费|物业费|违约金|增项|加了|多花|多收|赔|退|便宜|贵了|差了|省了|相差"
+    r"(?:押金|定金|订金|设计费|物业费|违约金|增项|加了|(?<![顶最至])多花|多收|赔|退|便宜|贵了|差了|省了|相差"
     r"|首付|房价|房款|贷款|月供|房租|租金|工资|月薪|年薪|收入|买了|买的|卖了|罚|扣)\S{0,2}$"
 )
 _NOT_BUDGET_AFTER = re.compile(r"^(?:买的|买了|的房|首付|房贷|的首付)")

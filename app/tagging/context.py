@@ -15,6 +15,7 @@ this step, run on every message's hits, reads them together:
 - A whole home (全屋, 整套, 全包…) named with a style, a budget or a word of doing the
   work is 家装; so is a new flat (毛坯, 交房…) said to be renovated (装修).
 - Children, the elderly or a pregnant woman named with materials: 关注:环保.
+- Asking for a quote (意向:咨询报价) is also 关注:价格.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ HOME, COMMERCIAL, REFRESH, PART = "家装", "工装", "翻新", "局部改造"
 WHOLE_HOME = ("空间", "全屋")
 NEW_FLAT = ("户型", "新房")
 REPAIR, COMPLAINT, VISIT = ("意向", "报修"), ("意向", "投诉"), ("意向", "预约量房")
-QUALITY, HEALTH = ("关注", "质量"), ("关注", "环保")
+QUALITY, HEALTH, PRICE = ("关注", "质量"), ("关注", "环保"), ("关注", "价格")
+QUOTE = ("意向", "咨询报价")
+DERIVED_PRICE = "关注:价格(询价)"
 DERIVED_HOME = "需求:家装(整体)"
 DERIVED_HEALTH = "关注:环保(人与材料)"
 
@@ -123,8 +126,17 @@ def _health(hits: list[TagHit], text: str) -> list[TagHit]:
     return hits
 
 
+def _price(hits: list[TagHit]) -> list[TagHit]:
+    """Asking for a quote is also a concern for the price (product.md)."""
+    by_key = {_key(h): h for h in hits}
+    quote = by_key.get(QUOTE)
+    if quote is None or PRICE in by_key:
+        return hits
+    return hits + [TagHit(*PRICE, quote.words, DERIVED_PRICE)]
+
+
 def refine(hits: list[TagHit], text: str) -> list[TagHit]:
     """The hits read together with the whole message (`text` normalised)."""
     hits = _after_work(hits, text)
     hits = _scope(hits, text)
-    return _health(hits, text)
+    return _price(_health(hits, text))
