@@ -35,9 +35,9 @@ _NOT_A_COUNT = r"(?![\d.十百千万个室房居厅卫楼层年月天号平米�
 # 15-20万, 十五到二十万, 12万到15万
 _RANGE_RE = re.compile(rf"({_NUM}){_WAN}?{_DASH}({_NUM}){_APPROX}个?{_WAN}")
 # 三四十万, 五六万, 十二三万, 一两百万: two neighbouring digits mean "between"
-_PAIR_RE = re.compile(
-    r"((?:[一二三四五六七八九]?十)?)([一二两三四五六七八九])([二两三四五六七八九])(十|百)?" + _WAN
-)
+_PAIR = r"((?:[一二三四五六七八九]?十)?)([一二两三四五六七八九])([二两三四五六七八九])(十|百)?"
+_PAIR_RE = re.compile(_PAIR + _WAN)
+_PAIR_ALONE = re.compile(_PAIR)
 # 20万, 二十来万, 25个w, 两万五 / 29万8 / 20万8千 (what follows 万 is the next place down)
 _WAN_RE = re.compile(
     rf"((?:{_NUM}){_APPROX}个?){_WAN}"
@@ -129,8 +129,18 @@ def chinese_to_number(text: str) -> float | None:
     return total
 
 
+def _pair_value(m: re.Match[str]) -> float:
+    """三四十 → 35, 十二三 → 12.5, 一两百 → 150: two neighbouring digits mean "between"."""
+    tens = _num(m.group(1)) or 0
+    scale = {"十": 10, "百": 100}.get(m.group(4) or "", 1)
+    return (tens + (_CN_DIGITS[m.group(2)] + _CN_DIGITS[m.group(3)]) / 2) * scale
+
+
 def _num(s: str | None) -> float | None:
-    return chinese_to_number(s) if s else None
+    if not s:
+        return None
+    pair = _PAIR_ALONE.fullmatch(s)
+    return _pair_value(pair) if pair else chinese_to_number(s)
 
 
 def _midpoint(lo: str | None, hi: str | None) -> float | None:
@@ -178,9 +188,7 @@ def _stated_amounts(text: str) -> list[_Amount]:
         for m in _RANGE_RE.finditer(text):
             add(m.span(), _scaled(_midpoint(m.group(1), m.group(2)), 10_000))
         for m in _PAIR_RE.finditer(text):
-            tens = _num(m.group(1)) or 0
-            scale = {"十": 10, "百": 100}.get(m.group(4) or "", 1) * 10_000
-            add(m.span(), (tens + (_CN_DIGITS[m.group(2)] + _CN_DIGITS[m.group(3)]) / 2) * scale)
+            add(m.span(), _pair_value(m) * 10_000)
         for m in _WAN_RE.finditer(text):
             add(m.span(), _wan_value(m))
     if "元" in text or "块" in text or "k" in text:
