@@ -11,6 +11,7 @@ from app.models import Customer
 from app.schemas.pagination import limit_arg, page_body
 from app.schemas.serializers import customer_json, event_json
 from app.services.customers import access, customers, timeline
+from app.services.value import value
 
 
 def load_customer(customer_id: int) -> Customer:
@@ -27,6 +28,7 @@ def list_customers():
     try:
         query = customers.search_query(request.args.get("identity", ""), request.args.get("q", ""))
         query = query.where(access.customer_scope(staff))
+        query = value.filter_customers(query, request.args.get("value"))  # ?value=high
         rows, next_cursor = customers.page(query, request.args.get("before"), limit_arg())
     except customers.IdentityError as exc:
         raise ApiError(400, "bad_query", str(exc)) from exc

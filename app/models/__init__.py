@@ -29,6 +29,7 @@ from app.models.project import (
 )
 from app.models.tag import CustomerTag, Tag, TaggingState, TagRule
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
+from app.models.value import VALUE_LABELS, VALUE_LEVELS, CustomerValue
 from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, MessageConsent
 
 __all__ = [
@@ -72,4 +73,7 @@ __all__ = [
     "TagRule",
     "TaggingState",
     "TimelineEvent",
+    "VALUE_LABELS",
+    "VALUE_LEVELS",
+    "CustomerValue",
 ]
