@@ -18,7 +18,9 @@ ALT = "/"  # in a word, "A/B" means A or B
 WILD = "*"  # in a word, one chinese character ("*店": 花店, 美甲店…); matched as plain text
 _HAN = "[\u4e00-\u9fff]"
 GAP_MAX_CHARS = 6
-_GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS))) + f"]{{0,{GAP_MAX_CHARS}}}"
+# A gap may cross a space: customers type one where a comma would go, and the words on
+# both sides of it still belong together (「地漏有臭味 怎么处理」).
+_GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS - {" "}))) + f"]{{0,{GAP_MAX_CHARS}}}"
 # Domain words the tokenizer keeps whole: never looked inside for a shorter word.
 WHOLE_WORDS = frozenset(word for word, _ in read_userdict(USERDICT_PATH))
 _NEGATING_CHARS = frozenset("不没别无非未莫")
@@ -177,6 +179,8 @@ class Match:
 class _Compiled:
     # literal words keyed by their first two characters (one for one-character words)
     literals: dict[str, list[tuple[str, Rule]]] = field(default_factory=dict)
+    # the first characters of literal words: a token starting otherwise is skipped at once
+    first_chars: set[str] = field(default_factory=set)
     # literal words of two or more characters → their rules (for the ends of long tokens)
     words: dict[str, list[Rule]] = field(default_factory=dict)
     # (pattern, rule, whether a match starts with a wildcard: its start moves to the token's)
@@ -218,6 +222,7 @@ class RuleSet:
                 continue
             for alt in _alternatives(word):
                 self._c.literals.setdefault(alt[:2], []).append((alt, rule))
+                self._c.first_chars.add(alt[0])
                 if len(alt) >= 2:
                     self._c.words.setdefault(alt, []).append(rule)
         excl: list[re.Pattern[str] | str] = []
@@ -231,9 +236,11 @@ class RuleSet:
         bounds = set(starts)
         bounds.add(len(text))
         found = []
-        literals = self._c.literals
+        literals, firsts = self._c.literals, self._c.first_chars
         matched_at = set()
         for p in starts:
+            if text[p] not in firsts:
+                continue
             for key in (text[p : p + 2], text[p]):
                 for word, rule in literals.get(key, ()):
                     end = p + len(word)
