@@ -47,7 +47,8 @@ _WAN_RE = re.compile(
 _YUAN_RE = re.compile(rf"({_NUM})(?:元|块)|(\d+(?:\.\d+)?k)(?![a-z])")
 # 两百个 / 预算三十个: 个 standing for 万 (colloquial), only where a budget is being talked of
 _GE_RE = re.compile(
-    rf"(预算|budget|手上|手里|准备了?|拿出|能花|花|全包|半包)[^,.;!?，。；！？]{{0,4}}?"
+    rf"(预算|budget|手上|手里|准备了?|拿出|能花|花|全包|半包|硬装|软装|家电|家具|另外|再加)"
+    rf"[^,.;!?，。；！？]{{0,4}}?"
     rf"({_NUM})(?:{_DASH}({_NUM}))?{_APPROX}个"
     r"(?=[,.;!?，。；！？\s~]|$|左右|上下|以内|以下|吧|的样子|的预算|够|能|之间)"
 )
