@@ -226,3 +226,38 @@ def test_tokenizer_is_built_once_under_concurrent_first_use(monkeypatch):
     for t in threads:
         t.join()
     assert len(built) == 1 and len({id(r) for r in results}) == 1
+
+
+# ---------- words inside longer tokens, shorthand, number forms ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("你们家施工工艺咋样", ["关注:质量"]),  # 工艺 ends the token 施工工艺
+        ("客厅灯不亮了", ["空间:客厅", "意向:报修"]),  # 不亮 ends 灯不亮
+        ("质量第一", ["关注:质量"]),  # a concern may start a token
+        ("想做中高端的", []),  # 中高端 is kept whole: no 高端 inside it
+        ("没多久就到了", []),  # 没多久: the word after a negating character does not count
+        ("全屋定制的柜子", []),  # the start of a token is not looked inside
+    ],
+)
+def test_words_inside_longer_tokens(text, expected):
+    assert sorted(tags(text)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("ys 15w", "预算 15w"),
+        ("QB多少钱", "全包多少钱"),
+        ("gq多久", "工期多久"),
+        ("2O万", "20万"),
+        ("1OO万", "100万"),
+        ("裝修預算20萬", "装修预算20万"),
+        ("toys 20", "toys 20"),  # inside a word, not shorthand
+    ],
+)
+def test_normalize_reads_shorthand_and_number_forms_without_moving_offsets(text, normalized):
+    assert segment.normalize(text) == normalized
+    assert len(segment.normalize(text)) == len(text)
