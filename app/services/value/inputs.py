@@ -107,18 +107,7 @@ def referrals(customer_id: int) -> Reason | None:
 def engagement(customer_id: int, now: datetime) -> tuple[Reason, datetime | None]:
     """What the customer sent us (inbound events) in the last 90 days; and when the oldest
     of them leaves the window (the value may change then without any new input)."""
-    since = now - timedelta(days=ENGAGEMENT_DAYS)
-    count, oldest, latest = db.session.execute(
-        select(
-            func.count(TimelineEvent.id),
-            func.min(TimelineEvent.occurred_at),
-            func.max(TimelineEvent.occurred_at),
-        ).where(
-            TimelineEvent.customer_id == customer_id,
-            TimelineEvent.direction == "inbound",
-            TimelineEvent.occurred_at >= since,
-        )
-    ).one()
+    count, oldest, latest = _inbound_since(customer_id, now - timedelta(days=ENGAGEMENT_DAYS))
     if count >= ACTIVE_MESSAGES:
         points = ACTIVE_POINTS
     elif count >= SOME_MESSAGES:
@@ -129,3 +118,21 @@ def engagement(customer_id: int, now: datetime) -> tuple[Reason, datetime | None
     evidence = {"inbound_events": count, "last_inbound_at": latest.isoformat() if latest else None}
     expires = oldest + timedelta(days=ENGAGEMENT_DAYS) if oldest else None
     return Reason("engagement", points, text, evidence), expires
+
+
+def _inbound_since(
+    customer_id: int, since: datetime
+) -> tuple[int, datetime | None, datetime | None]:
+    """(count, oldest, latest) of the customer's inbound events since `since`."""
+    row = db.session.execute(
+        select(
+            func.count(TimelineEvent.id),
+            func.min(TimelineEvent.occurred_at),
+            func.max(TimelineEvent.occurred_at),
+        ).where(
+            TimelineEvent.customer_id == customer_id,
+            TimelineEvent.direction == "inbound",
+            TimelineEvent.occurred_at >= since,
+        )
+    ).one()
+    return row[0], row[1], row[2]

@@ -94,20 +94,21 @@ def recompute(customer_id: int, now: datetime | None = None) -> CustomerValue | 
     row.reasons = [r.as_dict() for r in found.reasons]
     row.computed_at, row.recompute_after = now or utcnow(), found.recompute_after
     if before is not None and before != found.level:
-        timeline.record(
-            customer,
-            "value_changed",
-            payload={
-                "from": before,
-                "to": found.level,
-                "from_label": VALUE_LABELS[before],
-                "to_label": VALUE_LABELS[found.level],
-                "score": found.score,
-                "reasons": row.reasons,
-            },
-        )
+        _record_change(customer, before, row)
     db.session.flush()
     return row
+
+
+def _record_change(customer: Customer, before: str, row: CustomerValue) -> None:
+    payload = {
+        "from": before,
+        "to": row.level,
+        "from_label": VALUE_LABELS[before],
+        "to_label": VALUE_LABELS[row.level],
+        "score": row.score,
+        "reasons": row.reasons,
+    }
+    timeline.record(customer, "value_changed", payload=payload)
 
 
 def on_event(event: TimelineEvent) -> None:
