@@ -13,20 +13,27 @@ from app.services.inbound import rep_alerts
 from app.services.notices import outbox
 from app.services.projects import projects
 from app.services.tagging import tagging
+from app.services.value import value
 
 HOOKS = {
     # A stored inbound message or event, once the customer's profile is refreshed.
     "event_enriched": (
         tagging.tag_event,  # intent tags with their evidence
         rep_alerts.alert_owner,  # the owning rep hears of an official-account message in WeCom
+        value.on_event,  # customer value: engagement in the last 90 days
     ),
     # Two customer records turned out to be one person: the older one keeps everything.
     "customers_merged": (
         projects.move_rows,  # projects, members, invites
         outbox.on_merge,  # notices, consents, tasks
+        value.on_merge,  # the kept customer's value assessed again
     ),
     # WeChat's report on a template or subscribe message we sent.
     "delivery_reported": (outbox.on_delivery,),
+    # The customer moved to another lifecycle stage.
+    "stage_changed": (value.on_stage_changed,),
+    # A customer's intent tags changed (the budget tier is an input of its value).
+    "customer_tags_changed": (value.on_tags_changed,),
 }
 
 

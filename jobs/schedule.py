@@ -52,4 +52,14 @@ SCHEDULE: list[dict] = [
         "minute": 0,
         "queue": "periodic",
     },
+    {
+        # Customer value (客户价值): customers whose 90-day engagement window dropped a
+        # message, and any never assessed, at night.
+        "id": "recompute-customer-value",
+        "func": "jobs.value:recompute_due",
+        "trigger": "cron",
+        "hour": 3,
+        "minute": 30,
+        "queue": "periodic",
+    },
 ]

@@ -14,6 +14,7 @@ from app.schemas.pagination import page_body
 from app.schemas.serializers import customer_json, event_json
 from app.schemas.spec import API, endpoint
 from app.services.customers import customers, timeline
+from app.services.value import value
 
 TAG = "客户"
 
@@ -24,7 +25,12 @@ def list_customers(query: CustomerQuery):
     """客户列表（新的在前）：按身份 identity 或姓名、昵称、手机号 q 搜索；销售只看到自己的客户"""
     staff = current_staff()
     rows, next_cursor = customers.search_page(
-        staff, query.identity or "", query.q or "", query.before, query.limit
+        staff,
+        query.identity or "",
+        query.q or "",
+        query.before,
+        query.limit,
+        value.level_clause(query.value),  # ?value=high|normal|low
     )
     return page_body([customer_json(c, staff) for c in rows], next_cursor)
 

@@ -14,6 +14,7 @@ from app.models.types import utcnow
 from app.services.customers import customers, timeline
 from app.services.customers import staff as staff_service
 from app.services.tagging import tag_rules, tagging
+from app.services.value import value
 
 seed_cli = AppGroup("seed", help="演示数据")
 DEMO_PASSWORD = "demo1234"
@@ -119,6 +120,7 @@ def demo():
     reps = [m for m in members if m.has_role("sales")]
     for n in range(1, 21):
         _ensure_customer(n, reps)
+    value.recompute_due()  # customer value of those no hook assessed yet
     db.session.commit()
     click.echo(f"demo data ready: {len(STORES)} stores, {len(members)} staff, 20 customers")
     click.echo(

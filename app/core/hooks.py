@@ -12,13 +12,23 @@ Points and the arguments their functions take:
   move your rows.
 - "delivery_reported" (msgid: str, status: str, msg: dict): WeChat reported a template or
   subscribe message's delivery.
+- "stage_changed" (customer_id: int, old_stage: str, new_stage: str): the customer moved
+  through the lifecycle (stage codes, app.models.STAGES).
+- "customer_tags_changed" (customer_id: int): automation or a person added or removed a
+  customer's intent tags.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-POINTS = ("event_enriched", "customers_merged", "delivery_reported")
+POINTS = (
+    "event_enriched",
+    "customers_merged",
+    "delivery_reported",
+    "stage_changed",
+    "customer_tags_changed",
+)
 _installed: dict[str, tuple[Callable, ...]] = {}
 
 

@@ -37,6 +37,7 @@ from app.models.trace import (
     TraceCode,
     TraceScan,
 )
+from app.models.value import VALUE_LABELS, VALUE_LEVELS, CustomerValue
 from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, MessageConsent
 
 __all__ = [
@@ -86,4 +87,7 @@ __all__ = [
     "Supplier",
     "TraceCode",
     "TraceScan",
+    "VALUE_LABELS",
+    "VALUE_LEVELS",
+    "CustomerValue",
 ]

@@ -3,7 +3,7 @@ budget, the timeline, manual tags and notes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -18,6 +18,9 @@ class CustomerQuery(Query):
     )
     q: Text(100, min_length=0) | None = Field(
         None, title="搜索 q", description="姓名、昵称或手机号"
+    )
+    value: Literal["high", "normal", "low"] | None = Field(
+        None, title="客户价值 value", description="high 高价值、normal 一般、low 低价值"
     )
     before: Id | None = Field(None, title="游标 before", description="上一页的 next_cursor")
     limit: Integer(1, 100, title="每页条数 limit") = 20

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .budget import find_budget
+from .context import refine
+from .hits import TagHit
 from .rules import Match, Rule, RuleSet
-from .segment import CLAUSE_BREAKS, clause_bounds, normalize, tokenize
+from .segment import CLAUSE_BREAKS, normalize, tokenize
 from .taxonomy import (
     BUDGET_DIMENSION,
     MAX_ANALYSED_CHARS,
@@ -27,6 +29,7 @@ NEGATION_WINDOW = 5
 NEGATORS = frozenset(
     ("不", "不要", "不想", "别", "没有", "没", "不喜欢", "不太喜欢", "不考虑", "不是", "不用")
     + ("不需要", "无需", "不必", "不打算", "不做", "不搞", "别搞", "不选", "不爱", "拒绝")
+    + ("不想要", "不想用", "不想做", "不来", "没来", "从来不", "从不", "从没", "从来没")
 )
 # "没有电梯的老房子": 没有 only negates what directly follows it.
 NEAR_NEGATORS = {"没有": 2, "没": 2}
@@ -36,41 +39,19 @@ CONTRAST = frozenset(
     + ("而", "可是")
 )
 # "地中海就算了": the rejection comes after the word.
-_POST_NEGATION = re.compile(
-    r"^.{0,3}?(?:就算了|算了|不考虑|不要了|不喜欢|不太喜欢|pass|排除"
-    r"|太(?:繁琐|花哨|老气|复杂|土|俗|夸张|冷淡|压抑|过时|素))"
-)
+_POST_NEGATION = re.compile(r"^.{0,3}?(?:就算了|算了|不考虑|不要了|不喜欢|不太喜欢|pass|排除)")
+# "欧式太花哨": said of a style only (「老人房别做太花哨」 still wants the room done).
+STYLE_DIMENSION = "风格"
+_STYLE_POST_NEGATION = re.compile(r"^.{0,3}?太(?:繁琐|花哨|老气|复杂|土|俗|夸张|冷淡|压抑|过时|素)")
 # Concerns are negated only by indifference: 「工期不要太长」 is still a concern.
 _CONCERN_PRE = re.compile(
     r"[不没无](?:是|太|很|怎么|那么|特别|用|着)*(?:在乎|在意|关心|担心|着急|急|需要|要求)"
 )
 _CONCERN_POST = re.compile(
-    r"^.{0,4}?(?:无所谓|没关系|不重要|不着急|不急|都行|随便|不是问题|不在乎)"
+    r"^.{0,4}?(?:无所谓|没关系|不重要|不着急|不急|都行|随便|不是问题|不在乎|要求不.{0,3}高)"
 )
-
-
-@dataclass(frozen=True)
-class TagHit:
-    """One tag found in a message, with the words that matched and the rule that fired."""
-
-    dimension: str
-    value: str
-    words: tuple[str, ...]
-    rule: str
-    amount: int | None = None
-
-    @property
-    def tag(self) -> str:
-        return f"{self.dimension}:{self.value}"
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready evidence."""
-        return {
-            "tag": self.tag,
-            "words": list(self.words),
-            "rule": self.rule,
-            "amount": self.amount,
-        }
+# Urgency words are negated by a 不 right before them: 「不急着住」.
+_URGENCY = ("急", "着急", "赶")
 
 
 @dataclass(frozen=True)
@@ -121,14 +102,21 @@ def _negated_before(tokens: list[str], index: int) -> bool:
     return False
 
 
-def _negated(m: Match, text: str, tokens: list[str], starts: list[int]) -> bool:
+def _negated(
+    m: Match, text: str, tokens: list[str], starts: list[int], clause: tuple[int, int]
+) -> bool:
     """True when the customer says they do not want / are not about the matched word."""
-    begin, finish = clause_bounds(text, m.start, m.end)
+    begin, finish = clause
     after = text[m.end : finish]
     if m.rule.dimension == CONCERN_DIMENSION:
-        return bool(_CONCERN_PRE.search(text[begin : m.start]) or _CONCERN_POST.search(after))
+        before = text[begin : m.start]
+        urgency_denied = before[-1:] in ("不", "没", "别") and text.startswith(_URGENCY, m.start)
+        return bool(_CONCERN_PRE.search(before) or _CONCERN_POST.search(after) or urgency_denied)
     index = bisect_right(starts, m.start) - 1
-    return _negated_before(tokens, index) or bool(_POST_NEGATION.search(after))
+    inside_negator = starts[index] < m.start and tokens[index] in NEGATORS  # 不来…现场
+    if inside_negator or _negated_before(tokens, index) or _POST_NEGATION.search(after):
+        return True
+    return m.rule.dimension == STYLE_DIMENSION and bool(_STYLE_POST_NEGATION.search(after))
 
 
 def _token_starts(tokens: list[str]) -> list[int]:
@@ -143,13 +131,24 @@ def _rule_matches(text: str, ruleset: RuleSet) -> list[Match]:
     """Matches that are neither negated nor excluded, in text order."""
     tokens = tokenize(text)
     starts = _token_starts(tokens)
+    breaks = [i for i, ch in enumerate(text) if ch in CLAUSE_BREAKS]
     kept = []
     for m in sorted(ruleset.find(text, starts), key=lambda m: (m.start, -m.end)):
-        begin, finish = clause_bounds(text, m.start, m.end)
-        if ruleset.excluded(m, text[begin:finish]) or _negated(m, text, tokens, starts):
+        clause = _clause(breaks, len(text), m)
+        if ruleset.excluded(m, text[clause[0] : clause[1]]):
             continue
-        kept.append(m)
+        if not _negated(m, text, tokens, starts, clause):
+            kept.append(m)
     return kept
+
+
+def _clause(breaks: list[int], size: int, m: Match) -> tuple[int, int]:
+    """The [begin, finish) span of the clause holding a match: from the break before it to the
+    break after it (`breaks`, the positions of CLAUSE_BREAKS in the text, found once)."""
+    i = bisect_right(breaks, m.start - 1)
+    begin = breaks[i - 1] + 1 if i else 0
+    j = bisect_right(breaks, m.end - 1)
+    return begin, breaks[j] if j < len(breaks) else size
 
 
 def _merge(matches: list[Match], original: str) -> list[TagHit]:
@@ -201,6 +200,7 @@ def tag_text_detailed(
         word_hits = _merge(_rule_matches(normalized, _ruleset(rules)), original)
         hits = [h for h in word_hits if h.dimension != BUDGET_DIMENSION]
         hits += _budget_hits(normalized, original, word_hits, _thresholds(thresholds))
+        hits = refine(hits, normalized)
     hits.sort(key=lambda h: tag_sort_key(h.dimension, h.value))
     return TagResult(tuple(hits), len(full) > MAX_ANALYSED_CHARS, len(original))
 

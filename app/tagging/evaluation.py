@@ -1,4 +1,5 @@
-"""Tag-level precision / recall / F1 of the tagger against a labelled JSONL file."""
+"""Tag-level precision / recall / F1 of the tagger against a labelled JSONL file, and how many
+stated budget amounts it reads within 10%."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .budget import parse_budget
 from .engine import tag_text
 from .taxonomy import TAXONOMY
 
@@ -17,6 +19,7 @@ class Example:
 
     text: str
     tags: frozenset[str]
+    budget_yuan: int | None = None  # the amount stated, when the labels give it
 
 
 @dataclass
@@ -58,6 +61,9 @@ class Report:
     overall: Counts = field(default_factory=Counts)
     by_dimension: dict[str, Counts] = field(default_factory=lambda: {d: Counts() for d in TAXONOMY})
     errors: list[Error] = field(default_factory=list)
+    amounts_stated: int = 0  # examples with a labelled budget_yuan
+    amounts_read: int = 0  # … whose amount the tagger read within AMOUNT_TOLERANCE
+    amount_errors: list[tuple[str, int, int | None]] = field(default_factory=list)
 
     def worst_dimension(self) -> tuple[str, float]:
         """The dimension with the lowest F1 (only dimensions that occur)."""
@@ -72,7 +78,8 @@ def load_examples(path: str | Path) -> list[Example]:
         for line in fh:
             if line.strip():
                 row = json.loads(line)
-                out.append(Example(row["text"], frozenset(row["tags"])))
+                budget = row.get("budget_yuan")
+                out.append(Example(row["text"], frozenset(row["tags"]), budget))
     return out
 
 
@@ -82,13 +89,36 @@ def _count(counts: Counts, gold: set[str], predicted: set[str]) -> None:
     counts.fn += len(gold - predicted)
 
 
+AMOUNT_TOLERANCE = 0.10
+
+
+def _count_amount(report: Report, ex: Example, reader: Callable[[str], int | None]) -> None:
+    if ex.budget_yuan is None:
+        return
+    report.amounts_stated += 1
+    read = reader(ex.text)
+    if read is not None and abs(read - ex.budget_yuan) <= AMOUNT_TOLERANCE * ex.budget_yuan:
+        report.amounts_read += 1
+    else:
+        report.amount_errors.append((ex.text, ex.budget_yuan, read))
+
+
+def _read_amount(text: str) -> int | None:
+    hit = parse_budget(text)
+    return hit.amount if hit else None
+
+
 def evaluate_examples(
-    examples: Iterable[Example], tagger: Callable[[str], Iterable[str]] | None = None
+    examples: Iterable[Example],
+    tagger: Callable[[str], Iterable[str]] | None = None,
+    amount_reader: Callable[[str], int | None] = _read_amount,
 ) -> Report:
-    """Score `tagger` (default: tag_text with the default rules) on `examples`."""
+    """Score `tagger` (default: tag_text with the default rules) and `amount_reader` on
+    `examples`."""
     tagger = tagger or (lambda text: [h.tag for h in tag_text(text)])
     report = Report()
     for ex in examples:
+        _count_amount(report, ex, amount_reader)
         predicted = set(tagger(ex.text))
         report.examples += 1
         _count(report.overall, set(ex.tags), predicted)
@@ -117,7 +147,14 @@ def format_report(report: Report, with_errors: bool = False) -> str:
     o = report.overall
     lines.append(f"micro   P={o.precision:.3f} R={o.recall:.3f} F1={o.f1:.3f}")
     lines.append(f"messages={report.examples} wrong={len(report.errors)}")
+    if report.amounts_stated:
+        lines.append(
+            f"budget amounts read within {AMOUNT_TOLERANCE:.0%}: "
+            f"{report.amounts_read}/{report.amounts_stated}"
+        )
     if with_errors:
         for e in report.errors:
             lines.append(f"- {e.text}\n    missing={list(e.missing)} extra={list(e.extra)}")
+        for text, stated, read in report.amount_errors:
+            lines.append(f"- {text}\n    budget_yuan={stated} read={read}")
     return "\n".join(lines)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .segment import CLAUSE_BREAKS, normalize
+from .segment import CLAUSE_BREAKS, USERDICT_PATH, normalize, read_userdict
 from .taxonomy import TAXONOMY
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "rules.txt"
 GAP = "…"  # in a word, "A…B" means A then B a few characters later in the same clause
 ALT = "/"  # in a word, "A/B" means A or B
+WILD = "*"  # in a word, one chinese character ("*店": 花店, 美甲店…); matched as plain text
+_HAN = "[\u4e00-\u9fff]"
 GAP_MAX_CHARS = 6
-_GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS))) + f"]{{0,{GAP_MAX_CHARS}}}"
+# A gap may cross a space: customers type one where a comma would go, and the words on
+# both sides of it still belong together (「地漏有臭味 怎么处理」).
+_GAP_FILL = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS - {" "}))) + f"]{{0,{GAP_MAX_CHARS}}}"
+# Domain words the tokenizer keeps whole: never looked inside for a shorter word.
+WHOLE_WORDS = frozenset(word for word, _ in read_userdict(USERDICT_PATH))
+_NEGATING_CHARS = frozenset("不没别无非未莫")
+# Dimensions whose words keep their sense at the start of a compound (质量第一 is about 质量).
+TOPIC_FIRST = frozenset(("关注",))
 _SEPARATORS = re.compile(r"[,，、]")
 _EXCLUDE_KEYS = ("除外", "排除", "exclude")
 
@@ -61,6 +71,9 @@ class Rule:
         object.__setattr__(self, "exclusions", _clean_words(self.exclusions))
         if not self.words:
             raise RuleError(f"规则 '{self.tag}' 没有词")
+        for word in self.words + self.exclusions:
+            if not all(a.replace(WILD, "") for a in _first_piece(word)):
+                raise RuleError(f"词 '{word}' 除了 * 还要有字")
         if not self.name:
             object.__setattr__(self, "name", self.tag)
 
@@ -128,15 +141,29 @@ def _alternatives(piece: str) -> list[str]:
     return sorted((a for a in piece.split(ALT) if a), key=len, reverse=True)
 
 
+def _is_pattern(word: str) -> bool:
+    """Gap and wildcard words are matched as regular expressions over the plain text."""
+    return GAP in word or WILD in word
+
+
+def _alt_regex(alt: str) -> str:
+    return re.escape(alt).replace(re.escape(WILD), _HAN)
+
+
 def _gap_regex(word: str) -> re.Pattern[str]:
     pieces = [p for p in word.split(GAP) if p.strip(ALT)]
-    alts = ["(?:" + "|".join(re.escape(a) for a in _alternatives(p)) + ")" for p in pieces]
+    alts = ["(?:" + "|".join(_alt_regex(a) for a in _alternatives(p)) + ")" for p in pieces]
     return re.compile(_GAP_FILL.join(alts))
 
 
 def _first_piece(word: str) -> tuple[str, ...]:
     """Strings one of which must be in the text for the gap word to match (a cheap pre-check)."""
     return tuple(_alternatives(next(p for p in word.split(GAP) if p.strip(ALT))))
+
+
+def _triggers(word: str) -> set[str]:
+    """The literal part of each first alternative ('*店' → '店')."""
+    return {max(a.split(WILD), key=len) for a in _first_piece(word)}
 
 
 @dataclass(frozen=True)
@@ -152,9 +179,16 @@ class Match:
 class _Compiled:
     # literal words keyed by their first two characters (one for one-character words)
     literals: dict[str, list[tuple[str, Rule]]] = field(default_factory=dict)
-    gaps: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    # the first characters of literal words: a token starting otherwise is skipped at once
+    first_chars: set[str] = field(default_factory=set)
+    # literal words of two or more characters → their rules (for the ends of long tokens)
+    words: dict[str, list[Rule]] = field(default_factory=dict)
+    # (pattern, rule, whether a match starts with a wildcard: its start moves to the token's)
+    gaps: list[tuple[re.Pattern[str], Rule, bool]] = field(default_factory=list)
     # first piece of each gap word → indexes into `gaps`: a cheap `in` test before the regex
     gap_triggers: dict[str, list[int]] = field(default_factory=dict)
+    # the triggers by their first character, so a message is checked only for those it may hold
+    triggers_by_char: dict[str, list[str]] = field(default_factory=dict)
     exclusions: dict[Rule, list[re.Pattern[str] | str]] = field(default_factory=dict)
 
 
@@ -168,6 +202,8 @@ class RuleSet:
             self._add(rule)
         for entries in self._c.literals.values():
             entries.sort(key=lambda e: -len(e[0]))
+        for trigger in self._c.gap_triggers:
+            self._c.triggers_by_char.setdefault(trigger[0], []).append(trigger)
 
     @classmethod
     def from_rules(cls, rules: Sequence[Rule]) -> RuleSet:
@@ -179,41 +215,77 @@ class RuleSet:
 
     def _add(self, rule: Rule) -> None:
         for word in rule.words:
-            if GAP in word:
-                for first in _first_piece(word):
+            if _is_pattern(word):
+                for first in _triggers(word):
                     self._c.gap_triggers.setdefault(first, []).append(len(self._c.gaps))
-                self._c.gaps.append((_gap_regex(word), rule))
+                self._c.gaps.append((_gap_regex(word), rule, word.startswith(WILD)))
                 continue
             for alt in _alternatives(word):
                 self._c.literals.setdefault(alt[:2], []).append((alt, rule))
+                self._c.first_chars.add(alt[0])
+                if len(alt) >= 2:
+                    self._c.words.setdefault(alt, []).append(rule)
         excl: list[re.Pattern[str] | str] = []
         for w in rule.exclusions:
-            excl += [_gap_regex(w)] if GAP in w else _alternatives(w)
+            excl += [_gap_regex(w)] if _is_pattern(w) else _alternatives(w)
         self._c.exclusions[rule] = excl
 
     def find(self, text: str, starts: Sequence[int]) -> list[Match]:
-        """Rule words in `text`; literal words must start and end on token boundaries."""
+        """Rule words in `text`; literal words must start and end on token boundaries, or
+        end a longer token that is no rule word itself (工艺 in 施工工艺, 不亮 in 灯不亮)."""
         bounds = set(starts)
         bounds.add(len(text))
         found = []
-        literals = self._c.literals
+        literals, firsts = self._c.literals, self._c.first_chars
+        matched_at = set()
         for p in starts:
+            if text[p] not in firsts:
+                continue
             for key in (text[p : p + 2], text[p]):
                 for word, rule in literals.get(key, ()):
                     end = p + len(word)
                     if end in bounds and text.startswith(word, p):
                         found.append(Match(rule, p, end))
-        return found + self._find_gaps(text)
+                        matched_at.add(p)
+        found += self._find_suffixes(text, starts, matched_at)
+        return found + self._find_gaps(text, starts)
 
-    def _find_gaps(self, text: str) -> list[Match]:
-        """Gap words, trying only those whose first piece occurs in the text."""
-        triggers = self._c.gap_triggers
-        present = [t for t in triggers if t in text]
+    def _find_suffixes(self, text: str, starts: Sequence[int], skip: set[int]) -> list[Match]:
+        """Words of two or more characters that end a token of three or more, in tokens where
+        no word starts (Chinese compounds put the head last: 施工工艺 is a kind of 工艺;
+        the start of a token is not looked inside: 全屋定制 is no 全屋). Not inside the
+        domain words kept whole (中高端 is no 高端), nor after a negating character (没多久).
+        A concern also counts at the start of a token: 质量第一, 价格表, 甲醛超标."""
+        found = []
+        words = self._c.words
+        ends = [*starts[1:], len(text)]
+        for p, end in zip(starts, ends, strict=True):
+            if end - p < 3 or p in skip or text[p:end] in WHOLE_WORDS:
+                continue
+            for k in range(end - p - 1, 1, -1):
+                rules = words.get(text[end - k : end])
+                if rules and text[end - k - 1] not in _NEGATING_CHARS:
+                    found += [Match(rule, end - k, end) for rule in rules]
+                rules = words.get(text[p : p + k])
+                if rules:
+                    found += [Match(r, p, p + k) for r in rules if r.dimension in TOPIC_FIRST]
+        return found
+
+    def _find_gaps(self, text: str, starts: Sequence[int]) -> list[Match]:
+        """Gap and wildcard words, trying only those whose first piece occurs in the text.
+        A match that starts with a wildcard is widened to the start of its token (花店 in
+        开了个花店, 母婴店 in 母婴/店), so the evidence reads as a word."""
+        triggers, by_char = self._c.gap_triggers, self._c.triggers_by_char
+        present = [t for ch in set(text) for t in by_char.get(ch, ()) if t in text]
         candidates = sorted({i for t in present for i in triggers[t]})
         found = []
         for i in candidates:
-            pattern, rule = self._c.gaps[i]
-            found += [Match(rule, m.start(), m.end()) for m in pattern.finditer(text)]
+            pattern, rule, widen = self._c.gaps[i]
+            for m in pattern.finditer(text):
+                start = m.start()
+                if widen and starts:
+                    start = starts[max(0, bisect_right(starts, start) - 1)]
+                found.append(Match(rule, start, m.end()))
         return found
 
     def excluded(self, match: Match, clause: str) -> bool:

@@ -1,9 +1,10 @@
-"""Text handling: width/case normalisation, clause bounds, and the private jieba tokenizer."""
+"""Text handling: width/case normalisation, clause breaks, and the private jieba tokenizer."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -18,24 +19,32 @@ _TABLE.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
 for _fw in range(0xFF21, 0xFF3B):  # Ａ-Ｚ straight to a-z
     _TABLE[_fw] = _fw - 0xFEE0 + 32
 
+# Traditional characters of the domain's words to simplified ones (a few customers type them).
+_TRADITIONAL = "萬預裝報價廚衛臥風歐質環廳陽書兒舊門維錢設計費時間級現簡約單樓層塊發問題這們輕麼漏"
+_SIMPLIFIED = "万预装报价厨卫卧风欧质环厅阳书儿旧门维钱设计费时间级现简约单楼层块发问题这们轻么漏"
+_TABLE.update(str.maketrans(_TRADITIONAL, _SIMPLIFIED))
+
 # Where a clause ends: negation and exclusions never reach across these.
 CLAUSE_BREAKS = frozenset(",.;:!?，。；：！？、…~～\n\r\t ()（）[]【】\"'“”‘’")
 
 
+# Pinyin initials customers type for domain words (ys 15w = 预算15万); two letters for two
+# characters, so offsets still hold. Only initials no other common word shares.
+_SHORTHAND = {"ys": "预算", "zx": "装修", "bj": "报价", "qb": "全包", "gq": "工期"}
+_SHORTHAND_RE = re.compile(r"(?<![a-z])(?:" + "|".join(_SHORTHAND) + r")(?![a-z])")
+# The letter o typed for a zero inside a number (2O万, 1oo万).
+_LETTER_ZERO_RE = re.compile(r"(?<=\d)o+(?=[\d万w千k百])")
+_LATIN_RE = re.compile("[a-z]")
+
+
 def normalize(text: str) -> str:
-    """Lower-case and half-width `text` without changing its length."""
-    return text.translate(_TABLE)
-
-
-def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The [begin, finish) span of the clause holding text[start:end]."""
-    begin = start
-    while begin > 0 and text[begin - 1] not in CLAUSE_BREAKS:
-        begin -= 1
-    finish = end
-    while finish < len(text) and text[finish] not in CLAUSE_BREAKS:
-        finish += 1
-    return begin, finish
+    """Lower-case and half-width `text`, expand pinyin shorthand and read the letter o in a
+    number as 0, without changing its length (offsets stay those of the original)."""
+    text = text.translate(_TABLE)
+    if not _LATIN_RE.search(text):
+        return text
+    text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(0)], text)
+    return _LETTER_ZERO_RE.sub(lambda m: "0" * len(m.group(0)), text)
 
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

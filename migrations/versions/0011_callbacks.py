@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_callbacks'
-down_revision = '0006_photo_uploads'
+down_revision = '0007_trace'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,13 @@ from app.tagging import MAX_ANALYSED_CHARS, TAXONOMY, TagHit, segment, tag_text,
 from app.tagging.evaluation import Example, evaluate, evaluate_examples, load_examples
 
 EVAL = Path(__file__).parents[1] / "data" / "tagging_eval.jsonl"
+BLIND_DEV = Path(__file__).parents[1] / "data" / "tagging_blind_dev.jsonl"
+# The frozen hold-out: never tuned on (issue #17); this test only guards the bars.
+BLIND_HOLDOUT = Path(__file__).parents[1] / "data" / "tagging_blind_holdout.jsonl"
 BAR_MICRO_F1, BAR_DIMENSION_F1 = 0.90, 0.80
+# Issue #17's bars, measured on the blind hold-out by the lead; the development part, which
+# was tuned on, must meet them too.
+BLIND_MICRO_F1, BLIND_DIMENSION_F1 = 0.92, 0.88
 
 
 def tags(text, **kw):
@@ -43,6 +49,25 @@ def test_quality_bar_on_eval_set():
     assert report.overall.f1 >= BAR_MICRO_F1, errors
     for dimension, counts in report.by_dimension.items():
         assert counts.f1 >= BAR_DIMENSION_F1, f"{dimension} F1={counts.f1:.3f}\n{errors}"
+
+
+def test_blind_dev_set_meets_the_hold_out_bars_and_reads_its_amounts():
+    report = evaluate(BLIND_DEV)
+    errors = "\n".join(f"{e.text} missing={e.missing} extra={e.extra}" for e in report.errors)
+    assert report.examples == 210
+    assert report.overall.f1 >= BLIND_MICRO_F1, errors
+    for dimension, counts in report.by_dimension.items():
+        assert counts.f1 >= BLIND_DIMENSION_F1, f"{dimension} F1={counts.f1:.3f}\n{errors}"
+    assert report.amounts_read == report.amounts_stated == 68, report.amount_errors
+
+
+def test_blind_hold_out_stays_above_the_bars():
+    """Measured, never tuned on: a change that generalises worse fails here."""
+    report = evaluate(BLIND_HOLDOUT)
+    assert report.examples == 415
+    assert report.overall.f1 >= BLIND_MICRO_F1, f"micro-F1 {report.overall.f1:.3f}"
+    for dimension, counts in report.by_dimension.items():
+        assert counts.f1 >= BLIND_DIMENSION_F1, f"{dimension} F1={counts.f1:.3f}"
 
 
 def test_metric_catches_a_bad_tagger():
@@ -212,3 +237,38 @@ def test_tokenizer_is_built_once_under_concurrent_first_use(monkeypatch):
     for t in threads:
         t.join()
     assert len(built) == 1 and len({id(r) for r in results}) == 1
+
+
+# ---------- words inside longer tokens, shorthand, number forms ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("你们家施工工艺咋样", ["关注:质量"]),  # 工艺 ends the token 施工工艺
+        ("客厅灯不亮了", ["空间:客厅", "意向:报修"]),  # 不亮 ends 灯不亮
+        ("质量第一", ["关注:质量"]),  # a concern may start a token
+        ("想做中高端的", []),  # 中高端 is kept whole: no 高端 inside it
+        ("没多久就到了", []),  # 没多久: the word after a negating character does not count
+        ("全屋定制的柜子", []),  # the start of a token is not looked inside
+    ],
+)
+def test_words_inside_longer_tokens(text, expected):
+    assert sorted(tags(text)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("ys 15w", "预算 15w"),
+        ("QB多少钱", "全包多少钱"),
+        ("gq多久", "工期多久"),
+        ("2O万", "20万"),
+        ("1OO万", "100万"),
+        ("裝修預算20萬", "装修预算20万"),
+        ("toys 20", "toys 20"),  # inside a word, not shorthand
+    ],
+)
+def test_normalize_reads_shorthand_and_number_forms_without_moving_offsets(text, normalized):
+    assert segment.normalize(text) == normalized
+    assert len(segment.normalize(text)) == len(text)

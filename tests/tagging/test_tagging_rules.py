@@ -13,7 +13,7 @@ from app.tagging import (
     load_rules_file,
     tag_text,
 )
-from app.tagging.rules import GAP, RuleError
+from app.tagging.rules import GAP, WILD, RuleError
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -40,7 +40,7 @@ def test_every_tag_except_mid_budget_has_a_default_rule():
 def test_every_plain_default_word_alone_gives_its_tag():
     for rule in default_rules():
         for word in rule.words:
-            if GAP in word:
+            if GAP in word or WILD in word:
                 continue
             for alt in word.split("/"):
                 assert rule.tag in [h.tag for h in tag_text(alt)], (rule.name, alt)
@@ -132,3 +132,16 @@ def test_plain_words_match_whole_tokens_only():
     rules = [Rule("空间", "全屋", ["全屋"])]
     assert tag_text("全屋都要做", rules)
     assert not tag_text("想做全屋定制的柜子", rules)
+
+
+def test_a_wildcard_word_finds_each_kind_and_reads_as_the_word():
+    rules = [Rule("需求", "工装", ("*店",), ("你们店",))]
+    hits = tag_text("开了个宠物店，想装修", rules)
+    assert [(h.tag, h.words) for h in hits] == [("需求:工装", ("宠物店",))]
+    assert tag_text("周末去你们店看看", rules) == []
+
+
+@pytest.mark.parametrize("word", ["*", "**", "*…*"])
+def test_a_word_of_wildcards_only_is_refused(word):
+    with pytest.raises(RuleError):
+        Rule("需求", "工装", (word,))

@@ -143,18 +143,20 @@ def test_customer_detail_shows_tags_budget_and_label(client, bearer):
     customer.stage = "construction"
     db.session.commit()
     body = client.get(f"/api/v1/customers/{customer.id}", headers=headers).get_json()
-    assert body["label"] == "高端-现代简约-施工"
+    assert body["label"] == "一般-高端-现代简约-施工"  # value, budget, style, stage
+    assert body["value"]["level"] == "normal"
     assert body["budget"]["amount"] == 500000 and body["budget"]["tier"] == "高端"
     assert body["budget"]["evidence"]["event_id"] == event.id
     assert {t["tag"] for t in body["tags"]} == {"预算:高端", "风格:现代简约"}
     assert all(t["source"] == "auto" and t["created_at"] for t in body["tags"])
 
 
-def test_label_without_tags_is_the_stage_only(client, bearer):
+def test_label_without_tags_is_the_value_and_stage_only(client, bearer):
     _, headers = bearer("管理员", "admin")
     customer_id = send(client, "你好呀").customer_id
     body = client.get(f"/api/v1/customers/{customer_id}", headers=headers).get_json()
-    assert (body["label"], body["budget"], body["tags"]) == ("潜在", None, [])
+    # The fixture's message was sent in 2023: nothing in the last 90 days, so low value.
+    assert (body["label"], body["budget"], body["tags"]) == ("低价值-潜在", None, [])
 
 
 def test_form_text_is_tagged_with_form_evidence(ctx):

@@ -275,9 +275,14 @@ def page(query, before: int | None, limit: int) -> tuple[list[Customer], str | N
 
 
 def search_page(
-    staff: Staff, identity: str, q: str, before: int | None, limit: int
+    staff: Staff, identity: str, q: str, before: int | None, limit: int, *where
 ) -> tuple[list[Customer], str | None]:
     """One page of the customers `staff` may see (access.customer_scope) matching the search
-    (search_query), newest first; (rows, the next page's cursor or None)."""
+    (search_query) and the further conditions `where` (SQL clauses from other domains, such
+    as a customer-value level; None is no condition), newest first; (rows, the next page's
+    cursor or None)."""
     query = search_query(identity, q).where(access.customer_scope(staff))
+    for clause in where:
+        if clause is not None:
+            query = query.where(clause)
     return page(query, before, limit)

@@ -7,6 +7,7 @@ customer back only by saying so (`allow_backwards=True`).
 
 from __future__ import annotations
 
+from app.core import hooks
 from app.models import STAGE_CODES, STAGE_LABELS, Customer, Staff
 from app.services.customers import audit
 from app.services.customers import timeline as timeline_service
@@ -58,4 +59,5 @@ def change_stage(
         before={"stage": before},
         after={"stage": stage, "reason": reason},
     )
+    hooks.run("stage_changed", customer.id, before, stage)  # see app/hooks.py
     return True

@@ -1,10 +1,11 @@
-"""A customer's tags as staff see them: the tag list, the budget and a one-line label."""
+"""A customer's tags as staff see them: the tag list, the budget, the value and a one-line label."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.models import Customer, CustomerTag
+from app.core.extensions import db
+from app.models import Customer, CustomerTag, CustomerValue
 from app.services.tagging import tagging
 from app.tagging.taxonomy import BUDGET_DIMENSION, tag_sort_key
 
@@ -56,19 +57,38 @@ def budget_json(customer: Customer, rows: Sequence[CustomerTag]) -> dict | None:
     }
 
 
-def label(customer: Customer, rows: Sequence[CustomerTag]) -> str:
-    """「高端-现代简约-施工」: budget tier, first style, stage; missing parts left out."""
+def value_json(value: CustomerValue | None) -> dict | None:
+    """The customer's value (客户价值, app.services.value): level, label, score, reasons."""
+    if value is None:
+        return None
+    return {
+        "level": value.level,
+        "label": value.label,
+        "score": value.score,
+        "reasons": value.reasons,
+        "computed_at": _iso(value.computed_at),
+    }
+
+
+def label(
+    customer: Customer, rows: Sequence[CustomerTag], value: CustomerValue | None = None
+) -> str:
+    """「高价值-高端-现代简约-施工」: value, budget tier, first style, stage; missing parts left
+    out."""
     budget, style = _first(rows, BUDGET_DIMENSION), _first(rows, STYLE_DIMENSION)
-    parts = [budget.tag.value if budget else "", style.tag.value if style else ""]
+    parts = [value.label if value else ""]
+    parts += [budget.tag.value if budget else "", style.tag.value if style else ""]
     parts.append(customer.stage_label if customer.stage else "")
     return "-".join(p for p in parts if p) or UNCLASSIFIED
 
 
 def profile_json(customer: Customer) -> dict:
-    """{tags, budget, label} for the customer detail."""
+    """{tags, budget, value, label} for the customer detail."""
     rows = _ordered(tagging.active_tags(customer))
+    value = db.session.get(CustomerValue, customer.id)
     return {
         "tags": [tag_json(r) for r in rows],
         "budget": budget_json(customer, rows),
-        "label": label(customer, rows),
+        "value": value_json(value),
+        "label": label(customer, rows, value),
     }

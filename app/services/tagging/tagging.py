@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from flask import current_app
 from sqlalchemy import select
 
+from app.core import hooks
 from app.core.database import insert_once
 from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
@@ -181,6 +182,8 @@ def apply_hits(
         else:
             _add_auto(customer, rows, hit, evidence)
     after = {k for k, r in rows.items() if r.removed_at is None}
+    if after != before:
+        hooks.run("customer_tags_changed", customer.id)  # see app/hooks.py
     return [f"{d}:{v}" for d, v in sorted(after - before)]
 
 
@@ -249,6 +252,7 @@ def add_manual_tag(customer: Customer, tag: str, staff: Staff) -> CustomerTag:
         after={"tag": row.tag.label, "source": MANUAL},
     )
     _log(customer, "tag_added", row, staff)
+    hooks.run("customer_tags_changed", customer.id)
     return row
 
 
@@ -269,6 +273,7 @@ def remove_tag(customer: Customer, tag: str, staff: Staff) -> CustomerTag:
         after={"tag": row.tag.label, "removed": True},
     )
     _log(customer, "tag_removed", row, staff)
+    hooks.run("customer_tags_changed", customer.id)
     return row
 
 

@@ -1,0 +1,19 @@
+"""Customer value job: the nightly pass over customers whose 90-day window moved."""
+
+from __future__ import annotations
+
+from app.core.extensions import db
+from app.models.types import utcnow
+from app.services.value import value
+from jobs.base import job
+
+
+@job
+def recompute_due() -> int:
+    """Assess customers never assessed or whose engagement window dropped a message, a batch
+    per commit; returns how many."""
+    now, total = utcnow(), 0
+    while done := value.recompute_due(now):
+        db.session.commit()
+        total += done
+    return total
