@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         auto_replies,
         customer_tags,
         customers,
+        enrichment,
         invites,
         me,
         node_templates,

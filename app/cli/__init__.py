@@ -1,4 +1,5 @@
-"""`flask` commands of the app: staff, seed, data-key, tags (worker and scheduler: jobs/cli.py)."""
+"""`flask` commands of the app: staff, seed, data-key, tags, enrichment (worker and scheduler:
+jobs/cli.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import datakey, seed, staff, tags
+    from app.cli import datakey, enrichment, seed, staff, tags
 
-    for group in (staff.staff_cli, seed.seed_cli, datakey.datakey_cli, tags.tags_cli):
+    groups = (staff.staff_cli, seed.seed_cli, datakey.datakey_cli, tags.tags_cli)
+    for group in (*groups, enrichment.enrichment_cli):
         app.cli.add_command(group)
