@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         enrichment,
         invites,
         me,
+        mini_sessions,
         node_templates,
         project_work,
         projects,

@@ -153,17 +153,18 @@ def enrichment_settings(env: Mapping[str, str]) -> dict:
 
 def access_settings(env: Mapping[str, str]) -> dict:
     """Rate limits of invite-code binding, per homeowner and per client address, in the
-    `limits` notation ("10/hour", "5 per minute")."""
-    settings = {
+    `limits` notation ("10/hour", "5 per minute"); TRUSTED_PROXIES: how many reverse proxies
+    in front of the app set X-Forwarded-For (the client address is read behind them)."""
+    limits = {
         "INVITE_BIND_LIMIT": env_str(env, "INVITE_BIND_LIMIT", "10/hour"),
         "INVITE_BIND_CLIENT_LIMIT": env_str(env, "INVITE_BIND_CLIENT_LIMIT", "60/hour"),
     }
-    for name, value in settings.items():
+    for name, value in limits.items():
         try:
             parse_many(value)
         except ValueError as exc:
             raise ConfigError(f"{name} must read like '10/hour', got {value!r}") from exc
-    return settings
+    return {**limits, "TRUSTED_PROXIES": env_int(env, "TRUSTED_PROXIES", 0)}
 
 
 def reply_settings(env: Mapping[str, str]) -> dict:

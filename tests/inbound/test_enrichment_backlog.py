@@ -124,9 +124,8 @@ def test_a_failing_event_backs_off_then_is_parked_with_its_reason(ctx, fake, poi
         with app.app_context():
             assert ingest_jobs.sweep_unenriched() == 1
         assert state(bad).attempts == 5 and state(bad).parked_at is not None
-    with time_machine.travel(start + timedelta(days=30), tick=False):
-        with app.app_context():
-            assert ingest_jobs.sweep_unenriched() == 0  # parked: only the command retries it
+    with time_machine.travel(start + timedelta(days=30), tick=False), app.app_context():
+        assert ingest_jobs.sweep_unenriched() == 0  # parked: only the command retries it
     assert pending([bad]) == 1 and state(good) is None
 
 

@@ -11,9 +11,13 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import select
 
-from tests.projects.helpers import node_ids, owner_headers, set_status
+from app.core.extensions import db
+from app.models import ProjectMember
+from tests.projects.helpers import invite, node_ids, owner_headers, set_status
 
+ENDS_SESSION = ("/mini/v1/logout", "/mini/v1/unbind")
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -34,7 +38,15 @@ def homeowner(site, mini):
         json={"item": "加装插座", "amount_fen": 20000},
         headers=site.pm_h,
     )
-    ids = {"project_id": site.project["id"], "node_id": node, "order_id": order.json["id"]}
+    family = mini.login("oFamilyFuzz")
+    code = invite(site, kind="family", project_id=site.project["id"])
+    assert mini.post("/mini/v1/bind", json={"invite_code": code}, headers=family).status_code == 200
+    ids = {
+        "project_id": site.project["id"],
+        "node_id": node,
+        "order_id": order.json["id"],
+        "member_id": db.session.scalars(select(ProjectMember.id)).one(),
+    }
     return {"headers": headers, "ids": ids}
 
 
@@ -42,20 +54,27 @@ def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
     """Each operation in turn (schemathesis' lazy pytest fixture does not run on pytest 9)."""
     schema = schemathesis.openapi.from_wsgi("/mini/v1/openapi.json", mini.application)
     operations = [result.ok() for result in schema.get_all_operations()]
-    ids = homeowner["ids"]
-    assert len(operations) == 12
+    assert len(operations) == 16
+    logins = iter(range(10**6))
+    assert {o.path for o in operations} >= set(ENDS_SESSION)
     for operation in operations:
+        if operation.path in ENDS_SESSION:  # each case logs in afresh: the homeowner stays
+            _fuzz(operation, homeowner["ids"], lambda: mini.login(f"oFuzz{next(logins)}"))
+        else:
+            _fuzz(operation, homeowner["ids"], lambda: homeowner["headers"])
 
-        @given(case=operation.as_strategy(), real=st.booleans())
-        @settings(
-            max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-        )
-        def run(case, real):
-            if real and case.path_parameters:  # half the time, ids that exist
-                case.path_parameters = {k: ids[k] for k in case.path_parameters}
-            case.call_and_validate(headers=homeowner["headers"], checks=CHECKS)
 
-        run()
+def _fuzz(operation, ids, headers):
+    @given(case=operation.as_strategy(), real=st.booleans())
+    @settings(
+        max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def run(case, real):
+        if real and case.path_parameters:  # half the time, ids that exist
+            case.path_parameters = {k: ids[k] for k in case.path_parameters}
+        case.call_and_validate(headers=headers(), checks=CHECKS)
+
+    run()
 
 
 def test_the_document_lists_every_mini_route(mini):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.core.errors import ApiError
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.models import ChangeOrder, Customer, Project, Staff
 from app.models.types import utcnow
@@ -21,9 +21,7 @@ LABELS = {"proposed": "待确认", "approved": "已同意", "rejected": "已拒�
 
 def propose(project: Project, actor: Staff, item: str, amount_fen: int) -> ChangeOrder:
     if amount_fen == 0:
-        raise ApiError(
-            400, "invalid", "请求参数有误，请检查后重试", fields={"amount_fen": "调整金额不能为 0"}
-        )
+        raise Invalid("请求参数有误，请检查后重试", fields={"amount_fen": "调整金额不能为 0"})
     order = ChangeOrder(
         project_id=project.id, item=item, amount_fen=amount_fen, proposed_by_staff_id=actor.id
     )
@@ -51,11 +49,19 @@ def load_for_customer(customer_id: int, order_id: int) -> ChangeOrder:
         .where(ChangeOrder.id == order_id, projects.customer_scope(customer_id))
     ).first()
     if order is None:
-        raise ApiError(404, "not_found", "预算调整单不存在")
+        raise NotFound("预算调整单不存在")
     return order
 
 
+OWNER_ONLY = "预算调整涉及费用，只有业主本人可以同意或拒绝"
+
+
 def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str = ""):
+    """The owner approves or rejects a proposed order, once (Conflict the second time).
+    Money is the owner's decision: a family member (家属) following the project sees the
+    order but gets Forbidden (product.md, "Who uses it")."""
+    if order.project.customer_id != homeowner.id:
+        raise Forbidden(OWNER_ONLY)
     status = "approved" if approve else "rejected"
     result = db.session.execute(
         update(ChangeOrder)
@@ -67,7 +73,7 @@ def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str =
     )
     db.session.refresh(order)
     if result.rowcount != 1:
-        raise ApiError(409, "conflict", f"该调整单已{LABELS[order.status][1:]}，不能重复操作")
+        raise Conflict(f"该调整单已{LABELS[order.status][1:]}，不能重复操作")
     payload = {
         "project_id": order.project_id,
         "change_order_id": order.id,

@@ -1,7 +1,9 @@
 """施工节点: staff move them along, the homeowner accepts or rejects, the PM rectifies.
 
 未开始 → 进行中 → 待验收 → 已验收, or 待验收 → 整改中 (rejected) → 待验收 (PM closed it).
-Acceptance belongs to the homeowner only; a status change that skips the rules is a 409.
+Acceptance belongs to the homeowner: the owner, and a family member (家属) only when the
+owner allowed it (members.set_can_accept; product.md); a status change that skips the
+rules is a 409.
 Status changes are conditional UPDATEs, so two taps on 「确认验收」 accept once.
 """
 
@@ -12,13 +14,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.core.database import MAX_ID
-from app.core.errors import ApiError
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.models import NODE_STATUS_LABELS, Customer, NodeRejection, Project, ProjectNode, Staff
 from app.models.types import utcnow
 from app.services.customers import audit, stages
 from app.services.customers import timeline as timeline_service
-from app.services.projects import project_notices, projects
+from app.services.projects import members, project_notices, projects
 
 RECTIFY_WITHIN = timedelta(days=3)  # the date promised to the homeowner in the notice
 STAFF_MOVES = {
@@ -63,7 +65,7 @@ def _transition(node: ProjectNode, allowed: set[str], target: str, **values) -> 
     if result.rowcount != 1:
         db.session.refresh(node)
         label = NODE_STATUS_LABELS.get(node.status, node.status)
-        raise ApiError(409, "conflict", f"节点「{node.name}」当前为「{label}」，不能进行此操作")
+        raise Conflict(f"节点「{node.name}」当前为「{label}」，不能进行此操作")
     db.session.refresh(node)
 
 
@@ -77,12 +79,8 @@ def update_node(node: ProjectNode, actor: Staff, fields: dict) -> ProjectNode:
     start = fields.get("planned_start", node.planned_start)
     end = fields.get("planned_end", node.planned_end)
     if start and end and start > end:
-        raise ApiError(
-            400,
-            "invalid",
-            "请求参数有误，请检查后重试",
-            fields={"planned_end": "计划完成日期不能早于计划开始日期"},
-        )
+        message = "计划完成日期不能早于计划开始日期"
+        raise Invalid("请求参数有误，请检查后重试", fields={"planned_end": message})
     node.planned_start, node.planned_end = start, end
     status = fields.get("status")
     if status and status != node.status:
@@ -108,7 +106,7 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
     if status not in STAFF_MOVES.get(previous, set()):
         label = NODE_STATUS_LABELS.get(previous, previous)
         target = NODE_STATUS_LABELS.get(status, status)
-        raise ApiError(409, "conflict", f"节点当前为「{label}」，不能改为「{target}」")
+        raise Conflict(f"节点当前为「{label}」，不能改为「{target}」")
     values = {}
     if status == "in_progress" and node.actual_start is None:
         values["actual_start"] = projects.local_today()
@@ -131,8 +129,15 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
         )
 
 
+def _check_may_decide(node: ProjectNode, homeowner: Customer) -> None:
+    if not members.may_accept(node.project, homeowner.id):
+        raise Forbidden("业主尚未允许您验收节点，请联系业主在小程序中开启")
+
+
 def accept(node: ProjectNode, homeowner: Customer) -> ProjectNode:
-    """The homeowner confirms 验收 (already-accepted or not-ready nodes are a 409)."""
+    """The homeowner confirms 验收 (already-accepted or not-ready nodes are a 409; a family
+    member the owner did not allow is Forbidden)."""
+    _check_may_decide(node, homeowner)
     today = projects.local_today()
     _transition(
         node,
@@ -162,7 +167,9 @@ def _complete(project: Project, today) -> None:
 
 
 def reject(node: ProjectNode, homeowner: Customer, reason: str, photos: list[dict]):
-    """The homeowner refuses: a rectification (整改中) opens; the node's count goes up."""
+    """The homeowner refuses: a rectification (整改中) opens; the node's count goes up.
+    Refusing is part of 验收: the same people as `accept` may do it."""
+    _check_may_decide(node, homeowner)
     _transition(
         node, {"pending_acceptance"}, "rectifying", rejection_count=ProjectNode.rejection_count + 1
     )
@@ -204,5 +211,5 @@ def _close_rejections(node: ProjectNode, actor: Staff, note: str) -> None:
 def load(project: Project, node_id: int) -> ProjectNode:
     node = db.session.get(ProjectNode, node_id) if 0 < node_id <= MAX_ID else None
     if node is None or node.project_id != project.id:
-        raise ApiError(404, "not_found", "节点不存在")
+        raise NotFound("节点不存在")
     return node
