@@ -92,7 +92,12 @@ def open_session(identity: CustomerIdentity) -> str:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     ttl = timedelta(seconds=current_app.config["MINI_SESSION_TTL"])
     db.session.add(
-        MiniSession(token_hash=session_key(token), identity_id=identity.id, expires_at=now + ttl)
+        MiniSession(
+            token_hash=session_key(token),
+            identity_id=identity.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
     )
     return token
 
