@@ -20,7 +20,9 @@ Against a fresh PostgreSQL database and Redis (BENCH_REDIS_URL), with the fake W
    sweep to the last non-poison event enriched (the database is polled every 0.2 s).
    Poison events retry after ENRICH_RETRY_SECONDS=1 (×4 per attempt) and park at the 3rd
    failure (ENRICH_MAX_ATTEMPTS=3; production waits minutes: 60 s × 4^n, 5 attempts).
-Prints events/s of both, their ratio, the WeChat calls each made, and what was left behind.
+Prints events/s of both, their ratio, the worker's CPU per event (what a free core would
+allow: on a shared machine the wall-clock rate mostly measures the others' load), the WeChat
+calls each made, and what was left behind.
 Bars: drain ≥ 100 events/s; every non-poison event enriched, every poison event parked.
 """
 
@@ -184,6 +186,12 @@ def start_worker(env: dict) -> subprocess.Popen:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (/proc/<pid>/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wechat_calls(fake: FakeWeChat) -> dict:
     return {p: fake.count(p) for p in ("/cgi-bin/user/info", "/cgi-bin/user/info/batchget")}
 
@@ -235,19 +243,21 @@ def main() -> int:
         per_event_jobs(queue_redis, events["warm"].ids())
         events["warm"].wait(lambda c: c["pending"] == 0, timeout=300)
 
-        calls = wechat_calls(fake)
+        calls, cpu = wechat_calls(fake), cpu_seconds(worker.pid)
         base_ids = events["base"].ids()
         per_event_jobs(queue_redis, base_ids)
         base_s = events["base"].wait(lambda c: c["pending"] == 0, timeout=3600)
         base_calls = {k: v - calls[k] for k, v in wechat_calls(fake).items()}
+        base_cpu = cpu_seconds(worker.pid) - cpu
 
-        calls = wechat_calls(fake)
+        calls, cpu = wechat_calls(fake), cpu_seconds(worker.pid)
         before = events["main"].counts()
         start = time.monotonic()
         first = sweeper.sweep()
         sweeper.start()
         events["main"].wait(lambda c: c["pending"] == 0, timeout=3600)
         drain_s = time.monotonic() - start
+        drain_cpu = cpu_seconds(worker.pid) - cpu
         events["main"].wait(lambda c: c["parked"] == c["poison"], timeout=600)
         parked_s = time.monotonic() - start
         drain_calls = {k: v - calls[k] for k, v in wechat_calls(fake).items()}
@@ -271,6 +281,11 @@ def main() -> int:
     print(
         f"  handed over {first} events at the first sweep, then {sweeper.handed[1:]} "
         f"(retries of poison after their backoff)"
+    )
+    print(
+        f"worker CPU per event: baseline {base_cpu / len(base_ids) * 1000:.1f} ms, "
+        f"drain {drain_cpu / before['stored'] * 1000:.1f} ms (a free core's ceiling: "
+        f"{before['stored'] / drain_cpu:.0f} events/s)"
     )
     print(f"ratio drain/baseline   {drain_rate / base_rate:.1f}x")
     print(

@@ -32,7 +32,7 @@ from app.core import hooks
 from app.core.database import insert_once
 from app.core.extensions import db
 from app.core.queue import PENDING_KEY
-from app.models import Customer, EnrichmentState, TimelineEvent
+from app.models import Customer, EnrichmentState, Tag, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers
 from app.services.inbound import profiles as profile_service
@@ -129,6 +129,10 @@ def enrich_batch(event_ids: list[int]) -> Outcome:
     if not events:
         return outcome
     alive = _customers(events)
+    # The taxonomy's tags (a few dozen rows) stay loaded for the batch: every tagged event
+    # reads its customer's tags, and the session's identity map keeps a row only while
+    # something refers to it; held here, those reads find them without a query.
+    taxonomy = db.session.scalars(select(Tag)).all()  # noqa: F841 - held, not read
     broken = _refresh_profiles(list({c.id: c for c in alive.values()}.values()))
     done = []
     for event in events:
