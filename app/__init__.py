@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from dotenv import load_dotenv
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from app.core.json_provider import OrjsonProvider
@@ -30,6 +31,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.url_map.converters["string"] = BoundedStringConverter  # bounds OpenAPI can document
     app.session_interface = NoSessions()
     app.config.update(settings)
+    if proxies := settings["TRUSTED_PROXIES"]:  # the client's address, not the proxy's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     from app import cli

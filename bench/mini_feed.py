@@ -17,16 +17,17 @@ Bar: feed and detail p99 < 50 ms.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 from sqlalchemy.dialects import postgresql  # noqa: E402
 
 from bench.common import (  # noqa: E402
@@ -56,6 +57,11 @@ FILL = [
        FROM generate_series(1, %(projects)s) g""",
     """INSERT INTO customer_identities (customer_id, kind, app_id, value, created_at)
        SELECT g, 'mini_openid', %(appid)s, 'oBench' || g, now() FROM generate_series(1, %(projects)s) g""",
+    # Homeowner g's session token is 'bench-token-g' (requests() sends it); its SHA-256 is kept.
+    """INSERT INTO mini_sessions (token_hash, identity_id, created_at, expires_at)
+       SELECT encode(sha256(convert_to('bench-token-' || g, 'UTF8')), 'hex'), g, now(),
+              now() + interval '10 years'
+       FROM generate_series(1, %(projects)s) g""",
     """INSERT INTO projects (customer_id, store_id, address, community, package_name,
                              contract_amount_fen, pm_id, supervisor_id, status, created_at, updated_at)
        SELECT g, 1, '锦绣路 ' || g || ' 号', '锦绣苑', '全包 899', 18800000, 1, 2, 'active', now(), now()
@@ -122,11 +128,12 @@ def filled(database_url: str, projects: int, entries: int) -> bool:
     try:
         with psycopg.connect(dsn) as conn:
             counts = conn.execute(
-                "SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM progress_entries)"
+                "SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM progress_entries),"
+                " (SELECT count(*) FROM mini_sessions)"
             ).fetchone()
     except psycopg.Error:
         return False
-    return counts == (projects, entries)
+    return counts == (projects, entries, projects)
 
 
 def prepare(args) -> str:
@@ -157,8 +164,8 @@ def explain(dsn: str, project_id: int) -> None:
         params = {
             "project_id": project_id,
             "limit": 21,
-            "app_id": MINI_APPID,
-            "openid": f"oBench{project_id}",
+            "token_hash": hashlib.sha256(token(project_id).encode()).hexdigest(),
+            "now": datetime.now(UTC),
             "before_at": last[0],
             "before_id": last[1],
         }
@@ -173,15 +180,20 @@ def explain(dsn: str, project_id: int) -> None:
             print(f"  → uses index ix_progress_project_recent: {'yes' if uses else 'NO'}")
 
 
+def token(project_id: int) -> str:
+    """The session token of the project's homeowner (FILL stores its hash)."""
+    return f"bench-token-{project_id}"
+
+
 def requests(projects: int, n: int) -> tuple[list, list]:
-    signer = URLSafeTimedSerializer(SECRET, salt="mini-session")
     rng = random.Random(5)
     feed, detail = [], []
     for _ in range(n):
         pid = rng.randint(1, projects)
-        token = signer.dumps({"o": f"oBench{pid}"})
-        feed.append(("GET", f"/mini/v1/projects/{pid}/feed?limit=20&bench_token={token}", None))
-        detail.append(("GET", f"/mini/v1/projects/{pid}?bench_token={token}", None))
+        feed.append(
+            ("GET", f"/mini/v1/projects/{pid}/feed?limit=20&bench_token={token(pid)}", None)
+        )
+        detail.append(("GET", f"/mini/v1/projects/{pid}?bench_token={token(pid)}", None))
     return feed, detail
 
 

@@ -3,47 +3,35 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from app.core import batch
 from app.core.extensions import db
-from app.core.queue import enqueue
-from app.models import TimelineEvent
-from app.services.inbound import enrichment
+from app.services.inbound import backlog, enrichment
 from jobs.base import job
 
 log = logging.getLogger(__name__)
-SWEEP_AGE = timedelta(minutes=1)
 
 
 @job
-def enrich_event(event_id: int) -> None:
-    """Profile, unionid merge and tagging for one stored callback; a no-op if already done."""
-    event = db.session.get(TimelineEvent, event_id)
-    if event is None or not event.needs_enrichment:
-        return
-    enrichment.enrich(event)
+def enrich_events(event_ids: list[int]) -> dict:
+    """Enrich a batch of stored callbacks (the batched hand-off gives 100 at a time): a
+    failing event is counted on its own row and retried later; the rest commit together."""
+    outcome = enrichment.enrich_batch([int(i) for i in event_ids])
     db.session.commit()
+    if outcome.failed:
+        log.info("enrichment batch", extra=outcome.__dict__)
+    return outcome.__dict__
 
 
 @job
-def enrich_events(event_ids: list[int]) -> None:
-    """enrich_event for a batch (queue.enqueue_batched): one failure does not stop the rest,
-    and leaves its event marked for the sweep."""
-    for event_id in event_ids:
-        try:
-            enrich_event(event_id)
-        except Exception:  # noqa: BLE001 - logged; the sweep retries it
-            log.exception("enrichment failed", extra={"event_id": event_id})
-            db.session.rollback()
+def enrich_event(event_id: int) -> dict:
+    """One event (jobs queued one by one before batching existed); a no-op if done."""
+    return enrich_events([event_id])
 
 
 @job
 def sweep_unenriched() -> int:
-    """Re-enqueue stored callbacks whose enrichment was never queued (e.g. Redis was down)."""
-    batch.kick("jobs.ingest:enrich_events", "webhooks")
-    ids = enrichment.pending_events(SWEEP_AGE)
-    for event_id in ids:
-        enqueue("jobs.ingest:enrich_event", event_id, queue="webhooks", job_id=f"enrich-{event_id}")
-    db.session.commit()  # enqueued jobs are handed over on commit
-    return len(ids)
+    """Hand over every stored callback still waiting for enrichment (app.services.inbound.
+    backlog): the whole backlog at once, failing rows after their backoff, parked rows never."""
+    count = backlog.sweep()
+    db.session.commit()  # the ids are handed over on commit
+    return count

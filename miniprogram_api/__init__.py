@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, request
 
 from app.core.database import begin_autocommit, load_row
-from app.core.errors import ApiError, DomainError
+from app.core.errors import DomainError, Unauthenticated
 from app.models import Customer
 from app.schemas import errors
 from app.schemas.validation import check_url_ids
@@ -30,8 +30,8 @@ def _authenticate() -> None:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "请先登录")
-    g.openid = mini_auth.openid_of(token.strip())
+        raise Unauthenticated("请先登录")
+    g.session_key = mini_auth.session_key(token)
     if request.endpoint in FOLDED:  # they read outside a transaction themselves
         return
     if request.method == "GET":  # every GET here only reads
@@ -39,14 +39,15 @@ def _authenticate() -> None:
     current_homeowner_id()
 
 
-def current_openid() -> str:
-    return g.openid
+def current_session() -> str:
+    """The session key of this request's token (mini_auth.session_key)."""
+    return g.session_key
 
 
 def current_homeowner_id() -> int:
-    """The homeowner's customer id (401 when the openid is no longer known)."""
+    """The homeowner's customer id (401 when the session expired or was revoked)."""
     if "homeowner_id" not in g:
-        g.homeowner_id = mini_auth.homeowner_id(g.openid)
+        g.homeowner_id = mini_auth.homeowner_id(g.session_key)
     return g.homeowner_id
 
 
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
         acceptance,
         auth,
         change_orders,
+        members,
         projects,
         subscriptions,
         trace,

@@ -36,7 +36,7 @@ def upload_photo(form: UploadForm):
 
 
 @bp.post("/projects/<int:project_id>/nodes/<int:node_id>/accept")
-@endpoint(MINI, ok=Node, errors=(404, 409), tag="验收")
+@endpoint(MINI, ok=Node, errors=(403, 404, 409), tag="验收")
 def accept_node(project_id: int, node_id: int):
     """确认节点验收"""
     node = _node(project_id, node_id)
@@ -46,7 +46,7 @@ def accept_node(project_id: int, node_id: int):
 
 
 @bp.post("/projects/<int:project_id>/nodes/<int:node_id>/reject")
-@endpoint(MINI, json=RejectionIn, ok=Node, errors=(404, 409), tag="验收")
+@endpoint(MINI, json=RejectionIn, ok=Node, errors=(403, 404, 409), tag="验收")
 def reject_node(project_id: int, node_id: int, json: RejectionIn):
     """节点验收不通过（原因与照片）"""
     node = _node(project_id, node_id)

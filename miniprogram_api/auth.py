@@ -1,8 +1,8 @@
-"""Login, binding to a customer record, and who am I."""
+"""Login and logout, binding to a customer record and unbinding, and who am I."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from app.core.errors import Invalid
 from app.core.extensions import db
@@ -10,7 +10,7 @@ from app.schemas.mini import BindIn, Login, LoginIn, Me
 from app.schemas.spec import MINI, endpoint
 from app.services.customers import mini_auth
 from app.services.projects import invites, projects
-from miniprogram_api import bp, current_homeowner
+from miniprogram_api import bp, current_homeowner, current_session
 
 
 def me_json(customer) -> dict:
@@ -35,6 +35,24 @@ def login(json: LoginIn):
     return {"token": token, "expires_in": ttl, "first_login": created, "me": me_json(customer)}
 
 
+@bp.post("/logout")
+@endpoint(MINI, status=204, tag="登录")
+def logout():
+    """退出登录：本会话令牌立即失效"""
+    mini_auth.logout(current_session())
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/unbind")
+@endpoint(MINI, status=204, tag="登录")
+def unbind():
+    """解除本微信与业主档案（或家属身份）的绑定；本微信的所有会话令牌立即失效，需重新登录"""
+    invites.unbind(current_session())
+    db.session.commit()
+    return "", 204
+
+
 @bp.post("/bind")
 @endpoint(MINI, json=BindIn, ok=Me, errors=(404, 409, 429, 502), tag="登录")
 def bind(json: BindIn):
@@ -44,7 +62,7 @@ def bind(json: BindIn):
         raise Invalid(message, fields={"invite_code": message})
     homeowner = current_homeowner()
     if json.invite_code:
-        customer = invites.bind_invite(homeowner, json.invite_code)
+        customer = invites.bind_invite(homeowner, json.invite_code, request.remote_addr or "")
     else:
         customer = invites.bind_phone(homeowner, json.phone_code)
     db.session.commit()

@@ -19,14 +19,14 @@ def _decide(order_id: int, approve: bool, reason: str | None):
 
 
 @bp.post("/change-orders/<int:order_id>/approve")
-@endpoint(MINI, json=DecisionIn, ok=Decision, errors=(404, 409), tag="预算调整")
+@endpoint(MINI, json=DecisionIn, ok=Decision, errors=(403, 404, 409), tag="预算调整")
 def approve_change_order(order_id: int, json: DecisionIn):
     """同意预算调整"""
     return _decide(order_id, True, json.reason)
 
 
 @bp.post("/change-orders/<int:order_id>/reject")
-@endpoint(MINI, json=DecisionIn, ok=Decision, errors=(404, 409), tag="预算调整")
+@endpoint(MINI, json=DecisionIn, ok=Decision, errors=(403, 404, 409), tag="预算调整")
 def reject_change_order(order_id: int, json: DecisionIn):
     """拒绝预算调整"""
     return _decide(order_id, False, json.reason)

@@ -7,7 +7,7 @@ from app.schemas.project_serializers import feed_json, project_detail_json, proj
 from app.schemas.projects import FeedPage, FeedQuery, ProjectDetail, ProjectList
 from app.schemas.spec import MINI, endpoint
 from app.services.projects import progress, project_reads, projects
-from miniprogram_api import bp, current_homeowner_id, current_openid
+from miniprogram_api import bp, current_homeowner_id, current_session
 
 
 @bp.get("/projects")
@@ -23,7 +23,7 @@ def list_projects():
 @endpoint(MINI, ok=ProjectDetail, errors=(404,), tag="项目")
 def get_project(project_id: int):
     """项目详情：节点、进度、预算"""
-    page = project_reads.homeowner_page(current_openid(), project_id)
+    page = project_reads.homeowner_page(current_session(), project_id)
     if page is None:
         projects.visible_id(current_homeowner_id(), project_id)  # 401 or 404
     return project_detail_json(page.project, projects.local_today(), page)
@@ -33,7 +33,7 @@ def get_project(project_id: int):
 @endpoint(MINI, query=FeedQuery, ok=FeedPage, errors=(404,), tag="项目")
 def project_feed(project_id: int, query: FeedQuery):
     """项目动态（日志与巡检，新的在前）"""
-    rows, next_cursor = progress.feed(project_id, query.before, query.limit, current_openid())
+    rows, next_cursor = progress.feed(project_id, query.before, query.limit, current_session())
     if not rows:  # 401, 404, or a project with no entries yet
         projects.visible_id(current_homeowner_id(), project_id)
     return page_body(feed_json(rows), next_cursor)

@@ -25,10 +25,12 @@ CHECKS = [
 
 
 def check_document(
-    app, url: str, headers: dict, real: Callable[[str, str], object], examples: int
+    app, url: str, headers, real: Callable[[str, str], object], examples: int
 ) -> int:
     """Drive every operation of the document at `url` with `examples` generated requests;
-    half of them get path ids that exist (`real(path, name)`). Returns how many operations."""
+    half of them get path ids that exist (`real(path, name)`). `headers`: a dict, or a
+    function of the operation's path giving one per request (an operation that ends the
+    session signs in afresh). Returns how many operations."""
     schema = schemathesis.openapi.from_wsgi(url, app)
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
@@ -44,6 +46,7 @@ def _drive(operation, headers: dict, real, examples: int) -> None:
     def run(case, use_real):
         if use_real and case.path_parameters:  # half the time, ids that exist
             case.path_parameters = {k: real(operation.path, k) for k in case.path_parameters}
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        sent = headers(operation.path) if callable(headers) else headers
+        case.call_and_validate(headers=sent, checks=CHECKS)
 
     run()

@@ -56,6 +56,7 @@ ERRMSGS = {
     40013: "invalid appid",
     40014: "invalid access_token",
     40029: "invalid code",
+    40032: "invalid openid list size",
     40125: "invalid appsecret",
     40163: "code been used",
     41001: "access_token missing",
@@ -68,6 +69,7 @@ ERRMSGS = {
     45015: "response out of time limit or subscription is canceled hint",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit mustslower retry next minute",
+    47001: "data format error",
     47003: "argument invalid!",
     81013: "user & party & tag all invalid",
     60011: "no privilege to access/modify contact/party/agent",
@@ -588,6 +590,29 @@ def wecom_gettoken(fake: FakeWeChat, req: FakeRequest):
 def mp_user_info(fake: FakeWeChat, req: FakeRequest):
     user = fake.users.get(req.query.get("openid", ""))
     return dict(user) if user else error_body(40003)
+
+
+@default_route("POST", "/cgi-bin/user/info/batchget", auth="mp")
+def mp_user_batchget(fake: FakeWeChat, req: FakeRequest):
+    """Official-account users in bulk (api_mp_user_batchget.json): 1 to 100 openids (40032
+    otherwise), one unknown openid fails the whole call (40003), a user who does not follow
+    comes back as {"subscribe": 0, "openid"}."""
+    items = req.json.get("user_list") if isinstance(req.json, dict) else None
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("openid"), str) for item in items
+    ):
+        return error_body(47001)
+    if not 0 < len(items) <= 100:
+        return error_body(40032)
+    found = []
+    for item in items:
+        user = fake.users.get(item["openid"])
+        if user is None:
+            return error_body(40003)
+        found.append(
+            dict(user) if user.get("subscribe") else {"subscribe": 0, "openid": user["openid"]}
+        )
+    return {"user_info_list": found}
 
 
 @default_route("GET", "/sns/jscode2session")

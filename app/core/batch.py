@@ -39,7 +39,7 @@ def flush() -> None:
     for (redis, path, queue), items in _buffer.take().items():
         try:
             if redis.rpush(list_key(path), *items) == len(items):
-                _wake(redis, path, queue)
+                wake(redis, path, queue)
         except Exception as exc:  # noqa: BLE001 - rows keep their mark; the sweep queues them
             # A warning without the traceback: while Redis is down this repeats every flush.
             log.warning(
@@ -95,7 +95,8 @@ atexit.register(flush)  # a worker that stops cleanly hands over what it holds
 DRAIN = "jobs.batch:drain"
 
 
-def _wake(redis, path: str, queue: str) -> None:
+def wake(redis, path: str, queue: str) -> None:
+    """Enqueue a drain job for `path`'s list on `queue`."""
     Queue(queue, connection=redis).enqueue_call(
         DRAIN.replace(":", "."), args=(path,), result_ttl=600, failure_ttl=7 * 86400
     )
@@ -107,11 +108,19 @@ def kick(path: str, queue: str) -> bool:
     redis = current_app.extensions.get("redis")
     if redis is None or not redis.llen(list_key(path)):
         return False
-    _wake(redis, path, queue)
+    wake(redis, path, queue)
     return True
 
 
-def take(redis, path: str):
-    """Items of `path`'s list, BATCH at a time, until it is empty."""
+def take(redis, path: str, until: float | None = None):
+    """Items of `path`'s list, BATCH at a time, until it is empty or, after a batch,
+    time.monotonic() is past `until` (a drain job's time budget; the rest stays listed)."""
     while items := redis.lpop(list_key(path), BATCH):
         yield [int(item) for item in items]
+        if until is not None and time.monotonic() > until:
+            return
+
+
+def pending(redis, path: str) -> int:
+    """Items waiting on `path`'s list."""
+    return redis.llen(list_key(path))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
+from limits import parse_many
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -107,6 +108,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **project_settings(env),
         **notice_settings(env),
         **trace_settings(env, app_env),
+        **enrichment_settings(env),
+        **access_settings(env),
     }
 
 
@@ -132,6 +135,37 @@ def notice_settings(env: Mapping[str, str]) -> dict:
         "WECHAT_MINI_STATE": env_str(env, "WECHAT_MINI_STATE", "formal"),
         **{name: env_str(env, name) for name in NOTICE_TEMPLATE_VARS},
     }
+
+
+def enrichment_settings(env: Mapping[str, str]) -> dict:
+    """The enrichment backlog (app.services.inbound.backlog): retries, parking, the sweep."""
+    settings = {
+        "ENRICH_MAX_ATTEMPTS": env_int(env, "ENRICH_MAX_ATTEMPTS", 5),
+        "ENRICH_RETRY_SECONDS": env_int(env, "ENRICH_RETRY_SECONDS", 60),
+        "ENRICH_LEASE_SECONDS": env_int(env, "ENRICH_LEASE_SECONDS", 900),
+        "ENRICH_SWEEP_AGE": env_int(env, "ENRICH_SWEEP_AGE", 60),
+        "ENRICH_SWEEP_LIMIT": env_int(env, "ENRICH_SWEEP_LIMIT", 50_000),
+    }
+    for name, value in settings.items():
+        if value < (1 if name in ("ENRICH_MAX_ATTEMPTS", "ENRICH_SWEEP_LIMIT") else 0):
+            raise ConfigError(f"{name} must not be negative (nor 0 for a count), got {value}")
+    return settings
+
+
+def access_settings(env: Mapping[str, str]) -> dict:
+    """Rate limits of invite-code binding, per homeowner and per client address, in the
+    `limits` notation ("10/hour", "5 per minute"); TRUSTED_PROXIES: how many reverse proxies
+    in front of the app set X-Forwarded-For (the client address is read behind them)."""
+    limits = {
+        "INVITE_BIND_LIMIT": env_str(env, "INVITE_BIND_LIMIT", "10/hour"),
+        "INVITE_BIND_CLIENT_LIMIT": env_str(env, "INVITE_BIND_CLIENT_LIMIT", "60/hour"),
+    }
+    for name, value in limits.items():
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must read like '10/hour', got {value!r}") from exc
+    return {**limits, "TRUSTED_PROXIES": env_int(env, "TRUSTED_PROXIES", 0)}
 
 
 def reply_settings(env: Mapping[str, str]) -> dict:

@@ -6,8 +6,9 @@ full image and its thumbnail, so a feed page of 40 photos signs 40 times, not 80
 is `~` for the thumbnail photos.store names (`<stem>_thumb.jpg`), the base64 of any other
 thumbnail key, or empty when there is none. The MAC is keyed BLAKE2b (144 bits), keyed by a key derived from SECRET_KEY
 for this purpose only; it binds both keys and the time, so a token cannot be moved to
-another photo. It is good for MEDIA_URL_TTL seconds after it was issued: expired → 403,
-forged, altered or unknown → 404. Tokens of the previous format (one key, HMAC-SHA256) are
+another photo. It is good for MEDIA_URL_TTL seconds after it was issued, and a stamp more
+than CLOCK_SKEW ahead of the clock is never good: expired → 403, forged, altered or
+unknown → 404. Tokens of the previous format (one key, HMAC-SHA256) are
 still honoured until they expire.
 """
 
@@ -25,6 +26,7 @@ from flask import current_app, request
 PURPOSE = b"zxcrm media url v2|"
 LEGACY_PURPOSE = b"zxcrm media url v1|"
 SIG_BYTES = 18
+CLOCK_SKEW = 300  # seconds a stamp may be ahead of this server's clock (another server's)
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
@@ -131,7 +133,10 @@ def key_of(token: str) -> Signed | None:
         signed = Signed(key, _thumb_of(key) if thumb == DERIVED else _unb64(thumb) or None)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
-    if time.time() - issued > current_app.config["MEDIA_URL_TTL"]:
+    age = time.time() - issued
+    # A stamp ahead of our clock is one no server of ours issued just now (a clock that ran
+    # ahead, a key that leaked): honoured only within CLOCK_SKEW, or it would never expire.
+    if age > current_app.config["MEDIA_URL_TTL"] or age < -CLOCK_SKEW:
         raise Expired(signed.key)
     return signed
 

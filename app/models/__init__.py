@@ -10,6 +10,8 @@ from app.models.customer import (
     Customer,
     CustomerIdentity,
 )
+from app.models.enrichment import EnrichmentState
+from app.models.mini_session import MiniSession
 from app.models.notice import (
     NOTICE_STATUSES,
     TICKET_KINDS,
@@ -66,8 +68,10 @@ __all__ = [
     "Task",
     "CustomerIdentity",
     "CustomerTag",
+    "EnrichmentState",
     "Invite",
     "MessageConsent",
+    "MiniSession",
     "NodeRejection",
     "PhotoUpload",
     "NodeTemplate",

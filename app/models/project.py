@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -103,7 +112,8 @@ class ProjectNode(db.Model):
 
 
 class ProjectMember(db.Model):
-    """A mini-program user other than the owner who may follow a project (家属)."""
+    """A mini-program user other than the owner who may follow a project (家属): sees it,
+    accepts nodes only when the owner allowed it (`can_accept`), never decides change orders."""
 
     __tablename__ = "project_members"
     __table_args__ = (UniqueConstraint("project_id", "customer_id"),)
@@ -112,5 +122,7 @@ class ProjectMember(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     role: Mapped[str] = mapped_column(String(20), default="family")
+    # The owner's choice: may this family member accept (or refuse) nodes? Never money.
+    can_accept: Mapped[bool] = mapped_column(default=False, server_default=false())
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,6 +4,8 @@ and a world with a row behind every path parameter of both APIs."""
 import pytest
 
 from app.core.extensions import db
+from app.models import ProjectMember
+from app.services.customers import customers
 from app.services.notices import tasks
 from tests.projects import helpers
 from tests.projects.helpers import node_ids
@@ -46,6 +48,10 @@ def admin_world(site, bearer):
     batch = make_batch(site)["id"]
     code = make_codes(site, batch, 1)[0]["code"]
     task = tasks.create("dormant_lead", "跟进", staff_id=admin.id, customer_id=site.customer.id)
+    relative, _ = customers.find_or_create_by_identity("mini_openid", "oFamilyWorld", "wxmini")
+    member = ProjectMember(project_id=pid, customer_id=relative.id)
+    db.session.add(member)
+    db.session.flush()
     db.session.commit()
     ids = {
         "customer_id": site.customer.id,
@@ -56,6 +62,7 @@ def admin_world(site, bearer):
         "order_id": order,
         "batch_id": batch,
         "code": code,
+        "member_id": member.id,
     }
 
     def real(path: str, name: str):

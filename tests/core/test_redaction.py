@@ -105,11 +105,11 @@ def _mp_customer(openid: str = "oOUTAGE000000000000000001") -> Customer:
 
 def test_profile_fetch_logs_neither_the_mp_secret_nor_the_access_token(outage, app_log):
     from app.core import wechat
-    from app.services.inbound import enrichment
+    from app.services.inbound import profiles
 
-    enrichment.refresh_profile(_mp_customer())  # the token fetch fails
+    profiles.prefetch([_mp_customer()])  # the token fetch fails
     _seed_token(wechat.mp_client())
-    enrichment.refresh_profile(_mp_customer("oOUTAGE000000000000000002"))  # user/info fails
+    profiles.prefetch([_mp_customer("oOUTAGE000000000000000002")])  # user/info/batchget fails
     assert app_log.getvalue().count("profile fetch failed") == 2
     assert_nowhere(app_log.getvalue(), SECRETS["WECHAT_MP_SECRET"], TOKEN)
 

@@ -5,6 +5,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from app import create_app
+from app.core import batch
 from app.core.extensions import db
 from app.models import AuditLog, Customer, CustomerIdentity, TimelineEvent
 from jobs import ingest as ingest_jobs
@@ -42,7 +43,7 @@ def test_first_message_fills_nickname_gender_and_unionid(ctx, fake):
     kinds = {(i.kind, i.value) for i in db.session.scalars(select(CustomerIdentity))}
     assert ("unionid", "uWANG") in kinds
     assert db.session.scalars(select(TimelineEvent)).one().needs_enrichment is False
-    assert fake.count("/cgi-bin/user/info") == 1
+    assert fake.count("/cgi-bin/user/info/batchget") == 1
 
 
 def test_same_unionid_from_wecom_merges_into_the_older_customer(ctx, fake):
@@ -72,7 +73,7 @@ def test_same_unionid_from_wecom_merges_into_the_older_customer(ctx, fake):
 
 
 def test_wechat_api_errors_leave_the_event_for_a_later_try(ctx, fake):
-    fake.fail_always("/cgi-bin/user/info", 45009)
+    fake.fail_always("/cgi-bin/user/info/batchget", 45009)
     app = create_app(fake_env(fake))
     path, body = wxsign.mp_plain(_text())
     assert app.test_client().post(path, data=body).data == b"success"
@@ -82,7 +83,7 @@ def test_wechat_api_errors_leave_the_event_for_a_later_try(ctx, fake):
 
 @pytest.mark.redis
 def test_redis_down_message_is_stored_answered_then_enriched_after_it_returns(
-    ctx, fake, redis_conn, monkeypatch
+    ctx, fake, redis_conn
 ):
     fake.add_user("oCUST", nickname="夜里留言的客户", unionid="uNIGHT")
     down = create_app(fake_env(fake, REDIS_URL="redis://127.0.0.1:1/0"))
@@ -92,10 +93,10 @@ def test_redis_down_message_is_stored_answered_then_enriched_after_it_returns(
     event = db.session.scalars(select(TimelineEvent)).one()
     assert event.needs_enrichment is True and event.payload["content"] == "你好"
 
-    up = create_app(fake_env(fake, REDIS_URL=REDIS_URL))
-    monkeypatch.setattr(ingest_jobs, "SWEEP_AGE", __import__("datetime").timedelta(0))
+    up = create_app(fake_env(fake, REDIS_URL=REDIS_URL, ENRICH_SWEEP_AGE="0"))
     with up.app_context():
         assert ingest_jobs.sweep_unenriched() == 1
+        batch.flush()  # the process's flusher would push within moments
         worker = SimpleWorker([Queue("webhooks", connection=redis_conn)], connection=redis_conn)
         assert worker.work(burst=True)
     db.session.expire_all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from types import SimpleNamespace
 
 import pytest
@@ -96,8 +97,10 @@ def mini(ctx, fake_wechat, uploads):
     client = app.test_client()
     client.fake = fake_wechat
 
+    codes = itertools.count(1)
+
     def login(openid: str, unionid: str | None = None) -> dict:
-        code = f"code-{openid}"
+        code = f"code-{openid}-{next(codes)}"  # a wx.login code is single use
         fake_wechat.add_js_code(code, openid=openid, unionid=unionid)
         response = client.post("/mini/v1/login", json={"code": code})
         assert response.status_code == 200, response.json

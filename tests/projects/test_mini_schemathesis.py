@@ -2,10 +2,15 @@
 answer matches the documented status codes, content types and schemas."""
 
 import pytest
+from sqlalchemy import select
 
+from app.core.extensions import db
+from app.models import ProjectMember
 from tests.conformance import check_document
-from tests.projects.helpers import node_ids, owner_headers, set_status
+from tests.projects.helpers import invite, node_ids, owner_headers, set_status
 from tests.trace.helpers import make_batch, make_codes
+
+ENDS_SESSION = ("/mini/v1/logout", "/mini/v1/unbind")
 
 
 @pytest.fixture
@@ -20,15 +25,28 @@ def homeowner(site, mini):
         json={"item": "加装插座", "amount_fen": 20000},
         headers=site.pm_h,
     )
-    ids = {"project_id": site.project["id"], "node_id": node, "order_id": order.json["id"]}
-    ids["code"] = make_codes(site, make_batch(site)["id"], 1)[0]["code"]  # a trace code
+    family = mini.login("oFamilyFuzz")
+    code = invite(site, kind="family", project_id=site.project["id"])
+    assert mini.post("/mini/v1/bind", json={"invite_code": code}, headers=family).status_code == 200
+    ids = {
+        "project_id": site.project["id"],
+        "node_id": node,
+        "order_id": order.json["id"],
+        "member_id": db.session.scalars(select(ProjectMember.id)).one(),
+        "code": make_codes(site, make_batch(site)["id"], 1)[0]["code"],  # a trace code
+    }
     return {"headers": headers, "ids": ids}
 
 
 def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
     ids = homeowner["ids"]
+    logins = iter(range(10**6))
+
+    def headers(path: str) -> dict:
+        if path in ENDS_SESSION:  # each case logs in afresh: the homeowner stays
+            return mini.login(f"oFuzz{next(logins)}")
+        return homeowner["headers"]
+
     url = "/mini/v1/openapi.json"
-    count = check_document(
-        mini.application, url, homeowner["headers"], lambda _path, name: ids[name], 12
-    )
-    assert count == 13
+    count = check_document(mini.application, url, headers, lambda _path, name: ids[name], 12)
+    assert count == 17

@@ -92,10 +92,11 @@ def test_expired_invite_is_refused(site):
     assert db.session.get(Invite, invite.id).used_at is None
 
 
-def test_forged_session_token_is_401(ctx):
-    with pytest.raises(Unauthenticated) as caught:
-        mini_auth.authenticate("eyJvIjoib1gifQ.AAAAAA.forged")
-    assert status_of(caught.value) == 401
+def test_forged_or_unknown_session_tokens_are_401(ctx):
+    for token in ("eyJvIjoib1gifQ.AAAAAA.forged", "x" * 43, "x" * 101, " "):
+        with pytest.raises(Unauthenticated) as caught:
+            mini_auth.authenticate(token)
+        assert status_of(caught.value) == 401
 
 
 def test_node_ids_belong_to_their_project(site):

@@ -1,39 +1,38 @@
-"""Mini-program login: code2Session, then our own signed, expiring session token.
+"""Mini-program login: code2Session, then our own opaque, revocable session token.
 
 WeChat's session_key is not kept (we use the getPhoneNumber code API, which does not need
-it), so it never leaves this function. The token carries only the openid; each request
-looks the openid up, so a homeowner merged into another customer follows the merge.
+it), so it never leaves this function. The session token is 256 random bits that say
+nothing; the database keeps its SHA-256 (mini_sessions), the mini-program identity it
+speaks for and its expiry (MINI_SESSION_TTL after login). Each request looks the hash up:
+an expired, logged-out or revoked session (logout, unbind, a staff revocation) is a 401
+at once, and a homeowner merged into another customer follows the merge (the session
+names the identity, which a merge moves).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
+from datetime import timedelta
 
 import requests
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 
 from app.core.errors import Invalid, RateLimited, Unauthenticated, UpstreamUnavailable
 from app.core.extensions import db
 from app.core.wechat import WeChatClientException, WeChatConfigError, mini_client
-from app.models import Customer, CustomerIdentity
-from app.services.customers import customers
+from app.models import Customer, CustomerIdentity, MiniSession, Staff
+from app.models.types import UTCDateTime, utcnow
+from app.services.customers import audit, customers
 from app.services.customers import timeline as timeline_service
 
 log = logging.getLogger(__name__)
-SALT = "mini-session"
+TOKEN_BYTES = 32
+MAX_TOKEN_CHARS = 100  # ours are 43; anything much longer is not one of ours
 EXPIRED = "登录已过期，请重新登录"
 WECHAT_DOWN = "微信服务暂时不可用，请稍后再试"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    """The app's session-token serializer, built once: every mini request checks a token."""
-    serializer = current_app.extensions.get("mini_session_serializer")
-    if serializer is None:
-        serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-        current_app.extensions["mini_session_serializer"] = serializer
-    return serializer
 
 
 def wechat_call(func, *args):
@@ -43,13 +42,12 @@ def wechat_call(func, *args):
     except WeChatClientException as exc:
         log.info("wechat error", extra={"errcode": exc.errcode})
         if exc.errcode in (40029, 40163):
-            message = "登录凭证无效或已使用，请重新进入小程序"
-            raise Invalid(message, code="invalid_code") from exc
+            raise Invalid("登录凭证无效或已使用，请重新进入小程序", code="invalid_code") from exc
         if exc.errcode == 45011:
             raise RateLimited("操作太频繁，请稍后再试") from exc
         raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error") from exc
     except (requests.RequestException, WeChatConfigError) as exc:
-        log.warning("wechat unreachable: %r", exc)
+        log.warning("wechat unreachable", extra={"error": type(exc).__name__})
         raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error") from exc
 
 
@@ -74,6 +72,36 @@ def resolve(openid: str, unionid: str | None) -> tuple[Customer, bool]:
     return known, created
 
 
+def session_key(token: str) -> str:
+    """What is stored of a session token (its SHA-256); 401 for what cannot be one of ours."""
+    token = token.strip()
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        raise Unauthenticated(EXPIRED)
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(identity: CustomerIdentity) -> str:
+    """A new session token for this mini-program identity (seen only here); the identity's
+    expired sessions are cleared on the way."""
+    now = utcnow()
+    db.session.execute(
+        delete(MiniSession).where(
+            MiniSession.identity_id == identity.id, MiniSession.expires_at <= now
+        )
+    )
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    ttl = timedelta(seconds=current_app.config["MINI_SESSION_TTL"])
+    db.session.add(
+        MiniSession(
+            token_hash=session_key(token),
+            identity_id=identity.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return token
+
+
 def login(code: str) -> tuple[str, Customer, bool]:
     """(session token, customer, first login?) for a wx.login code."""
     session = wechat_call(mini_client().wxa.code_to_session, code)
@@ -85,55 +113,87 @@ def login(code: str) -> tuple[str, Customer, bool]:
         timeline_service.record(
             customer, "mini_registered", channel="mini", direction="inbound", actor_type="customer"
         )
-    return _serializer().dumps({"o": openid}), customer, created
+    identity = customers.find_identity("mini_openid", openid, app_id())
+    return open_session(identity), customer, created
 
 
 # Built once: every mini request runs one of these (see progress.FEED_STATEMENTS).
-_BY_OPENID = (
-    CustomerIdentity.kind == "mini_openid",
-    CustomerIdentity.app_id == bindparam("app_id"),
-    CustomerIdentity.value == bindparam("openid"),
+_LIVE_SESSION = (
+    MiniSession.token_hash == bindparam("token_hash"),
+    MiniSession.expires_at > bindparam("now", type_=UTCDateTime()),
 )
 _HOMEOWNER = (
-    select(Customer.id, Customer.merged_into_id)
+    select(Customer.id, Customer.merged_into_id, CustomerIdentity.id.label("identity_id"))
     .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
-    .where(*_BY_OPENID)
+    .join(MiniSession, MiniSession.identity_id == CustomerIdentity.id)
+    .where(*_LIVE_SESSION)
 )
 # The homeowner's customer id as a subquery, for the pages homeowners open most to fold the
 # lookup into their own query. A merge moves identities, so this names the live customer.
-HOMEOWNER = select(CustomerIdentity.customer_id).where(*_BY_OPENID).scalar_subquery()
+HOMEOWNER = (
+    select(CustomerIdentity.customer_id)
+    .join(MiniSession, MiniSession.identity_id == CustomerIdentity.id)
+    .where(*_LIVE_SESSION)
+    .scalar_subquery()
+)
 
 
-def openid_of(token: str) -> str:
-    """The openid a session token was issued to; 401 when expired or forged (no query)."""
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["MINI_SESSION_TTL"])
-    except BadSignature as exc:  # SignatureExpired is a BadSignature too
-        raise Unauthenticated(EXPIRED) from exc
-    openid = data.get("o") if isinstance(data, dict) else None
-    if not isinstance(openid, str) or not openid:
-        raise Unauthenticated(EXPIRED)
-    return openid
+def homeowner_params(key: str) -> dict:
+    """The bind parameters of HOMEOWNER for a session key (session_key of the token)."""
+    return {"token_hash": key, "now": utcnow()}
 
 
-def homeowner_params(openid: str) -> dict:
-    """The bind parameters of HOMEOWNER for this openid."""
-    return {"app_id": app_id(), "openid": openid}
-
-
-def homeowner_id(openid: str) -> int:
-    """The id of the customer behind a mini-program openid; 401 when unknown."""
-    row = db.session.connection().execute(_HOMEOWNER, homeowner_params(openid)).first()
+def _session_row(key: str):
+    row = db.session.connection().execute(_HOMEOWNER, homeowner_params(key)).first()
     if row is None:
         raise Unauthenticated(EXPIRED)
+    return row
+
+
+def homeowner_id(key: str) -> int:
+    """The id of the customer behind a live session; 401 when expired, revoked or unknown."""
+    row = _session_row(key)
     if row.merged_into_id is None:
         return row.id
     return customers.resolve(db.session.get(Customer, row.id)).id
 
 
+def session_identity(key: str) -> CustomerIdentity:
+    """The mini-program identity a live session speaks for; 401 otherwise."""
+    return db.session.get(CustomerIdentity, _session_row(key).identity_id)
+
+
 def authenticate(token: str) -> int:
-    """The id of the homeowner behind a session token; 401 when expired, forged or unknown."""
-    return homeowner_id(openid_of(token))
+    """The id of the homeowner behind a session token; 401 when expired, forged or revoked."""
+    return homeowner_id(session_key(token))
+
+
+def logout(key: str) -> None:
+    """End this session (the token stops working at once)."""
+    db.session.execute(delete(MiniSession).where(MiniSession.token_hash == key))
+
+
+def end_sessions(identity_ids: list[int]) -> int:
+    """End every session of these mini-program identities; how many there were."""
+    if not identity_ids:
+        return 0
+    result = db.session.execute(
+        delete(MiniSession).where(MiniSession.identity_id.in_(identity_ids))
+    )
+    return result.rowcount
+
+
+def revoke_sessions(customer: Customer, actor: Staff) -> int:
+    """A staff action: end every mini-program session of this customer (a lost phone, a
+    wrong binding); audited. How many were ended."""
+    identities = db.session.scalars(
+        select(CustomerIdentity.id).filter_by(customer_id=customer.id, kind="mini_openid")
+    ).all()
+    ended = end_sessions(list(identities))
+    audit.record(
+        "mini_session.revoke", "customer", customer.id, actor=actor, after={"ended": ended}
+    )
+    return ended
 
 
 def phone_from_code(phone_code: str) -> str:

@@ -1,109 +1,207 @@
 """After a callback is stored: fill in who the customer is, and what they want.
 
-Runs in a job, never in the callback: the WeChat APIs it calls may take seconds.
+Runs in a job (jobs.ingest:enrich_events, a batch of event ids), never in the callback: the
+WeChat APIs it calls may take seconds. A batch loads its events and their customers in a
+few queries, fetches the profiles they are due for in bulk (app.services.inbound.profiles),
+then enriches each event in a savepoint of its own and commits once.
+
+What a failure is. An exception raised while one event is enriched (a bug the event
+triggers, data the code cannot read) is that event's fault: its savepoint rolls back, and
+the failure is counted on it (enrichment_states) and tried again after a backoff
+(ENRICH_RETRY_SECONDS × 4^(attempts−1)); at ENRICH_MAX_ATTEMPTS it is parked with its
+reason, listed at GET /api/v1/enrichment/failures and handed over again only by
+`flask enrichment retry`. What is nobody's event's fault never counts: a WeChat outage is
+absorbed by the profile fetch (the event is enriched without the profile), and a database
+or job-timeout failure fails the whole batch, whose events stay marked for the sweep.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
-from requests import RequestException
-from sqlalchemy import select
-from wechatpy.exceptions import WeChatClientException
+from flask import current_app
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core import hooks
+from app.core.database import insert_once
 from app.core.extensions import db
-from app.core.wechat import WeChatConfigError, mp_client, wecom_contact_client
-from app.models import Customer, CustomerIdentity, TimelineEvent
+from app.core.logs import redact
+from app.core.queue import PENDING_KEY
+from app.models import Customer, EnrichmentState, Tag, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers
+from app.services.inbound import profiles as profile_service
 
 log = logging.getLogger(__name__)
-PROFILE_REFRESH = timedelta(days=7)
-GENDER_CODES = {1: "male", 2: "female", "1": "male", "2": "female"}
+REASON_CHARS = 500
+# A broken database connection, a statement the server refused for its own reasons, the job
+# running out of time: no event's fault, so the batch fails whole and is handed over again.
+NOT_THE_EVENTS_FAULT = (OperationalError, JobTimeoutException)
 
 
-def _identity(customer: Customer, kind: str) -> CustomerIdentity | None:
-    return db.session.scalars(
-        select(CustomerIdentity)
-        .filter_by(customer_id=customer.id, kind=kind)
-        .order_by(CustomerIdentity.id)
-    ).first()
+@dataclass
+class Outcome:
+    """What one batch did: events enriched, failed (to be retried), parked, and ids skipped
+    (already enriched, parked, or being enriched by another worker)."""
+
+    enriched: int = 0
+    failed: int = 0
+    parked: int = 0
+    skipped: int = 0
 
 
-def _due(identity: CustomerIdentity | None) -> bool:
-    fetched = identity.profile_fetched_at if identity else None
-    return identity is not None and (fetched is None or utcnow() - fetched > PROFILE_REFRESH)
+def _not_parked():
+    return ~exists().where(
+        EnrichmentState.event_id == TimelineEvent.id, EnrichmentState.parked_at.is_not(None)
+    )
 
 
-def fetch_profile(identity: CustomerIdentity) -> dict:
-    """Nickname, gender and unionid from the official account or WeCom API."""
-    if identity.kind == "mp_openid":
-        info = mp_client().user.get(identity.value)
-        return {
-            "nickname": info.get("nickname", ""),
-            "gender": GENDER_CODES.get(info.get("sex"), ""),
-            "unionid": info.get("unionid", ""),
-            "subscribed": bool(info.get("subscribe", 1)),
-        }
-    contact = wecom_contact_client().external_contact.get(identity.value)
-    person = contact.get("external_contact", {})
-    return {
-        "nickname": person.get("name", ""),
-        "gender": GENDER_CODES.get(person.get("gender"), ""),
-        "unionid": person.get("unionid", ""),
-    }
-
-
-def link_unionid(customer: Customer, unionid: str) -> Customer:
-    """A unionid known under another customer means the same person: merge into the older one."""
-    holder = customers.find_by_identity("unionid", unionid)
-    if holder is None:
-        customers.add_identity(customer, "unionid", unionid)
-        return customer
-    if holder.id == customer.id:
-        return customer
-    target, source = sorted((holder, customer), key=lambda c: c.id)
-    return customers.merge(target, source, actor="wechat:unionid", reason=f"same unionid {unionid}")
-
-
-def refresh_profile(customer: Customer) -> Customer:
-    for kind in ("mp_openid", "wecom_external_userid"):
-        identity = _identity(customer, kind)
-        if not _due(identity):
-            continue
-        try:
-            profile = fetch_profile(identity)
-        except (WeChatClientException, WeChatConfigError, RequestException) as exc:
-            # Not fatal: the next message from this customer tries again.
-            log.warning("profile fetch failed", extra={"kind": kind, "error": repr(exc)[:200]})
-            continue
-        identity.profile_fetched_at = utcnow()
-        if "subscribed" in profile:
-            identity.subscribed = profile.pop("subscribed")
-        unionid = profile.pop("unionid", "")
-        customers.apply_profile(customer, profile, overwrite=False)
-        if unionid:
-            customer = link_unionid(customer, unionid)
-    return customer
-
-
-def enrich(event: TimelineEvent) -> None:
-    customer = customers.resolve(db.session.get(Customer, event.customer_id))
-    customer = refresh_profile(customer)
-    hooks.run("event_enriched", event)  # tagging, rep alerts: see app/hooks.py
-    event.needs_enrichment = False
-
-
-def pending_events(older_than: timedelta, limit: int = 500) -> list[int]:
-    """Stored callbacks whose enrichment job never ran (Redis was down when they came)."""
-    cutoff = utcnow() - older_than
+def _claim(event_ids: list[int]) -> list[TimelineEvent]:
+    """The events of `event_ids` still to enrich and not parked, locked for this batch; on
+    PostgreSQL a row another worker holds is skipped (it is being enriched there)."""
     return list(
         db.session.scalars(
-            select(TimelineEvent.id)
-            .where(TimelineEvent.needs_enrichment.is_(True), TimelineEvent.created_at < cutoff)
-            .order_by(TimelineEvent.created_at)
-            .limit(limit)
+            select(TimelineEvent)
+            .where(TimelineEvent.id.in_(event_ids), TimelineEvent.needs_enrichment, _not_parked())
+            .order_by(TimelineEvent.id)
+            .with_for_update(skip_locked=True, of=TimelineEvent)
         )
     )
+
+
+@contextmanager
+def _isolated() -> Iterator[None]:
+    """A savepoint for one event: on failure its writes roll back, and so do the jobs it
+    asked for (they would otherwise still be handed over at the batch's commit)."""
+    pending = db.session().info.setdefault(PENDING_KEY, [])
+    mark = len(pending)
+    try:
+        with db.session.begin_nested():
+            yield
+    except Exception:
+        del pending[mark:]
+        raise
+
+
+def _customers(events: list[TimelineEvent]) -> dict[int, Customer]:
+    """The live customer of each event's customer id (merges followed), in two queries."""
+    loaded = db.session.scalars(
+        select(Customer).where(Customer.id.in_({e.customer_id for e in events}))
+    ).all()
+    return {c.id: customers.resolve(c) for c in loaded}
+
+
+def _refresh_profiles(alive: list[Customer]) -> dict[int, BaseException]:
+    """Every due profile of the batch, fetched in bulk and written by one flush; then the
+    unionids linked (a merge, maybe), each customer in a savepoint. {customer id: the
+    exception} of customers whose linking failed: their events count it as their failure."""
+    profiles = profile_service.prefetch(alive)
+    unionids = {c.id: profile_service.apply_due(c, profiles) for c in alive}
+    db.session.flush()
+    broken = {}
+    for customer in alive:
+        for unionid in unionids[customer.id]:
+            try:
+                with _isolated():
+                    profile_service.link_unionid(customers.resolve(customer), unionid)
+            except NOT_THE_EVENTS_FAULT:
+                raise
+            except Exception as exc:  # noqa: BLE001 - counted on this customer's events
+                _reraise_if_infrastructure(exc)
+                broken[customer.id] = exc
+    return broken
+
+
+def _reraise_if_infrastructure(exc: Exception) -> None:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        raise exc
+
+
+def enrich_batch(event_ids: list[int]) -> Outcome:
+    """Enrich these events (see the module docstring); the caller commits."""
+    events = _claim(event_ids)
+    outcome = Outcome(skipped=len(set(event_ids)) - len(events))
+    if not events:
+        return outcome
+    alive = _customers(events)
+    # The taxonomy's tags (a few dozen rows) stay loaded for the batch: every tagged event
+    # reads its customer's tags, and the session's identity map keeps a row only while
+    # something refers to it; held here, those reads find them without a query.
+    taxonomy = db.session.scalars(select(Tag)).all()  # noqa: F841 - held, not read
+    broken = _refresh_profiles(list({c.id: c for c in alive.values()}.values()))
+    done = []
+    for event in events:
+        try:
+            failure = broken.get(alive[event.customer_id].id)
+            if failure is not None:
+                raise failure
+            with _isolated():
+                hooks.run("event_enriched", event)  # tagging, rep alerts: see app/hooks.py
+        except NOT_THE_EVENTS_FAULT:
+            raise
+        except Exception as exc:  # noqa: BLE001 - this event's fault: counted, retried, parked
+            _reraise_if_infrastructure(exc)
+            _count_failure(outcome, record_failure(event.id, exc))
+        else:
+            done.append(event.id)
+    _mark_done(done)
+    outcome.enriched = len(done)
+    return outcome
+
+
+def _mark_done(event_ids: list[int]) -> None:
+    """One statement each for the batch: the events are enriched, their states go."""
+    if not event_ids:
+        return
+    db.session.execute(
+        update(TimelineEvent)
+        .where(TimelineEvent.id.in_(event_ids))
+        .values(needs_enrichment=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(EnrichmentState).where(EnrichmentState.event_id.in_(event_ids)))
+
+
+def _count_failure(outcome: Outcome, parked: bool) -> None:
+    outcome.failed += 1
+    outcome.parked += parked
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long after its `attempts`-th failure an event is tried again."""
+    return timedelta(seconds=current_app.config["ENRICH_RETRY_SECONDS"] * 4 ** (attempts - 1))
+
+
+def record_failure(event_id: int, exc: BaseException) -> bool:
+    """Count a failure on the event: retried after a backoff, parked at the last attempt
+    (ENRICH_MAX_ATTEMPTS). True when it is parked now."""
+    state = db.session.get(EnrichmentState, event_id)
+    if state is None:
+        state = EnrichmentState(event_id=event_id, attempts=0)
+        if not insert_once(state):  # a sweep leased it meanwhile
+            state = db.session.get(EnrichmentState, event_id)
+    now = utcnow()
+    state.attempts += 1
+    state.reason = redact(f"{type(exc).__name__}: {exc}")[:REASON_CHARS]  # no secret kept
+    state.first_failed_at = state.first_failed_at or now
+    state.last_failed_at = now
+    parked = state.attempts >= current_app.config["ENRICH_MAX_ATTEMPTS"]
+    state.parked_at = now if parked else None
+    state.next_attempt_at = None if parked else now + backoff(state.attempts)
+    # The type only: the message may quote what the customer wrote (it is kept for admins).
+    log.warning(
+        "enrichment failed",
+        extra={
+            "event_id": event_id,
+            "attempts": state.attempts,
+            "error": type(exc).__name__,
+            "parked": parked,
+        },
+    )
+    return parked

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from app.core.database import load_row
-from app.core.errors import Conflict, Invalid
+from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.extensions import db
 from app.models import ChangeOrder, Customer, Project, Staff
 from app.models.types import utcnow
@@ -49,7 +49,15 @@ def load_for_customer(customer_id: int, order_id: int) -> ChangeOrder:
     return load_row(ChangeOrder, order_id, scope, missing="预算调整单不存在")
 
 
+OWNER_ONLY = "预算调整涉及费用，只有业主本人可以同意或拒绝"
+
+
 def decide(order: ChangeOrder, homeowner: Customer, approve: bool, reason: str = ""):
+    """The owner approves or rejects a proposed order, once (Conflict the second time).
+    Money is the owner's decision: a family member (家属) following the project sees the
+    order but gets Forbidden (product.md, "Who uses it")."""
+    if order.project.customer_id != homeowner.id:
+        raise Forbidden(OWNER_ONLY)
     status = "approved" if approve else "rejected"
     result = db.session.execute(
         update(ChangeOrder)

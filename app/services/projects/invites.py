@@ -1,7 +1,10 @@
-"""Linking a mini-program user to their customer record: invite codes and phone numbers.
+"""Linking a mini-program user to their customer record: invite codes and phone numbers,
+and undoing it (unbind).
 
 An owner invite (or a matching phone) merges the customer created at the first mini login
 into the rep's customer record; a family invite adds the user to one project as 家属.
+Binding by invite code is rate-limited per homeowner (INVITE_BIND_LIMIT) and per client
+address (INVITE_BIND_CLIENT_LIMIT): an 8-letter code cannot be guessed at request speed.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core import rate_limit
+from app.core.errors import Conflict, Invalid, NotFound, RateLimited
 from app.core.extensions import db
 from app.models import Customer, Invite, Project, ProjectMember, Staff
 from app.models.types import utcnow
@@ -77,7 +82,23 @@ def link(homeowner: Customer, target: Customer, how: str) -> Customer:
     return customers.merge(target, homeowner, actor=f"mini:{how}", reason=f"小程序绑定({how})")
 
 
-def bind_invite(homeowner: Customer, code: str) -> Customer:
+TOO_MANY = "尝试次数过多，请稍后再试"
+
+
+def _count_attempt(homeowner: Customer, client: str) -> None:
+    """RateLimited when this homeowner or this client address guessed too often."""
+    config = current_app.config
+    if not rate_limit.allow(
+        "invite-bind", f"customer:{homeowner.id}", config["INVITE_BIND_LIMIT"]
+    ) or not rate_limit.allow("invite-bind-client", client, config["INVITE_BIND_CLIENT_LIMIT"]):
+        raise RateLimited(TOO_MANY, fields={"invite_code": TOO_MANY})
+
+
+def bind_invite(homeowner: Customer, code: str, client: str = "") -> Customer:
+    """Use an invite code: the owner's record (a merge) or a family membership. `client`:
+    the caller's address, for the per-client limit. Invalid for a wrong, used or expired
+    code; RateLimited over the limits; Conflict when this WeChat is another owner's."""
+    _count_attempt(homeowner, client)
     invite = _claim(code, homeowner)
     if invite.kind == "owner":
         return link(homeowner, db.session.get(Customer, invite.customer_id), "invite")
@@ -123,3 +144,33 @@ def _by_phone_hash(phone: str) -> Customer | None:
         .where(Customer.merged_into_id.is_(None))
         .order_by(Customer.id)
     ).first()
+
+
+def unbind(session: str) -> Customer:
+    """This WeChat (the mini-program identity of the session) leaves its customer record: the
+    identity moves to a new, empty record of its own, so the next login sees no project,
+    and every session of the identity ends (this one too). The record keeps its history and
+    its other identities; the unbinding is on its timeline. The new record."""
+    identity = mini_auth.session_identity(session)
+    left = customers.resolve(identity.customer)
+    fresh = Customer(source_channel="mini")
+    db.session.add(fresh)
+    db.session.flush()
+    identity.customer_id = fresh.id
+    mini_auth.end_sessions([identity.id])
+    timeline_service.record(
+        left,
+        "mini_unbound",
+        channel="mini",
+        direction="inbound",
+        actor_type="customer",
+        payload={"identity_id": identity.id, "new_customer_id": fresh.id},
+    )
+    audit.record(
+        "mini.unbind",
+        "customer",
+        left.id,
+        actor=f"customer:{left.id}",
+        after={"identity_id": identity.id, "new_customer_id": fresh.id},
+    )
+    return fresh

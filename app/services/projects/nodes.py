@@ -1,7 +1,9 @@
 """施工节点: staff move them along, the homeowner accepts or rejects, the PM rectifies.
 
 未开始 → 进行中 → 待验收 → 已验收, or 待验收 → 整改中 (rejected) → 待验收 (PM closed it).
-Acceptance belongs to the homeowner only; a status change that skips the rules is a 409.
+Acceptance belongs to the homeowner: the owner, and a family member (家属) only when the
+owner allowed it (members.set_can_accept; product.md); a status change that skips the
+rules is a 409.
 Status changes are conditional UPDATEs, so two taps on 「确认验收」 accept once.
 """
 
@@ -12,13 +14,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.core.database import load_row
-from app.core.errors import Conflict, Invalid
+from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.extensions import db
 from app.models import NODE_STATUS_LABELS, Customer, NodeRejection, Project, ProjectNode, Staff
 from app.models.types import utcnow
 from app.services.customers import audit, stages
 from app.services.customers import timeline as timeline_service
-from app.services.projects import project_notices, projects
+from app.services.projects import members, project_notices, projects
 
 RECTIFY_WITHIN = timedelta(days=3)  # the date promised to the homeowner in the notice
 STAFF_MOVES = {
@@ -127,8 +129,15 @@ def _staff_move(node: ProjectNode, actor: Staff, status: str) -> None:
         )
 
 
+def _check_may_decide(node: ProjectNode, homeowner: Customer) -> None:
+    if not members.may_accept(node.project, homeowner.id):
+        raise Forbidden("业主尚未允许您验收节点，请联系业主在小程序中开启")
+
+
 def accept(node: ProjectNode, homeowner: Customer) -> ProjectNode:
-    """The homeowner confirms 验收 (already-accepted or not-ready nodes are a Conflict)."""
+    """The homeowner confirms 验收 (already-accepted or not-ready nodes are a 409; a family
+    member the owner did not allow is Forbidden)."""
+    _check_may_decide(node, homeowner)
     today = projects.local_today()
     _transition(
         node,
@@ -158,7 +167,9 @@ def _complete(project: Project, today) -> None:
 
 
 def reject(node: ProjectNode, homeowner: Customer, reason: str, photos: list[dict]):
-    """The homeowner refuses: a rectification (整改中) opens; the node's count goes up."""
+    """The homeowner refuses: a rectification (整改中) opens; the node's count goes up.
+    Refusing is part of 验收: the same people as `accept` may do it."""
+    _check_may_decide(node, homeowner)
     _transition(
         node, {"pending_acceptance"}, "rectifying", rejection_count=ProjectNode.rejection_count + 1
     )

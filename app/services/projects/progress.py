@@ -141,23 +141,24 @@ FEED_STATEMENTS = {
 }
 
 
-def feed_query(project_id: int, before: str | None, limit: int, openid: str | None = None):
-    """(Prebuilt statement, parameters) of one feed page; a homeowner's `openid` limits it to a
+def feed_query(project_id: int, before: str | None, limit: int, session: str | None = None):
+    """(Prebuilt statement, parameters) of one feed page; a homeowner's `session` limits it to a
     project they follow."""
     params = {"project_id": project_id, "limit": limit + 1}
-    if openid is not None:
-        params.update(mini_auth.homeowner_params(openid))
+    if session is not None:
+        params.update(mini_auth.homeowner_params(session))
     if before:
         params["before_at"], params["before_id"] = decode_cursor(before)
-    return FEED_STATEMENTS[(openid is not None, bool(before))], params
+    return FEED_STATEMENTS[(session is not None, bool(before))], params
 
 
-def feed(project_id: int, before: str | None = None, limit: int = 20, openid=None):
+def feed(project_id: int, before: str | None = None, limit: int = 20, session=None):
     """(rows, next_cursor) of one project; rows carry the FEED_COLUMNS (not ORM objects).
 
-    `openid`: only if this mini-program homeowner follows the project (no rows otherwise)."""
+    `session`: the key of a mini-program session (mini_auth.session_key): only if its
+    homeowner follows the project (no rows otherwise, and none for a dead session)."""
     limit = max(1, min(limit, MAX_FEED_PAGE))
-    statement, params = feed_query(project_id, before, limit, openid)
+    statement, params = feed_query(project_id, before, limit, session)
     with prebuilt.reading() as reader:  # one statement: no transaction needed
         rows = reader.all(statement, params)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None

@@ -68,9 +68,10 @@ class ProjectPage:
         }
 
 
-def homeowner_page(openid: str, project_id: int) -> ProjectPage | None:
-    """Project, nodes and change orders, if the mini-program user `openid` follows it."""
-    params = {"project_id": project_id, **mini_auth.homeowner_params(openid)}
+def homeowner_page(session: str, project_id: int) -> ProjectPage | None:
+    """Project, nodes and change orders, if the homeowner of this mini-program session (its
+    key, mini_auth.session_key) follows it; None otherwise, or when the session is dead."""
+    params = {"project_id": project_id, **mini_auth.homeowner_params(session)}
     ids = {"project_id": project_id}
     with reading() as reader:  # three reads of one page, one round trip, no transaction
         project, nodes, orders = reader.together((PROJECT, params), (NODES, ids), (ORDERS, ids))

@@ -103,7 +103,8 @@ def describe(address_: str, user_agent: str) -> Client:
     )
 
 
-def mini(openid: str, user_agent: str) -> Client:
-    """The mini program's user: one client per openid, whatever network the phone is on."""
-    key = _digest("mini", openid)
+def mini(user: str, user_agent: str) -> Client:
+    """The mini program's user (a stable key such as "customer:<id>"): one client per user,
+    whatever network the phone is on."""
+    key = _digest("mini", user)
     return Client(key, "", os_of(user_agent[:512]), "mobile", True, key)
