@@ -10,7 +10,7 @@ from flask import Flask
 
 from app.core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from app.core.json_provider import OrjsonProvider
-from app.core.sessions import NoSessions
+from app.core.sessions import ConsoleSessions
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -25,13 +25,14 @@ def create_app(config: Mapping | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.json = OrjsonProvider(app)
-    app.session_interface = NoSessions()
+    app.session_interface = ConsoleSessions()
     app.config.update(settings)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     from app import cli
     from app import hooks as app_hooks
     from app.api import init_app as init_api
+    from app.console import init_app as init_console
     from app.core import database, errors, extensions, logs, redis_client
     from app.schemas import spec
     from app.web import health, media
@@ -56,6 +57,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_api(app)
     init_handlers(app)
     init_mini(app)
+    init_console(app)
     spec.init_app(app)  # both OpenAPI documents, from the routes declared above
     cli.init_app(app)
     for command in (job_commands.worker, job_commands.scheduler):

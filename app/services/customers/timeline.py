@@ -113,10 +113,20 @@ def encode_cursor(event: TimelineEvent) -> str:
     return cursors.encode(event.occurred_at, event.id)
 
 
-def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[list, str | None]:
-    """Newest-first events of one customer, keyset-paginated on (occurred_at, id)."""
+def page(
+    customer_id: int,
+    before: str | None = None,
+    limit: int = 20,
+    kinds: tuple[str, ...] | None = None,
+    exclude: bool = False,
+) -> tuple[list, str | None]:
+    """Newest-first events of one customer, keyset-paginated on (occurred_at, id); only
+    `kinds` (or, with `exclude`, all but them) when given."""
     limit = max(1, min(limit, MAX_PAGE))
     query = select(TimelineEvent).where(TimelineEvent.customer_id == customer_id)
+    if kinds:
+        chosen = TimelineEvent.kind.in_(kinds)
+        query = query.where(~chosen if exclude else chosen)
     if before:
         when, ident = cursors.decode(before)
         query = query.where(

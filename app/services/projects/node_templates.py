@@ -69,3 +69,10 @@ def update(actor: Staff, node_id: int, **fields) -> NodeTemplate:
         after=snapshot(node),
     )
     return node
+
+
+def get(node_id: int) -> NodeTemplate:
+    node = db.session.get(NodeTemplate, node_id) if 0 < node_id < 2**31 else None
+    if node is None:
+        raise ApiError(404, "not_found", "节点模板不存在")
+    return node

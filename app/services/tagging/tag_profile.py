@@ -27,7 +27,7 @@ def tag_json(row: CustomerTag) -> dict:
     }
 
 
-def _ordered(rows: Sequence[CustomerTag]) -> list[CustomerTag]:
+def ordered(rows: Sequence[CustomerTag]) -> list[CustomerTag]:
     """Taxonomy order; within a dimension a person's tags first, then the oldest."""
     return sorted(
         rows,
@@ -66,7 +66,7 @@ def label(customer: Customer, rows: Sequence[CustomerTag]) -> str:
 
 def profile_json(customer: Customer) -> dict:
     """{tags, budget, label} for the customer detail."""
-    rows = _ordered(tagging.active_tags(customer))
+    rows = ordered(tagging.active_tags(customer))
     return {
         "tags": [tag_json(r) for r in rows],
         "budget": budget_json(customer, rows),
