@@ -129,16 +129,19 @@ def _missing(_exc):
     return _page_error(404, "页面不存在")
 
 
+@bp.app_template_filter("localtime")
 def _localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+@bp.app_template_filter("yuan")
 def _yuan(fen) -> str:
     return "" if fen is None else f"¥{fen / 100:,.2f}"
 
 
+@bp.context_processor
 def _context() -> dict:
     return {
         "me": g.get("staff"),
@@ -155,8 +158,5 @@ def init_app(app: Flask) -> None:
     from app.console import admin, auth, customers, site, tasks  # noqa: F401 - routes
 
     csrf.init_app(app)
-    bp.add_app_template_filter(_localtime, "localtime")
-    bp.add_app_template_filter(_yuan, "yuan")
-    bp.context_processor(_context)
     app.register_blueprint(bp)
     app.add_url_rule("/", "home", _home)

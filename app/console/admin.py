@@ -26,11 +26,11 @@ def _saved(message: str, endpoint: str, **values):
     return redirect(url_for(endpoint, **values))
 
 
-def _store_choices(actor: Staff) -> list[tuple[str, str]]:
+def _store_choices(actor: Staff) -> list:
     stores = [(s.name, s.name) for s in staff_service.stores()]
     if actor.has_role("admin"):
-        return [("", "（无门店）")] + stores
-    return [(actor.store.name, actor.store.name)] if actor.store else []
+        return f.options([("", "（无门店）")] + stores)
+    return f.options([(actor.store.name, actor.store.name)] if actor.store else [])
 
 
 # ---- staff

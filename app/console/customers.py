@@ -70,8 +70,10 @@ def _forms(staff, customer, data: customer_page.CustomerPage) -> dict:
     }
 
 
-def _owner_choices(staff) -> list[tuple[int, str]]:
-    return [(0, "（不变）")] + [(s.id, s.name) for s in customer_page.staff_choices(staff)]
+def _owner_choices(staff) -> list:
+    return f.options(
+        [(0, "（不变）")] + [(s.id, s.name) for s in customer_page.staff_choices(staff)]
+    )
 
 
 def _render(customer, forms=None, status=200, message=""):

@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.models import GENDERS, ROLE_LABELS, ROLES, STAGES
@@ -25,6 +26,11 @@ from app.models.progress import HAZARD_LEVELS
 
 REQUIRED = "此项不能为空"
 GENDER_LABELS = {"unknown": "未知", "male": "男", "female": "女"}
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def required() -> InputRequired:
@@ -63,7 +69,7 @@ class ProfileForm(FlaskForm):
     name = StringField("姓名", [at_most(100)])
     nickname = StringField("昵称", [at_most(100)])
     phone = StringField("手机号（留空不修改）", [Optional(), at_most(20)])
-    gender = SelectField("性别", choices=[(g, GENDER_LABELS[g]) for g in GENDERS])
+    gender = SelectField("性别", choices=options((g, GENDER_LABELS[g]) for g in GENDERS))
     birthday = StringField("生日（YYYY-MM-DD）", [at_most(10)])
     city = StringField("城市", [at_most(50)])
     community = StringField("小区", [at_most(100)])
@@ -74,7 +80,7 @@ class ProfileForm(FlaskForm):
 
 class StageForm(FlaskForm):
     version = HiddenField()
-    stage = SelectField("新阶段", choices=list(STAGES))
+    stage = SelectField("新阶段", choices=options(STAGES))
     reason = TextAreaField("变更原因", [required(), at_most(500)])
 
 
@@ -115,7 +121,7 @@ class ReportForm(FlaskForm):
     node_id = SelectField("节点", coerce=int, validate_choice=False)
     text = TextAreaField("报告摘要", [at_most(2000)])
     finding = TextAreaField("巡检发现", [required(), at_most(500)])
-    hazard = SelectField("隐患等级", choices=list(HAZARD_LEVELS))
+    hazard = SelectField("隐患等级", choices=options(HAZARD_LEVELS))
     photo = MultipleFileField("现场照片（1 张）")
 
 
@@ -136,13 +142,13 @@ class StaffForm(FlaskForm):
     name = StringField("姓名", [required(), at_most(50)])
     phone = StringField("手机号", [Optional(), at_most(20)])
     wecom_userid = StringField("企业微信账号", [Optional(), at_most(64)])
-    roles = SelectMultipleField("角色", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    roles = SelectMultipleField("角色", choices=options((r, ROLE_LABELS[r]) for r in ROLES))
     store = SelectField("门店", validate_choice=False)
     password = PasswordField("初始密码", [required()])
 
 
 class StaffEditForm(FlaskForm):
-    roles = SelectMultipleField("角色", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    roles = SelectMultipleField("角色", choices=options((r, ROLE_LABELS[r]) for r in ROLES))
     store = SelectField("门店", validate_choice=False)
     active = BooleanField("在职")
 
@@ -165,7 +171,7 @@ class TagRuleForm(FlaskForm):
 
 class AutoReplyForm(FlaskForm):
     keyword = StringField("关键词", [required(), at_most(100)])
-    match = SelectField("匹配方式", choices=[("contains", "包含"), ("exact", "完全一致")])
+    match = SelectField("匹配方式", choices=options([("contains", "包含"), ("exact", "完全一致")]))
     reply = TextAreaField("回复内容", [required(), at_most(600)])
     priority = IntegerField(
         "优先级（越小越先）", [Optional(), NumberRange(0, 10000, "0 到 10000")], default=100

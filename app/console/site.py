@@ -22,7 +22,7 @@ def my_projects():
 
 
 def _forms(page: site.SitePage) -> dict:
-    choices = [(0, "（不指定节点）")] + [(n.id, n.name) for n in page.nodes]
+    choices = f.options([(0, "（不指定节点）")] + [(n.id, n.name) for n in page.nodes])
     blank = {"formdata": None}
     log, report = f.LogForm(**blank), f.ReportForm(**blank)
     log.node_id.choices = report.node_id.choices = choices
@@ -72,7 +72,7 @@ def _act(project_id: int, roles, form_class, name: str, action, message: str):
     project = projects.load_for_staff(staff, project_id)
     form = form_class()
     if hasattr(form, "node_id"):
-        form.node_id.choices = [(0, "")] + [(n.id, n.name) for n in project.nodes]
+        form.node_id.choices = f.options([(0, "")] + [(n.id, n.name) for n in project.nodes])
     if form.validate_on_submit():
         try:
             action(staff, project, form)
