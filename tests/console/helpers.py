@@ -129,3 +129,56 @@ def client(ctx):
 def second_browser(app) -> ConsoleClient:
     """Another browser: its own cookies."""
     return ConsoleClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def wx(app, fake_wechat):
+    """The app talks to the fake WeChat server (with every notice template id) for one test."""
+    from tests.fakewechat import fake_settings
+    from tests.fixtures_outbox import TEMPLATE_IDS
+
+    settings = {**fake_settings(fake_wechat.url), **TEMPLATE_IDS, "NOTICE_WINDOW_START": (0, 0)}
+    saved = {key: app.config.get(key) for key in settings}
+    app.config.update(settings)
+    app.extensions.pop("wechat_clients", None)
+    yield fake_wechat
+    app.config.update(saved)
+    app.extensions.pop("wechat_clients", None)
+
+
+def mp_identity(customer, openid: str, last_inbound_at=None):
+    """An official-account identity; `last_inbound_at` opens the 48-hour window."""
+    from app.models import CustomerIdentity
+    from tests.fakewechat import MP_APPID
+
+    row = CustomerIdentity(
+        customer_id=customer.id,
+        kind="mp_openid",
+        app_id=MP_APPID,
+        value=openid,
+        subscribed=True,
+        last_inbound_at=last_inbound_at,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def say(customer, text: str, minutes_ago: int = 5, kind: str = "message"):
+    """The customer wrote `text` on the official account (a timeline event)."""
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+    from app.services.customers import timeline
+
+    event = timeline.record(
+        customer,
+        kind,
+        channel="mp",
+        direction="inbound",
+        actor_type="customer",
+        payload={"msg_type": "text", "content": text},
+        occurred_at=utcnow() - timedelta(minutes=minutes_ago),
+    )
+    db.session.commit()
+    return event
