@@ -51,9 +51,7 @@ def staff():
         return _staff_page()
     actor, form = current_staff(), f.StaffForm()
     form.store.choices = _store_choices(actor)
-    if not form.roles.data:
-        form.roles.errors = ["请至少选择一个角色"]
-    if form.validate_on_submit() and form.roles.data:
+    if _valid_with_roles(form):
         try:
             member = _create_staff(actor, form)
         except Invalid as exc:
@@ -62,6 +60,13 @@ def staff():
             return _staff_page(form, 400)
         return _saved(f"已创建员工 {member.name}", "console.staff")
     return _staff_page(form, 400)
+
+
+def _valid_with_roles(form) -> bool:
+    valid = form.validate_on_submit()
+    if not form.roles.data:
+        form.roles.errors = [*form.roles.errors, "请至少选择一个角色"]
+    return valid and bool(form.roles.data)
 
 
 def _create_staff(actor: Staff, form: f.StaffForm) -> Staff:
@@ -111,7 +116,7 @@ def staff_member(member_id: int):
 def staff_edit(member_id: int):
     member, form = _member(member_id), f.StaffEditForm()
     form.store.choices = _store_choices(current_staff())
-    if form.validate_on_submit() and form.roles.data:
+    if _valid_with_roles(form):
         try:
             staff_service.update_member(
                 current_staff(), member, form.roles.data, form.store.data or None, form.active.data
@@ -121,8 +126,6 @@ def staff_edit(member_id: int):
             f.apply_errors(form, exc.fields, exc.message)
             return _member_page(member, {"edit": form}, 400)
         return _saved("已保存", "console.staff_member", member_id=member.id)
-    if not form.roles.data:
-        form.roles.errors = ["请至少选择一个角色"]
     return _member_page(member, {"edit": form}, 400)
 
 

@@ -75,7 +75,13 @@ def test_profile_edit_field_errors_keep_what_was_typed(client, people):
     sign_in(client, rep.name)
     page = text(client.get(f"/console/customers/{customer.id}"))
     version = re.search(r'id="version" name="version" type="hidden" value="([^"]*)"', page).group(1)
-    form = {"version": version, "name": "王丽", "gender": "female", "birthday": "1990-13-45", "city": "杭州"}
+    form = {
+        "version": version,
+        "name": "王丽",
+        "gender": "female",
+        "birthday": "1990-13-45",
+        "city": "杭州",
+    }
     response = post(client, f"/console/customers/{customer.id}/profile", form)
     assert response.status_code == 400
     assert "生日必须是 YYYY-MM-DD 格式的日期" in text(response)
@@ -120,7 +126,9 @@ def test_stage_move_needs_a_reason_and_lands_on_the_timeline(client, people):
     url = f"/console/customers/{customer.id}/stage"
     response = post(client, url, {"version": version, "stage": "measured", "reason": ""})
     assert response.status_code == 400 and "此项不能为空" in text(response)
-    response = post(client, url, {"version": version, "stage": "measured", "reason": "周六上门量房"})
+    response = post(
+        client, url, {"version": version, "stage": "measured", "reason": "周六上门量房"}
+    )
     assert response.status_code == 302
     page = text(client.get(f"/console/customers/{customer.id}?kind=stage"))
     assert "潜在 → 已量房" in page and "周六上门量房" in page
@@ -183,7 +191,11 @@ def test_merge_a_duplicate_with_the_same_phone(client, people):
     other = customer_of(people["sales2"], "别人的客户")
     response = post(client, f"/console/customers/{first.id}/merge", {"other_id": other.id})
     assert response.status_code == 404  # not theirs: as if it did not exist
-    response = post(client, f"/console/customers/{first.id}/merge", {"other_id": second.id, "reason": "同一手机号"})
+    response = post(
+        client,
+        f"/console/customers/{first.id}/merge",
+        {"other_id": second.id, "reason": "同一手机号"},
+    )
     assert response.status_code == 302
     page = text(client.get(f"/console/customers/{first.id}"))
     assert "我是企业微信上的王女士" in page and "合并客户" in page

@@ -36,7 +36,10 @@ def test_a_reply_inside_the_window_is_sent_once_and_shown_at_once(client, people
     assert post(client, f"/console/customers/{customer.id}/reply", form).status_code == 302
     sent = wx.sent_messages("/cgi-bin/message/custom/send")
     assert len(sent) == 1  # the same form twice sends once
-    assert sent[0]["touser"] == OPENID and sent[0]["body"]["text"]["content"] == "您好，周六上午可以上门量房"
+    assert (
+        sent[0]["touser"] == OPENID
+        and sent[0]["body"]["text"]["content"] == "您好，周六上午可以上门量房"
+    )
     assert len(_outbound(customer)) == 1
     assert "您好，周六上午可以上门量房" in text(client.get(f"/console/customers/{customer.id}"))
 
@@ -48,11 +51,18 @@ def test_outside_the_window_the_page_says_why_and_offers_templates(client, peopl
     page = text(client.get(f"/console/customers/{customer.id}"))
     assert "超过 48 小时没有给公众号发消息" in page and "通知模板：顾问回访" in page
     assert 'action="/console/customers/%d/reply"' % customer.id not in page
-    response = post(client, f"/console/customers/{customer.id}/reply", {"nonce": "n1", "text": "在吗"})
+    response = post(
+        client, f"/console/customers/{customer.id}/reply", {"nonce": "n1", "text": "在吗"}
+    )
     assert response.status_code == 409 and "不允许再发送客服消息" in text(response)
     assert wx.count("/cgi-bin/message/custom/send") == 0
 
-    form = {"nonce": "abc", "kind": "rep-followup", "topic": "这个主题实在太长了超过了二十个字的限制啊啊", "note": ""}
+    form = {
+        "nonce": "abc",
+        "kind": "rep-followup",
+        "topic": "这个主题实在太长了超过了二十个字的限制啊啊",
+        "note": "",
+    }
     response = post(client, f"/console/customers/{customer.id}/notice", form)
     assert response.status_code == 400 and "不能超过 20 个字" in text(response)
     form["topic"] = "量房时间确认"
@@ -81,7 +91,9 @@ def test_a_refusal_is_explained_in_chinese_and_nothing_is_kept(client, people, w
     assert _outbound(customer) == []
     wx.reset()
     wx.fail_next("/cgi-bin/message/custom/send", 43004)
-    response = post(client, f"/console/customers/{customer.id}/reply", {"nonce": "n2", "text": "您好"})
+    response = post(
+        client, f"/console/customers/{customer.id}/reply", {"nonce": "n2", "text": "您好"}
+    )
     assert "客户已取消关注公众号" in text(response) and "43004" in text(response)
     assert db.session.query(AuditLog).filter_by(action="customer.reply_failed").count() == 2
 

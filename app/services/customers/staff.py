@@ -129,9 +129,9 @@ def _check_grant(actor: Staff, roles: list[str], store: str | None) -> None:
     if actor.has_role("admin"):
         return
     if "admin" in roles:
-        raise Forbidden("只有管理员可以授予管理员角色", {"roles": "只有管理员可以授予管理员角色"})
+        raise Invalid("只有管理员可以授予管理员角色", {"roles": "只有管理员可以授予管理员角色"})
     if store and (actor.store is None or store != actor.store.name):
-        raise Forbidden("店长只能管理本店员工", {"store": "店长只能管理本店员工"})
+        raise Invalid("店长只能管理本店员工", {"store": "店长只能管理本店员工"})
 
 
 def create_by(actor: Staff, fields: dict) -> Staff:
