@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, union
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core.errors import Invalid, NotFound
@@ -125,17 +125,25 @@ def duplicates(staff: Staff, customer: Customer) -> list[Customer]:
     """Customers `staff` sees that share this one's phone (keyed hash) or unionid."""
     mine = aliased(CustomerIdentity)
     theirs = aliased(CustomerIdentity)
-    same_union = (
+    candidates = (
         select(theirs.customer_id)
-        .join(mine, and_(mine.kind == "unionid", mine.value == theirs.value))
-        .where(theirs.kind == "unionid", mine.customer_id == customer.id)
+        .join(
+            mine,
+            and_(
+                mine.kind == theirs.kind, mine.app_id == theirs.app_id, mine.value == theirs.value
+            ),
+        )
+        .where(mine.customer_id == customer.id, mine.kind == "unionid")
     )
-    match = Customer.id.in_(same_union)
-    if customer.phone_hash:
-        match = match | (Customer.phone_hash == customer.phone_hash)
+    if customer.phone_hash:  # two index lookups, never a scan of every customer
+        candidates = union(
+            candidates, select(Customer.id).where(Customer.phone_hash == customer.phone_hash)
+        )
     query = (
         select(Customer)
-        .where(match, Customer.id != customer.id, access.customer_scope(staff))
+        .where(
+            Customer.id.in_(candidates), Customer.id != customer.id, access.customer_scope(staff)
+        )
         .order_by(Customer.id)
         .limit(10)
     )
