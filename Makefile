@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format install migrate seed worker scheduler fake-wechat clean
+.PHONY: run test lint format install migrate seed worker scheduler fake-wechat clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ run: install
 	$(FLASK) seed demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+## browser: Debian's Chromium and CJK fonts for the console's browser tests (apt-get, when missing)
+browser:
+	@command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
+
 ## test: ruff, then pytest on SQLite and again on PostgreSQL (with the real Redis)
-test: $(VENV)/.testing lint
+test: $(VENV)/.testing lint browser
 	TEST_DB=sqlite $(BIN)/pytest
 	TEST_DB=postgres $(BIN)/pytest
 

@@ -5,7 +5,6 @@ at the end of the test, `pytest -s` shows where)."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import threading
 from datetime import timedelta

@@ -50,7 +50,7 @@ def test_outside_the_window_the_page_says_why_and_offers_templates(client, peopl
     sign_in(client, "李销售")
     page = text(client.get(f"/console/customers/{customer.id}"))
     assert "超过 48 小时没有给公众号发消息" in page and "通知模板：顾问回访" in page
-    assert 'action="/console/customers/%d/reply"' % customer.id not in page
+    assert f'action="/console/customers/{customer.id}/reply"' not in page
     response = post(
         client, f"/console/customers/{customer.id}/reply", {"nonce": "n1", "text": "在吗"}
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from app.core.extensions import db
-from app.models import AuditLog, ProgressEntry, ProjectNode, Staff, Task, TagRule
+from app.models import AuditLog, ProgressEntry, ProjectNode, Staff, TagRule, Task
 from app.services.notices import tasks
 from app.services.projects import nodes
 from tests.console.helpers import customer_of, post, project_for, sign_in, text
@@ -24,7 +24,7 @@ def test_pm_posts_a_log_with_photos_and_marks_a_node_for_acceptance(client, peop
     project = _site(people)
     node = project.nodes[0]
     sign_in(client, "周项目")
-    assert "#%d" % project.id in text(client.get("/console/projects"))
+    assert f"#{project.id}" in text(client.get("/console/projects"))
     files = [(io.BytesIO(jpeg_with_gps()), "a.jpg"), (io.BytesIO(png_bytes()), "b.png")]
     data = {"node_id": str(node.id), "text": "水电开槽完成", "photos": files}
     response = post(
