@@ -102,3 +102,13 @@ def test_a_deactivated_account_sees_nothing(people, world):
     member = people["admin"]
     member.active = False
     assert not access.can_see(member, world["mine"])
+
+
+def test_service_gets_no_budget_from_the_staff_api(client, people, world):
+    customer = world["mine"]
+    customer.budget_amount = 200_000
+    db.session.commit()
+    url = f"/api/v1/customers/{customer.id}"
+    assert client.get(url, headers=api_headers(people["service"])).get_json()["budget"] is None
+    seen = client.get(url, headers=api_headers(people["sales"])).get_json()["budget"]
+    assert seen["amount"] == 200_000

@@ -73,6 +73,8 @@ def list_page(staff: Staff, filters: Filters, before: str | None = None) -> List
 
 def filter_choices(staff: Staff) -> dict:
     """Stores and owners the filter menus offer (those the staff member could see)."""
+    if not staff.has_role("admin", "service", "manager"):
+        return {"stores": [], "owners": []}  # a rep's list is theirs alone
     stores = list(db.session.scalars(select(Store).order_by(Store.id)))
     owners = select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)
     if not staff.has_role("admin", "service"):
