@@ -5,7 +5,7 @@ page through gunicorn on PostgreSQL, signed in as a store manager and as a sales
 
 Fills a fresh database server-side (INSERT … SELECT generate_series, not the ORM): 2 stores,
 2 managers and 50 reps, 100,000 customers (half per store, 2,000 per rep) each with an
-official-account identity, three intent tags each (风格 one in ten per value) and an
+official-account identity, three intent tags each (each 风格 value on one customer in ten, in both stores) and an
 encrypted phone with its keyed hash (computed here, copied in), and 5,000,000 timeline
 events (50 per customer, interleaved over a year as real traffic would be: messages in and
 out, notes, tags). Then VACUUM ANALYZE and a CHECKPOINT. gunicorn with the production
@@ -78,7 +78,7 @@ FILL = [
     """INSERT INTO customer_tags (customer_id, tag_id, source, evidence, created_at)
        SELECT g, t.id, 'auto', jsonb_build_object('words', jsonb_build_array(t.value)), now()
        FROM generate_series(1, %(customers)s) g
-       JOIN tags t ON (t.dimension = '风格' AND t.value = (%(styles)s::text[])[g %% 10 + 1])
+       JOIN tags t ON (t.dimension = '风格' AND t.value = (%(styles)s::text[])[g / 2 %% 10 + 1])
                    OR (t.dimension = '预算' AND t.value = (ARRAY['高端','中端','经济'])[g %% 3 + 1])
                    OR (t.dimension = '空间' AND t.value = (ARRAY['全屋','客厅','卧室','厨房','卫生间'])[g %% 5 + 1])""",
     # 50 events a customer over the past year, interleaved as real traffic arrives.

@@ -45,7 +45,12 @@ def customers():
             "console/customers.html", page=None, filters=filters, errors=exc.fields or {}, **choices
         ), 400
     return render_template(
-        "console/customers.html", page=page, filters=filters, errors={}, **choices
+        "console/customers.html",
+        page=page,
+        filters=filters,
+        errors={},
+        customer_url=url_for("console.customers") + "/",  # once, not once a row
+        **choices,
     )
 
 
