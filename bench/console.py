@@ -10,7 +10,9 @@ encrypted phone with its keyed hash (computed here, copied in), and 5,000,000 ti
 events (50 per customer, interleaved over a year as real traffic would be: messages in and
 out, notes, tags). Then VACUUM ANALYZE and a CHECKPOINT. gunicorn with the production
 settings (gunicorn.conf.py) serves, at concurrency 8, each page in turn against /healthz
-measured in the same run. Prints the EXPLAIN ANALYZE of each page's main queries.
+measured in the same run, and the CPU each request cost the server and PostgreSQL (a figure
+other load on the machine does not change). Prints the EXPLAIN ANALYZE of each page's main
+queries.
 --reuse keeps the database of an earlier run of the same sizes (the fill is most of a run).
 Bar: every page's p99 under 200 ms.
 """
@@ -35,6 +37,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from bench.common import (  # noqa: E402
     PG_ADMIN,
+    CpuMeter,
     describe,
     flask,
     free_port,
@@ -295,16 +298,22 @@ def main() -> int:
             work.update(series(dsn, who, rep_id, cookie, args.customers, args.n))
         warm = [r for reqs in work.values() for r in reqs[:40]]
         load(port, warm, concurrency=8, procs=2)  # connections, caches, the first compile
+        meter = CpuMeter(server.pid)
         health = [("GET", f"/healthz?bench_cookie={quote(people['rep'][1])}", None)] * args.n
-        results.append(("healthz", load(port, health, concurrency=8, procs=2)))
+        results.append(("healthz", meter.measure(load, port, health, concurrency=8, procs=2)))
         for label, reqs in work.items():
-            results.append((label, load(port, reqs, concurrency=8, procs=2)))
+            results.append((label, meter.measure(load, port, reqs, concurrency=8, procs=2)))
     finally:
         server.terminate()
         server.wait(10)
     print()
     for label, stats in results:
         print(describe(label, stats))
+    # CPU per request does not depend on what else runs on the machine: on two free cores
+    # at concurrency 8, a page's latency is about its gunicorn + PostgreSQL CPU times 4.
+    print("\nCPU ms per request (gunicorn, PostgreSQL, Redis, load generator):")
+    for label, stats in results:
+        print(f"  {label:<26} {CpuMeter.describe(stats)}")
     explain(database_url, args.customers)
     pages = [s for label, s in results if label != "healthz"]
     ok = all(s["p99_ms"] < 200 and not s["errors"] for s in pages)

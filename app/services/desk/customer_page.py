@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.services.customers import access, phones, timeline
 from app.services.desk import replies
-from app.services.tagging import tag_profile, tagging
+from app.services.tagging import tag_profile
 
 TIMELINE_PAGE = 20
 # The timeline's filter: a group of kinds each ("other" is every kind not listed here).
@@ -113,6 +113,17 @@ def _evidence(rows: list[CustomerTag]) -> dict[int, str]:
     return {i: timeline.message_text(p or {}) or (p or {}).get("content", "") for i, p in found}
 
 
+def _active_tags(customer: Customer) -> list[CustomerTag]:
+    """The customer's tags with their Tag rows, in one query."""
+    query = (
+        select(CustomerTag)
+        .options(joinedload(CustomerTag.tag))
+        .where(CustomerTag.customer_id == customer.id, CustomerTag.removed_at.is_(None))
+        .order_by(CustomerTag.id)
+    )
+    return list(db.session.scalars(query))
+
+
 def _notices(events: list[TimelineEvent]) -> dict[int, Notice]:
     ids = {(e.payload or {}).get("notice_id") for e in events if e.kind.startswith("notice_")}
     ids = {i for i in ids if isinstance(i, int)}
@@ -153,7 +164,8 @@ def duplicates(staff: Staff, customer: Customer) -> list[Customer]:
 def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = None):
     """The whole customer page for `staff` (who may see `customer`: see load)."""
     events, next_cursor = timeline_page(customer, kind, before)
-    tags = tag_profile.ordered(tagging.active_tags(customer))
+    tags = tag_profile.ordered(_active_tags(customer))
+    identities = list(customer.identities)
     money = access.can_see_money(staff)
     full = access.can_see_full_phone(staff, customer)
     projects = db.session.scalars(
@@ -169,7 +181,7 @@ def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = 
         customer=customer,
         phone=phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
         version=version(customer),
-        identities=list(customer.identities),
+        identities=identities,
         label=tag_profile.label(customer, tags),
         tags=tags,
         evidence=_evidence(tags),
@@ -179,7 +191,7 @@ def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = 
         kind=kind,
         projects=list(projects),
         tasks=list(tasks),
-        window=replies.window(customer),
+        window=replies.window(customer, identities),
         candidates=duplicates(staff, customer),
         show_money=money,
         notices=_notices(events),

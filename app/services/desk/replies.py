@@ -46,14 +46,19 @@ class Window:
     reason: str  # why a reply is not possible ('' when it is)
 
 
-def window(customer: Customer, now: datetime | None = None) -> Window:
-    """Whether a customer-service message may be sent now, and why not."""
+def window(
+    customer: Customer,
+    identities: list[CustomerIdentity] | None = None,
+    now: datetime | None = None,
+) -> Window:
+    """Whether a customer-service message may be sent now, and why not. `identities`: the
+    customer's, when the caller has them already (no query)."""
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(CustomerIdentity).where(
-            CustomerIdentity.customer_id == customer.id, CustomerIdentity.kind == "mp_openid"
-        )
-    ).all()
+    if identities is None:
+        identities = db.session.scalars(
+            select(CustomerIdentity).where(CustomerIdentity.customer_id == customer.id)
+        ).all()
+    rows = [i for i in identities if i.kind == "mp_openid"]
     if not rows:
         return Window(
             False, "", None, "客户没有通过公众号联系过，无法在这里回复；请在企业微信中联系"
