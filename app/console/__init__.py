@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from app.core import database
 from app.core.errors import ApiError, DomainError, Forbidden, NotFound
 from app.core.extensions import db
 from app.models import ROLE_LABELS, STAGE_LABELS
@@ -70,6 +71,8 @@ def _signed_in():
     g.staff = None
     if request.method == "POST":
         csrf.protect()
+    else:  # pages only read: no BEGIN and ROLLBACK round trips around their queries
+        database.begin_autocommit()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     g.staff = sign_in.from_session(session.get("staff_id"), session.get("stamp"))
