@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app import create_app
 from app.core.extensions import db
 from app.models import Staff
@@ -175,3 +177,17 @@ def test_deactivating_ends_the_session(client, people):
     staff_service.update_member(people["admin"], member, ["sales"], "城东旗舰店", False)
     db.session.commit()
     assert client.get("/console/customers").status_code == 302
+
+
+@pytest.mark.redis
+def test_with_redis_the_counts_are_shared_by_every_process(app, redis_conn, people):
+    """Two app instances (two gunicorn workers) count one account's failures together."""
+    from tests.conftest import REDIS_URL, env_for_tests
+
+    first, second = (create_app(env_for_tests(REDIS_URL=REDIS_URL)) for _ in range(2))
+    for number in range(5):
+        browser = second_browser(first if number % 2 else second)
+        assert sign_in(browser, "李销售", "wrong-password").status_code == 401
+    assert redis_conn.keys("*signin*")  # the counters live in Redis
+    response = sign_in(second_browser(first), "李销售")
+    assert response.status_code == 429 and "登录失败次数过多" in text(response)
