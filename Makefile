@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format install migrate seed worker scheduler fake-wechat clean
+.PHONY: run test lint format install migrate seed worker scheduler fake-wechat clean fonts browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.testing: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@ $(VENV)/.runtime
 
-install: $(VENV)/.runtime
+install: $(VENV)/.runtime fonts
 
 ## run: venv, install, migrate the SQLite default, demo data, serve on http://127.0.0.1:5000
 run: install
@@ -26,8 +26,23 @@ run: install
 	$(FLASK) seed demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+## fonts, browser: Debian packages, installed with apt-get only when missing: fonts-noto-cjk
+## (the CJK font trace label sheets embed, and Chinese in screenshots) and chromium (the
+## console's and the scan page's browser tests drive /usr/bin/chromium through Playwright)
+define apt_get
+	@if [ ! -e $(1) ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+	  else echo "!!! install the Debian package $(2) ($(1))"; exit 1; fi; \
+	fi
+endef
+fonts:
+	$(call apt_get,/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,fonts-noto-cjk)
+browser: fonts
+	$(call apt_get,/usr/bin/chromium,chromium)
+
 ## test: ruff, then pytest on SQLite and again on PostgreSQL (with the real Redis)
-test: $(VENV)/.testing lint
+test: $(VENV)/.testing lint browser
 	TEST_DB=sqlite $(BIN)/pytest
 	TEST_DB=postgres $(BIN)/pytest
 
@@ -52,24 +67,6 @@ scheduler: install
 
 fake-wechat: $(VENV)/.testing
 	$(BIN)/python -m tests.fakewechat --port 8099
-
-## trace-apt: Debian packages of material traceability, installed only when missing:
-## fonts-noto-cjk (the CJK font label sheets embed; `make install`) and chromium (the scan
-## page's browser test; `make test`)
-.PHONY: trace-font trace-apt
-define trace_apt_get
-	@if [ ! -e $(1) ]; then \
-	  if command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
-	  else echo "!!! install the Debian package $(2) ($(1)) for material traceability"; fi; \
-	fi
-endef
-trace-font:
-	$(call trace_apt_get,/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,fonts-noto-cjk)
-trace-apt: trace-font
-	$(call trace_apt_get,/usr/bin/chromium,chromium)
-install: trace-font
-test: trace-apt
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

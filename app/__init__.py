@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from app.core.json_provider import OrjsonProvider
-from app.core.sessions import NoSessions
+from app.core.sessions import ConsoleSessions
 from app.schemas.validation import AsciiIntConverter, BoundedStringConverter
 
 
@@ -29,7 +29,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.url_map.converters["int"] = AsciiIntConverter  # before any route: ids in ASCII digits
     app.url_map.converters["string"] = BoundedStringConverter  # bounds OpenAPI can document
-    app.session_interface = NoSessions()
+    app.session_interface = ConsoleSessions()
     app.config.update(settings)
     if proxies := settings["TRUSTED_PROXIES"]:  # the client's address, not the proxy's
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
@@ -38,6 +38,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     from app import cli
     from app import hooks as app_hooks
     from app.api import init_app as init_api
+    from app.console import init_app as init_console
     from app.core import database, errors, extensions, logs, redis_client
     from app.schemas import spec
     from app.web import health, media
@@ -64,6 +65,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_api(app)
     init_handlers(app)
     init_mini(app)
+    init_console(app)
     spec.init_app(app)  # both OpenAPI documents, from the routes declared above
     cli.init_app(app)
     for command in (job_commands.worker, job_commands.scheduler):

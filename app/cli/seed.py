@@ -9,10 +9,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.models import AutoReplyRule, Staff
+from app.models import AutoReplyRule, Customer, Project, Staff
 from app.models.types import utcnow
 from app.services.customers import customers, timeline
 from app.services.customers import staff as staff_service
+from app.services.notices import tasks
+from app.services.projects import projects
 from app.services.tagging import tag_rules, tagging
 from app.services.value import value
 
@@ -66,7 +68,7 @@ def _ensure_staff() -> list[Staff]:
     return members
 
 
-def _ensure_customer(n: int, reps: list[Staff]) -> None:
+def _ensure_customer(n: int, reps: list[Staff]) -> Customer:
     rep = reps[n % len(reps)]
     customer, _ = customers.find_or_create_by_identity(
         "mp_openid",
@@ -97,6 +99,53 @@ def _ensure_customer(n: int, reps: list[Staff]) -> None:
         )
         if created:
             tagging.tag_event(event)
+    if n % 3 == 0:  # wrote an hour ago: the console can reply within WeChat's 48 hours
+        _recent_message(customer, n)
+    return customer
+
+
+def _recent_message(customer: Customer, n: int) -> None:
+    now = utcnow()
+    event, created = timeline.record_once(
+        customer,
+        "message",
+        channel="mp",
+        direction="inbound",
+        actor_type="customer",
+        payload={"msg_type": "text", "content": "请问这周六可以来量房吗？"},
+        occurred_at=now - timedelta(hours=1),
+        dedupe_key=f"demo:{n}:recent",
+    )
+    if created:
+        for identity in customer.identities:
+            if identity.kind == "mp_openid":
+                identity.last_inbound_at, identity.subscribed = event.occurred_at, True
+
+
+def _ensure_site(customer: Customer, team: dict[str, Staff]) -> None:
+    """A signed project for customers at 签约 and later, with the store's PM and supervisor,
+    so the demo PM and supervisor logins have sites in the console."""
+    if customer.stage not in ("contract", "construction", "completed"):
+        return
+    if db.session.scalars(select(Project.id).filter_by(customer_id=customer.id)).first():
+        return
+    store = customer.store_id
+    pick = {
+        role: next(m for m in team[role] if m.store_id == store)
+        for role in ("pm", "supervisor", "designer")
+    }
+    fields = {
+        "address": f"{customer.community} {customer.id} 幢 1201",
+        "community": customer.community,
+        "package_name": "全包 899 套餐",
+        "contract_amount_fen": 18_800_000,
+        "planned_start": utcnow().date() - timedelta(days=10),
+        **{f"{role}_id": member.id for role, member in pick.items()},
+    }
+    manager = next(m for m in team["manager"] if m.store_id == store)
+    project = projects.create(customer, manager, fields)
+    first = project.nodes[0]
+    first.status, first.actual_start = "in_progress", fields["planned_start"]
 
 
 DEMO_REPLIES = (
@@ -118,11 +167,26 @@ def demo():
     members = _ensure_staff()
     tag_rules.load_defaults(actor="seed")
     reps = [m for m in members if m.has_role("sales")]
+    team = {
+        r: [m for m in members if m.has_role(r)]
+        for r in ("pm", "supervisor", "designer", "manager")
+    }
     for n in range(1, 21):
-        _ensure_customer(n, reps)
+        customer = _ensure_customer(n, reps)
+        _ensure_site(customer, team)
+        if n % 4 == 1:
+            tasks.create(
+                "dormant_lead",
+                f"{customer.display_name}已有一段时间没有互动，请跟进",
+                staff_id=customer.owner_id,
+                customer_id=customer.id,
+                text=f"{customer.display_name}您好，最近装修的事考虑得怎么样了？可以先帮您免费量房出方案。",
+                dedupe_key=f"demo:task:{n}",
+            )
     value.recompute_due()  # customer value of those no hook assessed yet
     db.session.commit()
     click.echo(f"demo data ready: {len(STORES)} stores, {len(members)} staff, 20 customers")
     click.echo(
         f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{n}/{r}" for n, r, _ in STAFF)
     )
+    click.echo("staff console: http://127.0.0.1:5000/ (sign in with a name above, or its phone)")

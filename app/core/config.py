@@ -110,13 +110,34 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **trace_settings(env, app_env),
         **enrichment_settings(env),
         **access_settings(env),
+        **console_settings(env, app_env),
+    }
+
+
+def console_settings(env: Mapping[str, str], app_env: str) -> dict:
+    """The staff console's cookie session and sign-in throttling (issue 15)."""
+    hours = env_int(env, "CONSOLE_SESSION_HOURS", 12)
+    if hours < 1:
+        raise ConfigError(f"CONSOLE_SESSION_HOURS must be at least 1, got {hours}")
+    return {
+        "SESSION_COOKIE_NAME": "zx_console",
+        "SESSION_COOKIE_PATH": "/console",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env_bool(env, "CONSOLE_COOKIE_SECURE", app_env == "production"),
+        "PERMANENT_SESSION_LIFETIME": hours * 3600,
+        # The token is bound to the session, which expires by itself: no second clock.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "SIGNIN_FAILURES_PER_ACCOUNT": env_str(env, "SIGNIN_FAILURES_PER_ACCOUNT", "5/15minute"),
+        "SIGNIN_FAILURES_PER_CLIENT": env_str(env, "SIGNIN_FAILURES_PER_CLIENT", "20/15minute"),
     }
 
 
 # WeChat template ids of the notice templates (templates/notices/*.toml name these settings).
 NOTICE_TEMPLATE_VARS = tuple(
     f"WECHAT_{app}_TPL_{name}"
-    for name in ("PROGRESS", "APPROVAL", "DELIVERY", "MAINTENANCE", "GREETING", "REWARD")
+    for name in ("PROGRESS", "APPROVAL", "DELIVERY", "MAINTENANCE", "GREETING", "REWARD", "SERVICE")
     for app in ("MINI", "MP")
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -32,7 +32,11 @@ class CustomerTag(db.Model):
     """
 
     __tablename__ = "customer_tags"
-    __table_args__ = (UniqueConstraint("customer_id", "tag_id"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "tag_id"),
+        # The customer list filtered by a tag: that tag's customers, newest first.
+        Index("ix_customer_tags_tag_customer", "tag_id", "customer_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

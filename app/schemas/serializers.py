@@ -38,6 +38,8 @@ def customer_json(customer: Customer, viewer: Staff, *, detail: bool = False) ->
             updated_at=iso(customer.updated_at),
             **tag_profile.profile_json(customer),
         )
+        if not access.can_see_money(viewer):  # customer service: no money figures
+            data["budget"] = None
     return data
 
 

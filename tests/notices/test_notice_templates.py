@@ -51,6 +51,11 @@ CONTEXTS = {
     "customer-message": {
         "summary": "预算二十万左右，周末能来量房吗？我家是老房子，厨房卫生间都要重新做防水"
     },
+    "rep-followup": {
+        "staff_name": "李销售",
+        "topic": "量房时间确认",
+        "note": "周六上午十点方便吗？",
+    },
     "followup-due": {"due_at": "2026-11-22T06:00:00+00:00", "note": "确认量房时间"},
     "response-overdue": {"minutes": 35, "excerpt": "你好，请问全包大概多少钱？"},
     "node-delayed": {

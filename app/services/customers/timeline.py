@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.core import cursors
@@ -113,20 +113,38 @@ def encode_cursor(event: TimelineEvent) -> str:
     return cursors.encode(event.occurred_at, event.id)
 
 
-def page(customer_id: int, before: str | None = None, limit: int = 20) -> tuple[list, str | None]:
-    """Newest-first events of one customer, keyset-paginated on (occurred_at, id)."""
-    limit = max(1, min(limit, MAX_PAGE))
+def page_query(
+    customer_id: int,
+    before: str | None = None,
+    limit: int = 20,
+    kinds: tuple[str, ...] | None = None,
+    exclude: bool = False,
+):
+    """The SELECT of one page (limit + 1 rows); CursorError for a cursor we did not issue."""
     query = select(TimelineEvent).where(TimelineEvent.customer_id == customer_id)
+    if kinds:
+        chosen = TimelineEvent.kind.in_(kinds)
+        query = query.where(~chosen if exclude else chosen)
     if before:
         when, ident = cursors.decode(before)
-        query = query.where(
-            or_(
-                TimelineEvent.occurred_at < when,
-                and_(TimelineEvent.occurred_at == when, TimelineEvent.id < ident),
-            )
-        )
+        # A row value, so PostgreSQL seeks the (customer_id, occurred_at, id) index to it.
+        bound = tuple_(bindparam("before_at", when, type_=UTCDateTime), ident)
+        query = query.where(tuple_(TimelineEvent.occurred_at, TimelineEvent.id) < bound)
     query = query.order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
-    rows = db.session.scalars(query.limit(limit + 1)).all()
+    return query.limit(limit + 1)
+
+
+def page(
+    customer_id: int,
+    before: str | None = None,
+    limit: int = 20,
+    kinds: tuple[str, ...] | None = None,
+    exclude: bool = False,
+) -> tuple[list, str | None]:
+    """Newest-first events of one customer, keyset-paginated on (occurred_at, id); only
+    `kinds` (or, with `exclude`, all but them) when given."""
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = db.session.scalars(page_query(customer_id, before, limit, kinds, exclude)).all()
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return list(rows[:limit]), next_cursor
 

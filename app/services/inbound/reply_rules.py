@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.core.database import load_row
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import AutoReplyRule, Staff
 from app.services.customers import audit
@@ -88,4 +88,12 @@ def update(rule: AutoReplyRule, data: dict, actor: Staff) -> AutoReplyRule:
         after=as_dict(rule),
     )
     auto_reply.forget_rules()
+    return rule
+
+
+def get(rule_id: int) -> AutoReplyRule:
+    """The rule; NotFound when there is none."""
+    rule = db.session.get(AutoReplyRule, rule_id) if 0 < rule_id < 2**31 else None
+    if rule is None:
+        raise NotFound("自动回复规则不存在")
     return rule

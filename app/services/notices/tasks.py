@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.core.database import insert_once, load_row
+from app.core.errors import NotFound
 from app.core.extensions import db
 from app.models import Customer, Staff, Task, TimelineEvent
 from app.models.types import utcnow
@@ -88,3 +89,13 @@ def dormant_leads(now: datetime | None = None) -> int:
             dedupe_key=f"dormant-lead:customer:{row.id}:{last_at:%Y%m%d%H%M%S}",
         )
     return len(rows)
+
+
+def complete_for(staff: Staff, task_id: int) -> Task:
+    """Mark one of `staff`'s own tasks done; NotFound for anyone else's."""
+    task = db.session.get(Task, task_id) if 0 < task_id < 2**31 else None
+    if task is None or task.staff_id != staff.id:
+        raise NotFound("任务不存在")
+    if task.status != "done":
+        complete(task)
+    return task

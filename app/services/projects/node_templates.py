@@ -67,3 +67,8 @@ def update(actor: Staff, node_id: int, **fields) -> NodeTemplate:
         after=snapshot(node),
     )
     return node
+
+
+def get(node_id: int) -> NodeTemplate:
+    """A node of the template; NotFound for any other id."""
+    return load_row(NodeTemplate, node_id, missing="节点模板不存在")

@@ -28,7 +28,7 @@ def tag_json(row: CustomerTag) -> dict:
     }
 
 
-def _ordered(rows: Sequence[CustomerTag]) -> list[CustomerTag]:
+def ordered(rows: Sequence[CustomerTag]) -> list[CustomerTag]:
     """Taxonomy order; within a dimension a person's tags first, then the oldest."""
     return sorted(
         rows,
@@ -84,7 +84,7 @@ def label(
 
 def profile_json(customer: Customer) -> dict:
     """{tags, budget, value, label} for the customer detail."""
-    rows = _ordered(tagging.active_tags(customer))
+    rows = ordered(tagging.active_tags(customer))
     value = db.session.get(CustomerValue, customer.id)
     return {
         "tags": [tag_json(r) for r in rows],

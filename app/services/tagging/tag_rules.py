@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from app.core.database import insert_once, load_row
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import Staff, TaggingState, TagRule
 from app.services.customers import audit
@@ -245,3 +245,19 @@ def current_ruleset() -> RuleSet:
     ruleset = cached.ruleset if cached and cached.version == version else _build_ruleset()
     _cache[:] = [_Cached(version, ruleset, now)]
     return ruleset
+
+
+def get(rule_id: int) -> TagRule:
+    """The rule; NotFound when there is none."""
+    row = db.session.get(TagRule, rule_id) if 0 < rule_id < 2**31 else None
+    if row is None:
+        raise NotFound("规则不存在")
+    return row
+
+
+def listing(dimension: str = "") -> list[TagRule]:
+    """Every rule (of one dimension), staff's first, then the shipped ones."""
+    query = select(TagRule).order_by(TagRule.dimension, TagRule.value, TagRule.id)
+    if dimension:
+        query = query.where(TagRule.dimension == dimension)
+    return list(db.session.scalars(query))

@@ -1,0 +1,223 @@
+"""The customer list staff work from: filters, search, sorting and keyset paging, always
+inside access.customer_scope.
+
+    filters = Filters(stage="lead", tag="风格:北欧", idle_days=7, sort="-updated")
+    customers, next_cursor = directory.page(staff, filters, before=None, limit=50)
+
+Search (`q`): an 11-digit phone number is matched exactly through its keyed hash (never
+by decrypting), `维度:值` matches a tag, anything else a part of the name or nickname.
+"Last contact" is the latest message in or out; a "follow-up" is anything a staff member
+did on the customer's timeline (a note, a reply, a stage change, a tag). Both read the
+timeline's (customer_id, occurred_at) index, so no column has to be kept in step.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy.orm import joinedload
+
+from app.core.errors import Invalid
+from app.core.extensions import db
+from app.models import STAGE_CODES, Customer, CustomerTag, Staff, Tag, TimelineEvent
+from app.models.types import utcnow
+from app.services.customers import access, phones
+
+PAGE_SIZE = 50
+MAX_DAYS = 3650
+CONTACT_KINDS = ("message",)
+# sort key → (column, descending); every sort ends on the id, so the order is total.
+SORTS = {
+    "-created": (Customer.id, True),
+    "created": (Customer.id, False),
+    "-updated": (Customer.updated_at, True),
+    "name": (Customer.name, False),
+}
+SORT_LABELS = {
+    "-created": "最新创建",
+    "created": "最早创建",
+    "-updated": "最近更新",
+    "name": "姓名",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    stage: str = ""
+    tag: str = ""
+    store_id: int | None = None
+    owner_id: int | None = None
+    source: str = ""
+    contact_days: int | None = None  # a message in or out within the last N days
+    idle_days: int | None = None  # no staff follow-up for N days
+    sort: str = "-created"
+
+    def without(self, name: str) -> Filters:
+        return replace(self, **{name: next(f.default for f in fields(self) if f.name == name)})
+
+
+def _tag_id(label: str, field: str) -> int:
+    dimension, _, value = label.replace("：", ":").partition(":")
+    found = db.session.scalar(
+        select(Tag.id).where(Tag.dimension == dimension.strip(), Tag.value == value.strip())
+    )
+    if found is None:
+        raise Invalid("没有这个标签", {field: f"没有客户带有标签「{label}」"})
+    return found
+
+
+def has_tag(tag_id: int):
+    return exists().where(
+        CustomerTag.customer_id == Customer.id,
+        CustomerTag.tag_id == tag_id,
+        CustomerTag.removed_at.is_(None),
+    )
+
+
+def _events_since(days: int, *conditions):
+    since = utcnow() - timedelta(days=days)
+    return exists().where(
+        TimelineEvent.customer_id == Customer.id, TimelineEvent.occurred_at >= since, *conditions
+    )
+
+
+def contacted_within(days: int):
+    return _events_since(days, TimelineEvent.kind.in_(CONTACT_KINDS))
+
+
+def followed_up_within(days: int):
+    return _events_since(days, TimelineEvent.actor_type == "staff")
+
+
+def _search(q: str):
+    q = q.strip()
+    digits = q.replace(" ", "").replace("-", "")
+    if digits.lstrip("+").isdigit() and len(digits) >= 11:
+        try:
+            return Customer.phone_hash.in_(phones.lookup_hashes(digits))
+        except ValueError:
+            pass
+    if ":" in q.replace("：", ":"):
+        return has_tag(_tag_id(q, "q"))
+    like = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
+    return or_(Customer.name.like(like), Customer.nickname.like(like))
+
+
+def conditions(staff: Staff, filters: Filters) -> list:
+    """The WHERE clauses of a list: the staff member's scope, then each filter."""
+    where = [access.customer_scope(staff)]
+    if filters.q.strip():
+        where.append(_search(filters.q))
+    if filters.stage:
+        if filters.stage not in STAGE_CODES:
+            raise Invalid("阶段无效", {"stage": "没有这个阶段"})
+        where.append(Customer.stage == filters.stage)
+    if filters.tag:
+        where.append(has_tag(_tag_id(filters.tag, "tag")))
+    if filters.store_id:
+        where.append(Customer.store_id == filters.store_id)
+    if filters.owner_id:
+        where.append(Customer.owner_id == filters.owner_id)
+    if filters.source:
+        where.append(Customer.source_channel == filters.source)
+    for name, clause in (("contact_days", contacted_within), ("idle_days", followed_up_within)):
+        days = getattr(filters, name)
+        if days is not None:
+            if not 0 < days <= MAX_DAYS:
+                raise Invalid("天数无效", {name: f"天数应在 1 到 {MAX_DAYS} 之间"})
+            where.append(clause(days) if name == "contact_days" else ~clause(days))
+    return where
+
+
+def _encode(value, ident: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, ident], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, ident = json.loads(raw)
+        if not isinstance(ident, int) or not 0 < ident < 2**63:
+            raise ValueError(ident)
+        if sort == "-updated":
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError(value)
+        elif not isinstance(value, str if sort == "name" else int):
+            raise ValueError(value)
+        return value, ident
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+        raise Invalid("无效的分页游标", {"before": "无效的分页游标，请从第一页开始"}) from exc
+
+
+def _after(sort: str, cursor: str):
+    column, descending = SORTS[sort]
+    value, ident = _decode(cursor, sort)
+    if column is Customer.id:
+        return Customer.id < ident if descending else Customer.id > ident
+    pair, bound = tuple_(column, Customer.id), tuple_(value, ident)
+    return pair < bound if descending else pair > bound
+
+
+def query(staff: Staff, filters: Filters, before: str | None = None, limit: int = PAGE_SIZE):
+    """The SELECT of one page (limit + 1 rows, to know whether another page follows)."""
+    if filters.sort not in SORTS:
+        raise Invalid("排序方式无效", {"sort": "没有这种排序方式"})
+    where = conditions(staff, filters)
+    if before:
+        where.append(_after(filters.sort, before))
+    column, descending = SORTS[filters.sort]
+    order = [column.desc() if descending else column.asc()]
+    if column is not Customer.id:
+        order.append(Customer.id.desc() if descending else Customer.id.asc())
+    return (
+        select(Customer)
+        .options(joinedload(Customer.owner), joinedload(Customer.store))
+        .where(and_(*where))
+        .order_by(*order)
+        .limit(limit + 1)
+    )
+
+
+def page(
+    staff: Staff, filters: Filters, before: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[Customer], str | None]:
+    """One page of customers and the cursor of the next (None on the last page)."""
+    limit = max(1, min(limit, 200))
+    rows = list(db.session.scalars(query(staff, filters, before, limit)).unique())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    column, _ = SORTS[filters.sort]
+    return rows[:limit], _encode(getattr(last, column.key), last.id)
+
+
+def last_contacts_query(customer_ids: list[int]):
+    """Each customer's latest message: a backward step on the timeline index per customer
+    (not a scan of all their events)."""
+    latest = (
+        select(TimelineEvent.occurred_at)
+        .where(TimelineEvent.customer_id == Customer.id, TimelineEvent.kind.in_(CONTACT_KINDS))
+        .order_by(TimelineEvent.occurred_at.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    return select(Customer.id, latest).where(Customer.id.in_(customer_ids))
+
+
+def last_contacts(customer_ids: list[int]) -> dict[int, datetime]:
+    """The latest message in or out of each customer (one query for a page)."""
+    if not customer_ids:
+        return {}
+    rows = db.session.execute(last_contacts_query(customer_ids)).all()
+    return {cid: when for cid, when in rows if when is not None}

@@ -1,0 +1,113 @@
+"""The customer list as staff see it: a page of the directory with each row's label, tags,
+owner and last contact, in a handful of queries whatever the page size.
+
+Rows are `ListRow`s; `extra` is where later panels (follow-ups, SLA state) add their
+figures without changing the list's shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.core.extensions import db
+from app.models import Customer, CustomerTag, Staff, Store, Tag
+from app.services.customers import access, directory, phones
+from app.services.customers.directory import Filters
+from app.services.tagging import tag_profile
+
+
+@dataclass
+class ListRow:
+    customer: Customer
+    phone: str | None
+    label: str
+    tags: list[str]
+    last_contact: datetime | None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ListPage:
+    rows: list[ListRow]
+    next_cursor: str | None
+    filters: Filters
+
+
+@dataclass(frozen=True)
+class TagName:
+    """What tag_profile reads of a Tag."""
+
+    dimension: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.dimension}:{self.value}"
+
+
+@dataclass(frozen=True)
+class TagOnRow:
+    """What tag_profile reads of a CustomerTag: plain values, so a page of 50 customers
+    does not build 300 ORM objects for its labels."""
+
+    id: int
+    source: str
+    created_at: datetime
+    tag: TagName
+
+
+def _tags_of(ids: list[int]) -> dict[int, list[TagOnRow]]:
+    found: dict[int, list[TagOnRow]] = {i: [] for i in ids}
+    if ids:
+        rows = db.session.execute(
+            select(
+                CustomerTag.customer_id,
+                CustomerTag.id,
+                CustomerTag.source,
+                CustomerTag.created_at,
+                Tag.dimension,
+                Tag.value,
+            )
+            .join(Tag, Tag.id == CustomerTag.tag_id)
+            .where(CustomerTag.customer_id.in_(ids), CustomerTag.removed_at.is_(None))
+        )
+        for cid, tid, source, created, dimension, value in rows:
+            found[cid].append(TagOnRow(tid, source, created, TagName(dimension, value)))
+    return found
+
+
+def list_page(staff: Staff, filters: Filters, before: str | None = None) -> ListPage:
+    """One page of the customers `staff` may see (directory.page), ready to show."""
+    customers, next_cursor = directory.page(staff, filters, before)
+    ids = [c.id for c in customers]
+    tags, contacts = _tags_of(ids), directory.last_contacts(ids)
+    rows = []
+    for customer in customers:
+        ordered = tag_profile.ordered(tags[customer.id])
+        full = access.can_see_full_phone(staff, customer)
+        rows.append(
+            ListRow(
+                customer,
+                phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
+                tag_profile.label(customer, ordered),
+                [r.tag.label for r in ordered],
+                contacts.get(customer.id),
+            )
+        )
+    return ListPage(rows, next_cursor, filters)
+
+
+def filter_choices(staff: Staff) -> dict:
+    """Stores and owners the filter menus offer (those the staff member could see)."""
+    if not staff.has_role("admin", "service", "manager"):
+        return {"stores": [], "owners": []}  # a rep's list is theirs alone
+    stores = list(db.session.scalars(select(Store).order_by(Store.id)))
+    owners = select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)
+    if not staff.has_role("admin", "service"):
+        owners = owners.where(Staff.store_id == staff.store_id)
+        stores = [s for s in stores if s.id == staff.store_id]
+    reps = [s for s in db.session.scalars(owners) if s.has_role("sales", "manager")]
+    return {"stores": stores, "owners": reps}

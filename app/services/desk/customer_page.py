@@ -1,0 +1,216 @@
+"""Everything the customer page shows, read in a few queries: the record, identities,
+label and tags with their evidence, one page of the timeline, projects, open tasks, the
+reply window and duplicate candidates.
+
+`CustomerPage.panels` is where later features (follow-ups, SLA state) hang their own
+blocks; the page template renders each panel it knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, select, union
+from sqlalchemy.orm import aliased, joinedload
+
+from app.core.errors import Invalid, NotFound
+from app.core.extensions import db
+from app.models import (
+    Customer,
+    CustomerIdentity,
+    CustomerTag,
+    Notice,
+    Project,
+    Staff,
+    Task,
+    TimelineEvent,
+)
+from app.services.customers import access, phones, timeline
+from app.services.desk import replies
+from app.services.tagging import tag_profile
+
+TIMELINE_PAGE = 20
+# The timeline's filter: a group of kinds each ("other" is every kind not listed here).
+KIND_GROUPS = {
+    "message": ("消息", ("message", "auto_reply")),
+    "note": ("备注", ("note",)),
+    "stage": ("阶段", ("stage_changed",)),
+    "tag": ("标签", ("tag_added", "tag_removed")),
+    "project": (
+        "工地",
+        (
+            "project_signed",
+            "progress_log",
+            "qc_report",
+            "node_status_changed",
+            "node_accepted",
+            "node_rejected",
+            "rectification_closed",
+            "node_delayed",
+            "change_order_proposed",
+            "change_order_approved",
+            "change_order_rejected",
+        ),
+    ),
+    "notice": ("通知", ("notice_sent", "notice_task")),
+}
+GROUPED = tuple(kind for _, kinds in KIND_GROUPS.values() for kind in kinds)
+
+
+@dataclass
+class CustomerPage:
+    customer: Customer
+    phone: str | None
+    version: str
+    identities: list[CustomerIdentity]
+    label: str
+    tags: list[CustomerTag]
+    evidence: dict[int, str]  # timeline event id → the words it said
+    budget: dict | None  # None for roles that see no money
+    events: list[TimelineEvent]
+    next_cursor: str | None
+    kind: str
+    projects: list[Project]
+    tasks: list[Task]
+    window: replies.Window
+    candidates: list[Customer]
+    show_money: bool
+    notices: dict[int, Notice]  # notice id → its row (delivery status), for notice events
+    panels: dict = field(default_factory=dict)
+
+
+def version(customer: Customer) -> str:
+    """What a form carries to prove it was filled on the current record (stale forms)."""
+    return customer.updated_at.isoformat() if customer.updated_at else ""
+
+
+def load(staff: Staff, customer_id: int) -> Customer:
+    """The customer if `staff` may see it; NotFound otherwise (existence is not leaked)."""
+    customer = db.session.get(Customer, customer_id) if 0 < customer_id < 2**31 else None
+    if customer is None or not access.can_see(staff, customer):
+        raise NotFound("客户不存在")
+    return customer
+
+
+def timeline_page(customer: Customer, kind: str, before: str | None):
+    """(events, next cursor) of one kind group ('' for all), newest first."""
+    if kind and kind != "other" and kind not in KIND_GROUPS:
+        raise Invalid("没有这种记录类型", {"kind": "没有这种记录类型"})
+    kinds = GROUPED if kind == "other" else (KIND_GROUPS[kind][1] if kind else None)
+    try:
+        return timeline.page(customer.id, before, TIMELINE_PAGE, kinds, exclude=kind == "other")
+    except timeline.CursorError as exc:
+        raise Invalid(str(exc), {"before": str(exc)}) from exc
+
+
+def _evidence(rows: list[CustomerTag]) -> dict[int, str]:
+    ids = {(r.evidence or {}).get("event_id") for r in rows} - {None}
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(TimelineEvent.id, TimelineEvent.payload).where(TimelineEvent.id.in_(ids))
+    ).all()
+    return {i: timeline.message_text(p or {}) or (p or {}).get("content", "") for i, p in found}
+
+
+def _active_tags(customer: Customer) -> list[CustomerTag]:
+    """The customer's tags with their Tag rows, in one query."""
+    query = (
+        select(CustomerTag)
+        .options(joinedload(CustomerTag.tag))
+        .where(CustomerTag.customer_id == customer.id, CustomerTag.removed_at.is_(None))
+        .order_by(CustomerTag.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _notices(events: list[TimelineEvent]) -> dict[int, Notice]:
+    ids = {(e.payload or {}).get("notice_id") for e in events if e.kind.startswith("notice_")}
+    ids = {i for i in ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    return {n.id: n for n in db.session.scalars(select(Notice).where(Notice.id.in_(ids)))}
+
+
+def duplicates(staff: Staff, customer: Customer) -> list[Customer]:
+    """Customers `staff` sees that share this one's phone (keyed hash) or unionid."""
+    mine = aliased(CustomerIdentity)
+    theirs = aliased(CustomerIdentity)
+    candidates = (
+        select(theirs.customer_id)
+        .join(
+            mine,
+            and_(
+                mine.kind == theirs.kind, mine.app_id == theirs.app_id, mine.value == theirs.value
+            ),
+        )
+        .where(mine.customer_id == customer.id, mine.kind == "unionid")
+    )
+    if customer.phone_hash:  # two index lookups, never a scan of every customer
+        candidates = union(
+            candidates, select(Customer.id).where(Customer.phone_hash == customer.phone_hash)
+        )
+    query = (
+        select(Customer)
+        .where(
+            Customer.id.in_(candidates), Customer.id != customer.id, access.customer_scope(staff)
+        )
+        .order_by(Customer.id)
+        .limit(10)
+    )
+    return list(db.session.scalars(query))
+
+
+def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = None):
+    """The whole customer page for `staff` (who may see `customer`: see load)."""
+    events, next_cursor = timeline_page(customer, kind, before)
+    tags = tag_profile.ordered(_active_tags(customer))
+    identities = list(customer.identities)
+    money = access.can_see_money(staff)
+    full = access.can_see_full_phone(staff, customer)
+    projects = db.session.scalars(
+        select(Project).where(Project.customer_id == customer.id).order_by(Project.id.desc())
+    )
+    tasks = db.session.scalars(
+        select(Task)
+        .where(Task.customer_id == customer.id, Task.status == "open")
+        .order_by(Task.id.desc())
+        .limit(20)
+    )
+    return CustomerPage(
+        customer=customer,
+        phone=phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
+        version=version(customer),
+        identities=identities,
+        label=tag_profile.label(customer, tags),
+        tags=tags,
+        evidence=_evidence(tags),
+        budget=tag_profile.budget_json(customer, tags) if money else None,
+        events=events,
+        next_cursor=next_cursor,
+        kind=kind,
+        projects=list(projects),
+        tasks=list(tasks),
+        window=replies.window(customer, identities),
+        candidates=duplicates(staff, customer),
+        show_money=money,
+        notices=_notices(events),
+    )
+
+
+def event_actors(events: list[TimelineEvent]) -> dict[int, str]:
+    """Names of the staff who acted in these events (one query)."""
+    ids = {e.actor_staff_id for e in events} - {None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all())
+
+
+def staff_choices(staff: Staff) -> list[Staff]:
+    """Who a customer may be handed to: active reps and managers staff may assign to."""
+    query = select(Staff).options(joinedload(Staff.store)).where(Staff.active.is_(True))
+    if not staff.has_role("admin"):
+        query = query.where(Staff.store_id == staff.store_id)
+    return [
+        s for s in db.session.scalars(query.order_by(Staff.name)) if s.has_role("sales", "manager")
+    ]
