@@ -29,6 +29,7 @@ def _node(project_id: int, node_id: int):
 )
 def upload_photo(form: UploadForm):
     """上传一张照片（wx.uploadFile，字段 file），得到 photo_token，在验收不通过时引用"""
+    photo_uploads.check_may_upload(current_homeowner().id)
     stored = uploads.stored_photos([form.file], "file")
     token = photo_uploads.register(current_homeowner().id, stored[0])
     db.session.commit()

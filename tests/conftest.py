@@ -147,6 +147,8 @@ def ctx(app):
     from app.services.tagging import tag_rules
 
     _truncate(app)
+    for name in [key for key in app.extensions if key.endswith("limiter")]:
+        app.extensions.pop(name)  # in-process attempt counters: ids repeat after a truncate
     auto_reply.forget_rules()
     tag_rules.forget_rules()
     with app.app_context():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -161,8 +162,14 @@ def _ensure_replies() -> None:
 
 
 @seed_cli.command("demo")
-def demo():
-    """Load demo data; running it again changes nothing."""
+@click.option("--force", is_flag=True, help="也在 APP_ENV=production 下写入演示数据")
+def demo(force: bool):
+    """Load demo data; running it again changes nothing. Refused in production (its demo
+    logins share one known password) unless --force."""
+    if current_app.config.get("APP_ENV") == "production" and not force:
+        raise click.ClickException(
+            "APP_ENV=production：演示数据含公开的演示密码，不写入生产库（确需写入请加 --force）"
+        )
     _ensure_replies()
     members = _ensure_staff()
     tag_rules.load_defaults(actor="seed")

@@ -28,7 +28,8 @@ def create(name, roles, store, password, phone, wecom_userid):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"created staff {member.id} {member.name} ({member.roles})")
+    store_note = f", store {member.store.name}" if member.store else ""
+    click.echo(f"created staff {member.id} {member.name} ({member.roles}{store_note})")
 
 
 @staff_cli.command("token")
@@ -39,6 +40,8 @@ def token(name):
         member = staff_service.by_name(name)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    if not member.active:
+        raise click.ClickException(f"员工 {name!r} 已停用：不能签发令牌（先在控制台重新启用）")
     value = staff_service.issue_token(member)
     db.session.commit()
     click.echo(value)

@@ -39,5 +39,8 @@ def labels_command(batch_id: int, out: Path, first: int | None, last: int | None
             pdf = labels.sheet(batch, codes.in_range(batch.id, first, last), progress=bar.update)
         except labels.LabelFontMissing as exc:
             raise click.ClickException(str(exc)) from exc
-    out.write_bytes(pdf)
+    try:
+        out.write_bytes(pdf)
+    except OSError as exc:  # a folder that does not exist, no permission, a full disk
+        raise click.ClickException(f"无法写入 {out}: {exc.strerror or exc}") from exc
     click.echo(f"已写入 {out}: {total} 个标签, {-(-total // (labels.COLS * labels.ROWS))} 页")

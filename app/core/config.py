@@ -179,6 +179,7 @@ def access_settings(env: Mapping[str, str]) -> dict:
     in front of the app set X-Forwarded-For (the client address is read behind them)."""
     limits = {
         "INVITE_BIND_LIMIT": env_str(env, "INVITE_BIND_LIMIT", "10/hour"),
+        "MINI_UPLOAD_LIMIT": env_str(env, "MINI_UPLOAD_LIMIT", "60/hour"),
         "INVITE_BIND_CLIENT_LIMIT": env_str(env, "INVITE_BIND_CLIENT_LIMIT", "60/hour"),
     }
     for name, value in limits.items():

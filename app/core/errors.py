@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from app.core.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,21 @@ def init_app(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         message = HTTP_MESSAGES.get(exc.code or 500, exc.description or exc.name)
         return error_response(exc.code or 500, code, message)
+
+    # The database down, restarting or out of connections: a retry may succeed, so 503 (the
+    # callbacks answer the same for WeChat to retry, handlers/); any other database error is
+    # a bug and a 500. The session is rolled back so the connection goes back clean.
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: DBAPIError):
+        try:
+            db.session.rollback()
+        except DBAPIError:  # the connection is gone with the server; the pool drops it
+            db.session.remove()
+        log.error("database unavailable", extra={"error": type(exc.orig).__name__})
+        if _wants_json():
+            return error_response(503, "database_unavailable", "服务暂时不可用，请稍后再试")
+        return Response("服务暂时不可用，请稍后再试", status=503, mimetype="text/plain")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

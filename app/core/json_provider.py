@@ -11,10 +11,20 @@ from typing import Any
 
 import orjson
 from flask import Response
-from flask.json.provider import DefaultJSONProvider, _default
+from flask.json.provider import DefaultJSONProvider
+from flask.json.provider import _default as _flask_default
+from werkzeug.datastructures import FileStorage
 
 OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 OPTIONS |= orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_NON_STR_KEYS
+
+
+def _default(value: Any) -> Any:
+    # An uploaded file inside a validation error (spectree encodes pydantic's errors, whose
+    # `input` is the file, before our hook turns them into the envelope): its name, not a 500.
+    if isinstance(value, FileStorage):
+        return f"<file {value.filename!r}>"
+    return _flask_default(value)
 
 
 class OrjsonProvider(DefaultJSONProvider):

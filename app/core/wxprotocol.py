@@ -91,9 +91,12 @@ def encrypt_reply(xml: str, token: str, key: str, receive_id: str, *, wecom: boo
 _ILLEGAL_BYTES = bytes(c for c in range(0x20) if c not in (0x9, 0xA, 0xD))  # C0 controls
 _NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())  # as UTF-8
 _ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# A character reference outside CDATA (inside a CDATA section "&#29;" is literal text);
-# group 1 is the reference's number, None for a CDATA section, which is kept as it is.
-_CHAR_REF = re.compile(rb"<!\[CDATA\[.*?\]\]>|&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});", re.DOTALL)
+# A character reference; only those outside CDATA are references (inside a CDATA section
+# "&#29;" is literal text), so the body is cut into CDATA and other parts first, by find():
+# linear time, whatever the body (a regex alternative matching whole CDATA sections took
+# quadratic time on many unclosed "<![CDATA[" — a denial of service before any signature).
+_CHAR_REF = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});")
+_CDATA_OPEN, _CDATA_CLOSE = b"<![CDATA[", b"]]>"
 #: The deepest structure WeChat documents is 5 levels under <xml> (MASSSENDJOBFINISH's
 #: CopyrightCheckResult/ResultList/item/…); deeper is refused before anything is built on it.
 MAX_DEPTH = 16
@@ -137,6 +140,11 @@ FIELD_LIMITS = {
 }
 
 
+#: Fields that name someone (an openid, a WeCom userid, an external userid): WeChat's never
+#: hold or start with white space; a blank one would be an empty identity downstream.
+IDENTIFIERS = frozenset(("ToUserName", "FromUserName", "UserID", "ExternalUserID"))
+
+
 def parse_xml(body: bytes | str) -> dict:
     """A callback body as a dict; repeated children (List, Item) become lists.
 
@@ -159,20 +167,33 @@ def _legal(body: bytes | str) -> bytes | str:
     """The body without the characters XML 1.0 cannot carry (_ILLEGAL_BYTES, _NONCHARACTERS)."""
     if isinstance(body, str):
         body = _ILLEGAL_CHARS.sub("", body)
-        return _CHAR_REF.sub(_legal_ref, body.encode()) if "&#" in body else body
+        return _drop_illegal_refs(body.encode()) if "&#" in body else body
     if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return body  # UTF-16 (never WeChat's): its NUL bytes are half characters
     body = body.translate(None, _ILLEGAL_BYTES)  # a third of a regex's cost, on every callback
     for nonchar in _NONCHARACTERS:
         if nonchar in body:
             body = body.replace(nonchar, b"")
-    return _CHAR_REF.sub(_legal_ref, body) if b"&#" in body else body
+    return _drop_illegal_refs(body) if b"&#" in body else body
+
+
+def _drop_illegal_refs(body: bytes) -> bytes:
+    """Character references to characters XML cannot carry, dropped outside CDATA sections
+    (kept inside them, where they are literal text). An unclosed CDATA section runs to the
+    end (the parser refuses the body anyway)."""
+    parts, start = [], 0
+    while (opened := body.find(_CDATA_OPEN, start)) != -1:
+        parts.append(_CHAR_REF.sub(_legal_ref, body[start:opened]))
+        closed = body.find(_CDATA_CLOSE, opened + len(_CDATA_OPEN))
+        end = len(body) if closed == -1 else closed + len(_CDATA_CLOSE)
+        parts.append(body[opened:end])
+        start = end
+    parts.append(_CHAR_REF.sub(_legal_ref, body[start:]))
+    return b"".join(parts)
 
 
 def _legal_ref(match: re.Match) -> bytes:
     ref = match[1]
-    if ref is None:
-        return match[0]
     code = int(ref[1:], 16) if ref[:1] == b"x" else int(ref)
     legal = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
     return match[0] if legal or code > 0xFFFF else b""
@@ -205,6 +226,8 @@ def _text(tag: str, value: str) -> str:
     limit = FIELD_LIMITS.get(tag)
     if limit is not None and len(value) > limit:
         raise CallbackError(400, f"{tag} longer than {limit} characters")
+    if tag in IDENTIFIERS and value and (value.isspace() or value != value.strip()):
+        raise CallbackError(400, f"{tag} is not an identifier (blank or padded)")
     return value
 
 

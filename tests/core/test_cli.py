@@ -40,7 +40,7 @@ def test_staff_create_token_revoke_round_trip(ctx):
             "--store",
             "城东",
             "--password",
-            "pw",
+            "pw-12345",
         ]
     )
     assert created.exit_code == 0, created.output
@@ -92,3 +92,30 @@ def test_data_key_rotation_keeps_phones_readable_and_findable(ctx):
         assert phones.reveal(fresh.phone_enc) == "13811112222"
         assert customers.find_by_identity("phone", "13811112222").id == customer.id
         db.session.remove()
+
+
+def test_the_cli_names_what_is_wrong_and_changes_nothing(ctx, tmp_path):
+    """Found by a probe: each of these was accepted silently or ended in a traceback."""
+    runner = ctx.test_cli_runner()
+    short = runner.invoke(args=["staff", "create", "--name", "短密码", "--role", "sales",
+                                "--password", "1"])  # fmt: skip
+    assert short.exit_code == 1 and "8 到 128" in short.output
+    assert db.session.scalar(select(func.count()).select_from(Staff)) == 0
+    made = runner.invoke(args=["staff", "create", "--name", "停用员工", "--role", "sales"])
+    assert made.exit_code == 0 and "created staff" in made.output
+    db.session.scalars(select(Staff)).one().active = False
+    db.session.commit()
+    refused = runner.invoke(args=["staff", "token", "--name", "停用员工"])
+    assert refused.exit_code == 1 and "已停用" in refused.output
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    missing = tmp_path / "no" / "such" / "folder" / "labels.pdf"
+    labels = runner.invoke(args=["trace", "labels", "1", "--out", str(missing)])
+    assert labels.exit_code != 0 and "Traceback" not in labels.output
+
+
+def test_seed_demo_is_refused_in_production(ctx):
+    production = create_app(env_for_tests(APP_ENV="production", REDIS_URL="redis://127.0.0.1:9/0"))
+    with production.app_context():  # the command runs in the current app's context
+        refused = production.test_cli_runner().invoke(args=["seed", "demo"])
+        assert refused.exit_code == 1 and "production" in refused.output
+        assert db.session.scalar(select(func.count()).select_from(Staff)) == 0

@@ -100,3 +100,25 @@ def test_a_bound_that_is_not_a_positive_number_stops_the_start(value):
 
     with pytest.raises(ConfigError, match="CALLBACK_MAX_AGE"):
         load_config(env_for_tests(CALLBACK_MAX_AGE=value))
+
+
+@pytest.mark.parametrize("setting", ["WECHAT_MP_TOKEN", "WECOM_TOKEN"])
+def test_without_a_token_every_callback_is_refused(app, setting):
+    """Found by a probe: with the token unset, a signature over an empty token (anybody's)
+    was accepted and a forged customer created. Now nothing is, in any mode."""
+    import hashlib
+    import time
+
+    from app import create_app
+    from tests.conftest import env_for_tests
+
+    bare = create_app(env_for_tests(**{setting: ""}))
+    client = bare.test_client()
+    stamp, nonce = str(int(time.time())), "n"
+    signature = hashlib.sha1("".join(sorted(["", stamp, nonce])).encode()).hexdigest()
+    query = f"signature={signature}&msg_signature={signature}&timestamp={stamp}&nonce={nonce}"
+    path = "/wechat/mp" if setting == "WECHAT_MP_TOKEN" else "/wechat/work"
+    body = wxsign.fixture("mp_text.xml").encode()
+    assert client.get(f"{path}?{query}&echostr=hi").status_code == 403
+    answer = client.post(f"{path}?{query}", data=body, content_type="text/xml")
+    assert answer.status_code == 403 and b"is not set" in answer.data

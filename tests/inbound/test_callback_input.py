@@ -89,6 +89,30 @@ def test_doctype_and_entities_are_still_refused(client, body):
     assert stored_rows() == 0
 
 
+def test_many_unclosed_cdata_sections_are_refused_at_once(client):
+    """Found by a probe: the sanitising step took time quadratic in the number of unclosed
+    CDATA sections (144 KB: 18 s), before any signature was checked. It is linear now, so a
+    body of 400 KB answers 400 as promptly as any malformed one, in every mode."""
+    hostile = "<xml><Encrypt>&#65;</Encrypt>" + "<![CDATA[" * 45_000
+    assert (
+        post(
+            client,
+            ("/wechat/mp?encrypt_type=aes&msg_signature=x&timestamp=1&nonce=1", hostile.encode()),
+        ).status_code
+        == 400
+    )
+    path = "/wechat/work?msg_signature=x&timestamp=1&nonce=1"
+    assert client.post(path, data=hostile.encode()).status_code == 400
+    assert stored_rows() == 0
+
+
+def test_references_are_dropped_outside_cdata_only_and_an_unclosed_section_kept_whole():
+    from app.core.wxprotocol import _drop_illegal_refs
+
+    body = b"a&#29;<![CDATA[b&#29;]]>c&#x1d;<![CDATA[d&#29;"
+    assert _drop_illegal_refs(body) == b"a<![CDATA[b&#29;]]>c<![CDATA[d&#29;"
+
+
 def _deep(depth: int) -> str:
     return "<Extra>" + "<a>" * depth + "x" + "</a>" * depth + "</Extra>"
 
@@ -124,6 +148,9 @@ HOSTILE = {
     "MsgType of 300 characters": mp_text("hi").replace("[text]", "[" + "t" * 300 + "]"),
     "Event of 300 characters": mp_event("e" * 300),
     "EventKey of 5000 characters": mp_event("CLICK", EventKey="k" * 5000),
+    # Identifiers that are blank or padded (an empty identity downstream; found by a probe).
+    "FromUserName of one space": mp_text("hi", openid=" "),
+    "FromUserName padded": mp_text("hi", openid=" oCUST"),
 }
 
 

@@ -74,3 +74,42 @@ def test_a_token_cannot_be_cited_once_its_upload_may_be_pruned(site, mini):
         and late.json["error"]["fields"]["photos"] == "照片已失效，请重新上传"
     )
     assert db.session.scalars(select(PhotoUpload)).one().cited_at is None
+
+
+def _post(mini, headers, data: bytes, name: str = "a.jpg"):
+    return mini.post(
+        "/mini/v1/uploads",
+        data={"file": (io.BytesIO(data), name)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_stranger_who_follows_no_project_cannot_upload(site, mini, uploads):
+    """Found by a probe: any logged-in stranger could make a worker decode large images."""
+    stranger = mini.login("oStrangerUpload")
+    refused = _post(mini, stranger, jpeg_with_gps())
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "not_bound"
+    assert _files(uploads) == set() and db.session.scalars(select(PhotoUpload)).all() == []
+
+
+def test_uploads_are_limited_per_homeowner(site, mini, uploads, monkeypatch):
+    headers = owner_headers(site, mini)
+    monkeypatch.setitem(mini.application.config, "MINI_UPLOAD_LIMIT", "2/hour")
+    assert [_post(mini, headers, jpeg_with_gps()).status_code for _ in range(3)] == [201, 201, 429]
+    assert len(db.session.scalars(select(PhotoUpload)).all()) == 2
+
+
+def test_a_large_lossless_image_is_refused_and_a_large_photo_stored_smaller(site, mini, uploads):
+    from PIL import Image
+
+    from app.services.projects import photos
+
+    headers = owner_headers(site, mini)
+    side = 4001  # 16.0 MP: over the PNG ceiling, far under a JPEG's
+    big_png = io.BytesIO()
+    Image.new("L", (side, side)).save(big_png, format="PNG")
+    refused = _post(mini, headers, big_png.getvalue(), "big.png")
+    assert refused.status_code == 400 and "尺寸过大" in refused.json["error"]["fields"]["file"]
+    stored = photos.prepare(jpeg_with_gps(size=(6000, 4500)))
+    assert max(stored.width, stored.height) <= photos.MAX_SIDE

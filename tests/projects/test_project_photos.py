@@ -237,3 +237,24 @@ def test_a_log_for_another_projects_node_stores_no_photo(site, uploads):
     )
     assert response.status_code == 400 and "node_id" in response.json["error"]["fields"]
     assert _stored_files(uploads) == []
+
+
+def test_a_form_missing_a_field_beside_a_photo_is_400_not_500(site, uploads, mini):
+    """Found by a probe: the validation error carried the file, which JSON could not encode."""
+    photo = (io.BytesIO(jpeg_with_gps()), "a.jpg")
+    missing = site.client.post(
+        f"/api/v1/projects/{site.project['id']}/logs",
+        data={"photos": photo},
+        headers=site.pm_h,
+        content_type="multipart/form-data",
+    )
+    assert missing.status_code == 400 and "text" in missing.json["error"]["fields"]
+    headers = owner_headers(site, mini)
+    misnamed = mini.post(
+        "/mini/v1/uploads",
+        data={"picture": (io.BytesIO(jpeg_with_gps()), "a.jpg")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert misnamed.status_code == 400 and "file" in misnamed.json["error"]["fields"]
+    assert _stored_files(uploads) == []

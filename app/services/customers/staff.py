@@ -37,6 +37,16 @@ def get_or_create_store(name: str, city: str = "", region: str = "") -> Store:
     return store
 
 
+PASSWORD_LENGTH = (8, 128)
+
+
+def check_password(password: str) -> None:
+    """StaffError unless the password is 8 to 128 characters (the console's rule too)."""
+    low, high = PASSWORD_LENGTH
+    if not low <= len(password) <= high:
+        raise StaffError(f"密码长度需为 {low} 到 {high} 个字符")
+
+
 def by_name(name: str) -> Staff:
     staff = db.session.scalars(select(Staff).filter_by(name=name)).first()
     if staff is None:
@@ -63,6 +73,7 @@ def create(
     if phone:
         _, member.phone_enc, member.phone_hash = phones.seal(phone)
     if password:
+        check_password(password)
         member.set_password(password)
     db.session.add(member)
     db.session.flush()

@@ -40,6 +40,15 @@ def _keys(name: str) -> list[str]:
     return [k.strip() for k in current_app.config.get(name, "").split(",") if k.strip()]
 
 
+def _token(name: str) -> str:
+    """The callback token; with none configured nobody can be told from anyone (a signature
+    over an empty token is anybody's), so every callback is refused."""
+    token = current_app.config.get(name, "")
+    if not token:
+        raise CallbackError(403, f"{name} is not set: callbacks are refused")
+    return token
+
+
 def _stamp(args: Mapping[str, str]) -> tuple[str, str]:
     return args.get("timestamp", ""), args.get("nonce", "")
 
@@ -57,14 +66,14 @@ def check_fresh(args: Mapping[str, str]) -> None:
 
 def verify_mp_url(args: Mapping[str, str]) -> str:
     """GET /wechat/mp: the echostr, unchanged, once `signature` checks out (every mode)."""
-    check_signature(args.get("signature"), current_app.config["WECHAT_MP_TOKEN"], *_stamp(args))
+    check_signature(args.get("signature"), _token("WECHAT_MP_TOKEN"), *_stamp(args))
     return args.get("echostr", "")
 
 
 def open_mp(args: Mapping[str, str], body: bytes) -> Opened:
     """POST /wechat/mp in plain, compatible or safe mode."""
     config = current_app.config
-    token, appid = config["WECHAT_MP_TOKEN"], config["WECHAT_MP_APPID"]
+    token, appid = _token("WECHAT_MP_TOKEN"), config["WECHAT_MP_APPID"]
     keys = _keys("WECHAT_MP_AES_KEY")
     if args.get("encrypt_type", "raw") == "raw":
         check_signature(args.get("signature"), token, *_stamp(args))
@@ -93,18 +102,15 @@ def _encrypted(body: bytes) -> str:
 def verify_wecom_url(args: Mapping[str, str]) -> str:
     """GET /wechat/work: WeCom sends an encrypted echostr; answer its plaintext, nothing else."""
     echostr = args.get("echostr", "")
-    check_signature(
-        args.get("msg_signature"), current_app.config["WECOM_TOKEN"], *_stamp(args), echostr
-    )
+    check_signature(args.get("msg_signature"), _token("WECOM_TOKEN"), *_stamp(args), echostr)
     return decrypt(echostr, _keys("WECOM_AES_KEY"), current_app.config["WECOM_CORP_ID"], wecom=True)
 
 
 def open_wecom(args: Mapping[str, str], body: bytes) -> Opened:
     """POST /wechat/work: always encrypted; the frame's receive id must be our corp id."""
+    token = _token("WECOM_TOKEN")
     encrypt = _encrypted(body)
-    check_signature(
-        args.get("msg_signature"), current_app.config["WECOM_TOKEN"], *_stamp(args), encrypt
-    )
+    check_signature(args.get("msg_signature"), token, *_stamp(args), encrypt)
     check_fresh(args)
     plain = decrypt(
         encrypt, _keys("WECOM_AES_KEY"), current_app.config["WECOM_CORP_ID"], wecom=True

@@ -6,16 +6,32 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import exists, select, update
 
+from app.core import rate_limit
+from app.core.errors import Forbidden, RateLimited
 from app.core.extensions import db
 from app.core.storage import get_storage
 from app.models import PhotoUpload
 from app.models.types import utcnow
-from app.services.projects import photos
+from app.services.projects import photos, projects
 
 # Kept a day past the token's life: a token can no longer be cited when its file goes.
 KEEP = timedelta(seconds=photos.UPLOAD_TOKEN_TTL) + timedelta(days=1)
+
+
+def check_may_upload(customer_id: int) -> None:
+    """Before a file is read: only a homeowner who follows a project may upload (an upload
+    exists to be cited in that project's rejection), and at most MINI_UPLOAD_LIMIT of them
+    (decoding a photo costs a worker real CPU and memory: a stranger must not be able to
+    keep one busy). Forbidden / RateLimited otherwise."""
+    follows = db.session.scalar(select(exists().where(projects.customer_scope(customer_id))))
+    if not follows:
+        raise Forbidden("请先绑定项目后再上传照片", code="not_bound")
+    limit = current_app.config["MINI_UPLOAD_LIMIT"]
+    if not rate_limit.allow("mini-upload", f"customer:{customer_id}", limit):
+        raise RateLimited("上传太频繁，请稍后再试")
 
 
 def register(customer_id: int, photo: dict) -> str:
