@@ -172,7 +172,8 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("jieba", "urllib3", "apscheduler.executors"):
+    # fontTools logs every subset it makes for a label sheet at INFO (33 lines a sheet).
+    for noisy in ("jieba", "urllib3", "apscheduler.executors", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # gunicorn writes its own error log (a worker's crash, a request it could not hand
     # to the app): the same filter on its handlers.

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from app.core.extensions import db
-from app.models import AuditLog, Customer, TimelineEvent
+from app.models import AuditLog, Customer, Project, TimelineEvent
 from app.services.customers import phones
 from app.services.tagging import tagging
+from app.services.value import value
 from tests.console.helpers import customer_of, post, say, sign_in, text
 
 
@@ -200,3 +201,17 @@ def test_merge_a_duplicate_with_the_same_phone(client, people):
     page = text(client.get(f"/console/customers/{first.id}"))
     assert "我是企业微信上的王女士" in page and "合并客户" in page
     assert client.get(f"/console/customers/{second.id}").status_code == 404
+
+
+def test_the_label_starts_with_the_customers_value_on_the_list_and_the_page(client, people):
+    """The same label as the staff API's: 「高价值-…」 once the value is assessed."""
+    rep = people["sales"]
+    customer = customer_of(rep, "赵先生", stage="construction")
+    db.session.add(Project(customer_id=customer.id, contract_amount_fen=40_000_000))
+    for _ in range(10):
+        say(customer, "什么时候上门")
+    value.recompute(customer.id)
+    db.session.commit()
+    sign_in(client, rep.name)
+    assert "高价值-施工" in text(client.get("/console/customers"))
+    assert "高价值-施工" in text(client.get(f"/console/customers/{customer.id}"))

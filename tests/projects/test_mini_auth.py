@@ -5,10 +5,12 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
+from app import create_app
 from app.core.extensions import db
 from app.models import Customer, CustomerIdentity, ProjectMember
 from app.models.types import utcnow
 from app.services.customers import customers
+from tests.conftest import env_for_tests
 from tests.fakewechat import add_phone_code
 from tests.projects.helpers import MINI_APPID, invite, owner_headers
 
@@ -110,3 +112,13 @@ def test_bind_by_phone_matches_the_customer_by_phone_hash(site, mini):
     bad = mini.post("/mini/v1/bind", json={"phone_code": "never"}, headers=mini.login("oP3"))
     assert bad.status_code == 400
     assert mini.post("/mini/v1/bind", json={}, headers=headers).status_code == 400
+
+
+def test_login_without_the_mini_program_configured_is_a_clear_502(ctx, fake_wechat, caplog):
+    """`make run` has no WECHAT_MINI_APPID: the mini program says WeChat is unavailable
+    (it was a 500 with a traceback, the client being built outside the error mapping)."""
+    app = create_app(env_for_tests(WECHAT_API_BASE=fake_wechat.url, WECHAT_MINI_APPID=""))
+    response = app.test_client().post("/mini/v1/login", json={"code": "c1"})
+    assert response.status_code == 502
+    assert response.json["error"]["message"] == "微信服务暂时不可用，请稍后再试"
+    assert not [r for r in caplog.records if r.exc_info]

@@ -104,7 +104,8 @@ def open_session(identity: CustomerIdentity) -> str:
 
 def login(code: str) -> tuple[str, Customer, bool]:
     """(session token, customer, first login?) for a wx.login code."""
-    session = wechat_call(mini_client().wxa.code_to_session, code)
+    # mini_client() itself raises when the app id is unset (make run): inside wechat_call.
+    session = wechat_call(lambda: mini_client().wxa.code_to_session(code))
     openid = session.get("openid")
     if not openid:
         raise UpstreamUnavailable(WECHAT_DOWN, code="wechat_error")
@@ -198,14 +199,15 @@ def revoke_sessions(customer: Customer, actor: Staff) -> int:
 
 def phone_from_code(phone_code: str) -> str:
     """The phone number behind a getPhoneNumber code (wxa/business/getuserphonenumber)."""
-    client = mini_client()
-    result = wechat_call(
-        lambda: client.post(
+    def ask():
+        client = mini_client()
+        return client.post(
             "wxa/business/getuserphonenumber",
             data={"code": phone_code},
             api_base_url=client.wxa.API_BASE_URL,
         )
-    )
+
+    result = wechat_call(ask)
     info = result.get("phone_info") or {}
     phone = info.get("purePhoneNumber") or info.get("phoneNumber")
     if not phone:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.models import Customer, CustomerTag, Staff, Store, Tag
+from app.models import Customer, CustomerTag, CustomerValue, Staff, Store, Tag
 from app.services.customers import access, directory, phones
 from app.services.customers.directory import Filters
 from app.services.tagging import tag_profile
@@ -79,11 +79,16 @@ def _tags_of(ids: list[int]) -> dict[int, list[TagOnRow]]:
     return found
 
 
+def _values_of(ids: list[int]):
+    return select(CustomerValue).where(CustomerValue.customer_id.in_(ids or [0]))
+
+
 def list_page(staff: Staff, filters: Filters, before: str | None = None) -> ListPage:
     """One page of the customers `staff` may see (directory.page), ready to show."""
     customers, next_cursor = directory.page(staff, filters, before)
     ids = [c.id for c in customers]
     tags, contacts = _tags_of(ids), directory.last_contacts(ids)
+    values = {v.customer_id: v for v in db.session.scalars(_values_of(ids))}
     rows = []
     for customer in customers:
         ordered = tag_profile.ordered(tags[customer.id])
@@ -92,7 +97,7 @@ def list_page(staff: Staff, filters: Filters, before: str | None = None) -> List
             ListRow(
                 customer,
                 phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
-                tag_profile.label(customer, ordered),
+                tag_profile.label(customer, ordered, values.get(customer.id)),
                 [r.tag.label for r in ordered],
                 contacts.get(customer.id),
             )
