@@ -199,6 +199,7 @@ def revoke_sessions(customer: Customer, actor: Staff) -> int:
 
 def phone_from_code(phone_code: str) -> str:
     """The phone number behind a getPhoneNumber code (wxa/business/getuserphonenumber)."""
+
     def ask():
         client = mini_client()
         return client.post(
