@@ -29,7 +29,7 @@ from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.extensions import db
 from app.models import ROLE_LABELS, STAGE_LABELS
 from app.schemas.errors import status_of
-from app.services.customers import sign_in
+from app.services.customers import access, sign_in
 
 bp = Blueprint("console", __name__, url_prefix="/console", static_folder="static")
 csrf = CSRFProtect()
@@ -138,6 +138,13 @@ def _localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 @bp.app_template_filter("yuan")
 def _yuan(fen) -> str:
     return "" if fen is None else f"¥{fen / 100:,.2f}"
+
+
+@bp.app_template_filter("for_me")
+def _for_me(data):
+    """`data` as the signed-in staff member may see it: no money figures for customer
+    service (access.redact_money, the staff API's rule)."""
+    return access.redact_money(g.get("staff"), data)
 
 
 @bp.context_processor
