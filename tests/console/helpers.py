@@ -9,6 +9,7 @@ from flask import g
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from app.core import rate_limit
 from app.core.extensions import db
 from app.models import Customer, Project
 from app.services.customers import staff as staff_service
@@ -49,9 +50,9 @@ def text(response) -> str:
 @pytest.fixture(autouse=True)
 def fresh_limits(app):
     """The in-process sign-in counters belong to the session-wide app: start each test clean."""
-    app.extensions.pop("failure_limiter", None)
+    rate_limit.forget(app)
     yield
-    app.extensions.pop("failure_limiter", None)
+    rate_limit.forget(app)
 
 
 @pytest.fixture
