@@ -134,7 +134,7 @@ def _act(customer_id: int, form_class, name: str, action, message: str, anchor: 
                 customer, {name: form}, 409 if isinstance(exc, Conflict) else 502, exc.message
             )
         return _done(customer.id, message, anchor)
-    return _render(customer, {name: form}, 400)
+    return _render(customer, {name: form}, 400, f.unshown_errors(form, name))
 
 
 @bp.post("/customers/<int:customer_id>/profile")

@@ -6,6 +6,7 @@ raise Invalid(fields), which `apply_errors` puts next to the same fields.
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -23,6 +24,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.models import GENDERS, ROLE_LABELS, ROLES, STAGES
 from app.models.progress import HAZARD_LEVELS
+from app.schemas.base import storable
 
 REQUIRED = "此项不能为空"
 GENDER_LABELS = {"unknown": "未知", "male": "男", "female": "女"}
@@ -52,19 +54,61 @@ def apply_errors(form: FlaskForm, fields: dict | None, message: str = "") -> Non
         form.form_errors.append(message)
 
 
-class LoginForm(FlaskForm):
+def unstorable(values) -> str | None:
+    """The message for the first of `values` a database cannot store (a NUL character), or
+    None: PostgreSQL refuses such text with an error, SQLite would keep it."""
+    for value in values:
+        try:
+            storable(value)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def unshown_errors(form: FlaskForm, name: str) -> str:
+    """Messages a page may show by no field (the form of a button, "action"; text a
+    database cannot store, whose field may be hidden): said at the top of the page."""
+    shown_by_none = form.form_errors if name == "action" else []
+    return "；".join([*shown_by_none, *getattr(form, "page_errors", [])])
+
+
+class ConsoleForm(FlaskForm):
+    """Every console form: besides its fields' own checks, nothing posted (a field or any
+    other value of the form) may be text a database cannot store; such a post is refused
+    with the message next to the field, before any service sees it."""
+
+    page_errors: list[str]
+
+    def validate(self, extra_validators=None) -> bool:
+        self.page_errors = []
+        valid = super().validate(extra_validators)
+        for name in request.form:
+            message = unstorable(request.form.getlist(name))
+            if message is None:
+                continue
+            valid = False
+            field = self._fields.get(name)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            # Also at the top of the page: the field may be hidden, or its form not shown.
+            label = field.label.text if field is not None and field.label.text else name
+            self.page_errors.append(f"{label}：{message}")
+        return valid
+
+
+class LoginForm(ConsoleForm):
     login = StringField("姓名或手机号", [required(), at_most(50)])
     password = PasswordField("密码", [required(), at_most(128)])
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(ConsoleForm):
     current = PasswordField("当前密码", [required()])
     new = PasswordField("新密码", [required()])
     confirm = PasswordField("再次输入新密码", [required()])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(ConsoleForm):
     version = HiddenField()
     name = StringField("姓名", [at_most(100)])
     nickname = StringField("昵称", [at_most(100)])
@@ -78,46 +122,46 @@ class ProfileForm(FlaskForm):
     owner_id = SelectField("负责人", coerce=int, validate_choice=False)
 
 
-class StageForm(FlaskForm):
+class StageForm(ConsoleForm):
     version = HiddenField()
     stage = SelectField("新阶段", choices=options(STAGES))
     reason = TextAreaField("变更原因", [required(), at_most(500)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(ConsoleForm):
     text = TextAreaField("备注", [required(), at_most(5000)])
 
 
-class TagForm(FlaskForm):
+class TagForm(ConsoleForm):
     tag = StringField("标签（维度:值）", [required(), at_most(60)])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(ConsoleForm):
     nonce = HiddenField()
     text = TextAreaField("回复内容", [required(), at_most(600)])
 
 
-class TemplateNoticeForm(FlaskForm):
+class TemplateNoticeForm(ConsoleForm):
     nonce = HiddenField()
     kind = HiddenField()
     topic = StringField("主题（20 字以内）", [required(), at_most(20)])
     note = StringField("说明（20 字以内，可不填）", [at_most(20)])
 
 
-class MergeForm(FlaskForm):
+class MergeForm(ConsoleForm):
     other_id = IntegerField(
         "要合并进来的客户编号", [InputRequired(message="请填写客户编号（数字）")]
     )
     reason = StringField("原因", [at_most(500)])
 
 
-class LogForm(FlaskForm):
+class LogForm(ConsoleForm):
     node_id = SelectField("节点", coerce=int, validate_choice=False)
     text = TextAreaField("今日施工内容", [required(), at_most(2000)])
     photos = MultipleFileField("照片（最多 9 张）")
 
 
-class ReportForm(FlaskForm):
+class ReportForm(ConsoleForm):
     node_id = SelectField("节点", coerce=int, validate_choice=False)
     text = TextAreaField("报告摘要", [at_most(2000)])
     finding = TextAreaField("巡检发现", [required(), at_most(500)])
@@ -125,20 +169,20 @@ class ReportForm(FlaskForm):
     photo = MultipleFileField("现场照片（1 张）")
 
 
-class NodeForm(FlaskForm):
+class NodeForm(ConsoleForm):
     status = HiddenField()
 
 
-class RectifyForm(FlaskForm):
+class RectifyForm(ConsoleForm):
     note = TextAreaField("整改说明", [at_most(1000)])
 
 
-class ChangeOrderForm(FlaskForm):
+class ChangeOrderForm(ConsoleForm):
     item = StringField("调整项目", [required(), at_most(200)])
     amount = StringField("金额（元，减项写负数）", [required(), at_most(16)])
 
 
-class StaffForm(FlaskForm):
+class StaffForm(ConsoleForm):
     name = StringField("姓名", [required(), at_most(50)])
     phone = StringField("手机号", [Optional(), at_most(20)])
     wecom_userid = StringField("企业微信账号", [Optional(), at_most(64)])
@@ -147,29 +191,29 @@ class StaffForm(FlaskForm):
     password = PasswordField("初始密码", [required()])
 
 
-class StaffEditForm(FlaskForm):
+class StaffEditForm(ConsoleForm):
     roles = SelectMultipleField("角色", choices=options((r, ROLE_LABELS[r]) for r in ROLES))
     store = SelectField("门店", validate_choice=False)
     active = BooleanField("在职")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(ConsoleForm):
     password = PasswordField("新密码", [required()])
     confirm = PasswordField("再次输入", [required()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ConsoleForm):
     """A button that changes something: only the CSRF token."""
 
 
-class TagRuleForm(FlaskForm):
+class TagRuleForm(ConsoleForm):
     dimension = StringField("维度", [required(), at_most(20)])
     value = StringField("值", [required(), at_most(50)])
     words = TextAreaField("关键词（每行一个）", [required()])
     exclusions = TextAreaField("排除词（每行一个，可不填）")
 
 
-class AutoReplyForm(FlaskForm):
+class AutoReplyForm(ConsoleForm):
     keyword = StringField("关键词", [required(), at_most(100)])
     match = SelectField("匹配方式", choices=options([("contains", "包含"), ("exact", "完全一致")]))
     reply = TextAreaField("回复内容", [required(), at_most(600)])
@@ -179,7 +223,7 @@ class AutoReplyForm(FlaskForm):
     active = BooleanField("启用", default=True)
 
 
-class NodeTemplateForm(FlaskForm):
+class NodeTemplateForm(ConsoleForm):
     name = StringField("节点名称", [required(), at_most(50)])
     position = IntegerField("顺序", [Optional(), NumberRange(1, 1000, "1 到 1000")])
     duration_days = IntegerField("工期（天）", [Optional(), NumberRange(1, 365, "1 到 365")])

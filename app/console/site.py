@@ -87,7 +87,7 @@ def _act(project_id: int, roles, form_class, name: str, action, message: str):
         db.session.commit()
         flash(message, "ok")
         return redirect(url_for("console.project", project_id=project.id))
-    return _render(project, {name: form}, 400)
+    return _render(project, {name: form}, 400, f.unshown_errors(form, name))
 
 
 @bp.post("/projects/<int:project_id>/logs")
