@@ -13,7 +13,7 @@ from app.schemas.customers import (
 from app.schemas.pagination import page_body
 from app.schemas.serializers import customer_json, event_json
 from app.schemas.spec import API, endpoint
-from app.services.customers import customers, timeline
+from app.services.customers import customers, directory, timeline
 from app.services.value import value
 
 TAG = "客户"
@@ -22,7 +22,7 @@ TAG = "客户"
 @bp.get("/customers")
 @endpoint(API, query=CustomerQuery, ok=CustomerPage, tag=TAG)
 def list_customers(query: CustomerQuery):
-    """客户列表（新的在前）：按身份 identity 或姓名、昵称、手机号 q 搜索；销售只看到自己的客户"""
+    """客户列表（新的在前）：按身份 identity、姓名昵称手机号 q、标签 tag 搜索；销售只看到自己的客户"""
     staff = current_staff()
     rows, next_cursor = customers.search_page(
         staff,
@@ -31,6 +31,7 @@ def list_customers(query: CustomerQuery):
         query.before,
         query.limit,
         value.level_clause(query.value),  # ?value=high|normal|low
+        directory.tag_clause(query.tag),  # ?tag=维度:值
     )
     return page_body([customer_json(c, staff) for c in rows], next_cursor)
 

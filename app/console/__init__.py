@@ -24,12 +24,13 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from app.console import forms
 from app.core import database
-from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.models import ROLE_LABELS, STAGE_LABELS
 from app.schemas.errors import status_of
-from app.services.customers import sign_in
+from app.services.customers import access, sign_in
 
 bp = Blueprint("console", __name__, url_prefix="/console", static_folder="static")
 csrf = CSRFProtect()
@@ -74,6 +75,7 @@ def _signed_in():
         csrf.protect()
     else:  # pages only read: no BEGIN and ROLLBACK round trips around their queries
         database.begin_autocommit()
+    _refuse_unstorable_query()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     g.staff = sign_in.from_session(session.get("staff_id"), session.get("stamp"))
@@ -81,6 +83,15 @@ def _signed_in():
         session.clear()
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
     return None
+
+
+def _refuse_unstorable_query() -> None:
+    """A query string (filters, cursors) with text a database cannot store is a 400, not a
+    database error; forms check their own fields (forms.ConsoleForm)."""
+    for name in request.args:
+        message = forms.unstorable(request.args.getlist(name))
+        if message is not None:
+            raise Invalid(f"参数 {name} {message}", {name: message})
 
 
 @bp.after_request
@@ -138,6 +149,13 @@ def _localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 @bp.app_template_filter("yuan")
 def _yuan(fen) -> str:
     return "" if fen is None else f"¥{fen / 100:,.2f}"
+
+
+@bp.app_template_filter("for_me")
+def _for_me(data):
+    """`data` as the signed-in staff member may see it: no money figures for customer
+    service (access.redact_money, the staff API's rule)."""
+    return access.redact_money(g.get("staff"), data)
 
 
 @bp.context_processor

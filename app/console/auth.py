@@ -45,6 +45,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    sign_in.sign_out(current_staff())
+    db.session.commit()
     session.clear()
     return redirect(url_for("console.login"))
 

@@ -11,12 +11,12 @@ from app.console import forms as f
 from app.core.errors import Conflict, Invalid, UpstreamUnavailable
 from app.core.extensions import db
 from app.services.customers.directory import Filters
-from app.services.desk import customer_edits, customer_list, customer_page, replies
+from app.services.desk import customer_edits, customer_list, customer_page, replies, submissions
 
 
 def _int(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _filters() -> Filters:
@@ -64,7 +64,7 @@ def _forms(staff, customer, data: customer_page.CustomerPage) -> dict:
     return {
         "profile": profile,
         "stage": f.StageForm(version=data.version, stage=customer.stage, **blank),
-        "note": f.NoteForm(**blank),
+        "note": f.NoteForm(nonce=submissions.new_nonce(), **blank),
         "tag": f.TagForm(**blank),
         "reply": f.ReplyForm(nonce=secrets.token_urlsafe(16), **blank),
         "notice": f.TemplateNoticeForm(
@@ -122,6 +122,8 @@ def _act(customer_id: int, form_class, name: str, action, message: str, anchor: 
     if isinstance(form, f.ProfileForm):
         form.owner_id.choices = _owner_choices(staff)
     if form.validate_on_submit():
+        if isinstance(form, f.OnceForm) and not submissions.claim(staff, form.nonce.data, name):
+            return _done(customer.id, f.REPLAYED, anchor)
         try:
             action(staff, customer, form)
         except Invalid as exc:
@@ -134,7 +136,7 @@ def _act(customer_id: int, form_class, name: str, action, message: str, anchor: 
                 customer, {name: form}, 409 if isinstance(exc, Conflict) else 502, exc.message
             )
         return _done(customer.id, message, anchor)
-    return _render(customer, {name: form}, 400)
+    return _render(customer, {name: form}, 400, f.unshown_errors(form, name))
 
 
 @bp.post("/customers/<int:customer_id>/profile")

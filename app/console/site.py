@@ -3,17 +3,15 @@ rectifications and change orders (the projects services and rules of the staff A
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import flash, redirect, render_template, request, url_for
 
 from app.console import bp, current_staff
 from app.console import forms as f
-from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.extensions import db
 from app.schemas.errors import status_of
 from app.schemas.uploads import body_limit, store_all
-from app.services.desk import site
+from app.services.desk import site, submissions
 from app.services.projects import change_orders, nodes, progress, projects
 
 
@@ -25,7 +23,8 @@ def my_projects():
 def _forms(page: site.SitePage) -> dict:
     choices = f.options([(0, "（不指定节点）")] + [(n.id, n.name) for n in page.nodes])
     blank = {"formdata": None}
-    log, report = f.LogForm(**blank), f.ReportForm(**blank)
+    log = f.LogForm(nonce=submissions.new_nonce(), **blank)
+    report = f.ReportForm(nonce=submissions.new_nonce(), **blank)
     log.node_id.choices = report.node_id.choices = choices
     current = next((n.id for n in page.nodes if n.status in ("in_progress", "rectifying")), 0)
     log.node_id.data = report.node_id.data = current
@@ -33,7 +32,7 @@ def _forms(page: site.SitePage) -> dict:
         "log": log,
         "report": report,
         "rectify": f.RectifyForm(**blank),
-        "order": f.ChangeOrderForm(**blank),
+        "order": f.ChangeOrderForm(nonce=submissions.new_nonce(), **blank),
         "action": f.ActionForm(**blank),
     }
 
@@ -75,6 +74,9 @@ def _act(project_id: int, roles, form_class, name: str, action, message: str):
     if hasattr(form, "node_id"):
         form.node_id.choices = f.options([(0, "")] + [(n.id, n.name) for n in project.nodes])
     if form.validate_on_submit():
+        if isinstance(form, f.OnceForm) and not submissions.claim(staff, form.nonce.data, name):
+            flash(f.REPLAYED, "ok")
+            return redirect(url_for("console.project", project_id=project.id))
         try:
             action(staff, project, form)
         except (NotFound, Forbidden):
@@ -87,7 +89,7 @@ def _act(project_id: int, roles, form_class, name: str, action, message: str):
         db.session.commit()
         flash(message, "ok")
         return redirect(url_for("console.project", project_id=project.id))
-    return _render(project, {name: form}, 400)
+    return _render(project, {name: form}, 400, f.unshown_errors(form, name))
 
 
 @bp.post("/projects/<int:project_id>/logs")
@@ -136,20 +138,10 @@ def close_rectification(project_id: int, node_id: int):
     )
 
 
-def _fen(raw: str) -> int:
-    try:
-        yuan = Decimal((raw or "").strip().replace(",", ""))
-    except InvalidOperation:
-        yuan = None
-    if yuan is None or not yuan.is_finite() or abs(yuan) > 10**9 or yuan.as_tuple().exponent < -2:
-        raise Invalid("金额有误", {"amount": "金额必须是数字，最多两位小数"})
-    return int(yuan * 100)
-
-
 @bp.post("/projects/<int:project_id>/change-orders")
 def propose_change_order(project_id: int):
     def action(staff, project, form):
-        change_orders.propose(project, staff, form.item.data.strip(), _fen(form.amount.data))
+        change_orders.propose(project, staff, form.item.data.strip(), form.amount.fen)
 
     return _act(
         project_id,

@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
-from app.models.audit import AuditLog
+from app.models.audit import AuditLog, FormSubmission
 from app.models.customer import (
     GENDERS,
     IDENTITY_KINDS,
@@ -57,6 +57,7 @@ __all__ = [
     "STAGE_LABELS",
     "ApiToken",
     "AuditLog",
+    "FormSubmission",
     "AutoReplyRule",
     "CallbackEvent",
     "ChangeOrder",

@@ -25,3 +25,16 @@ class AuditLog(db.Model):
     after: Mapped[dict | None] = mapped_column(JSONType)
     request_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class FormSubmission(db.Model):
+    """A console create form's one-time nonce, stored with what it created (in the same
+    transaction): the form posted again (a double click, back and resubmit) creates nothing
+    more (app.services.desk.submissions)."""
+
+    __tablename__ = "form_submissions"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    form: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

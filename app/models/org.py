@@ -51,6 +51,9 @@ class Staff(db.Model):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Console sessions carry it (app.services.customers.sign_in): signing out or changing the
+    # password bumps it, and every cookie issued before is refused.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     store: Mapped[Store | None] = relationship(back_populates="staff")
@@ -64,6 +67,7 @@ class Staff(db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -22,6 +22,11 @@ class CustomerQuery(Query):
     value: Literal["high", "normal", "low"] | None = Field(
         None, title="客户价值 value", description="high 高价值、normal 一般、low 低价值"
     )
+    tag: Text(60, min_length=0) | None = Field(
+        None,
+        title="标签 tag",
+        description="维度:值，例如 风格:北欧；没有客户带这个标签时是空的一页",
+    )
     before: Id | None = Field(None, title="游标 before", description="上一页的 next_cursor")
     limit: Integer(1, 100, title="每页条数 limit") = 20
 

@@ -47,7 +47,7 @@ class ChangeOrder(Out):
     id: int
     project_id: int | None = None
     item: str
-    amount_fen: int
+    amount_fen: int | None = Field(description="调整金额（分）；看不到金额的角色（客服）为 null")
     status: Literal["proposed", "approved", "rejected"]
     status_label: str | None = None
     reason: str | None = None
@@ -83,7 +83,7 @@ class ProjectDetail(ProjectSummary):
     actual_completion: str | None = None
     team: dict | None = None
     nodes: list[Node]
-    budget: Budget
+    budget: Budget | None = Field(description="预算；看不到金额的角色（客服）为 null")
     change_orders: list[ChangeOrder] = []
     materials: list[ProjectMaterial] = []  # delivered materials (材料进场)
 

@@ -1,4 +1,6 @@
-"""Model → JSON for the APIs; times in ISO 8601 UTC, phones masked unless the role needs them."""
+"""Model → JSON for the APIs; times in ISO 8601 UTC, phones masked unless the role needs them.
+Money figures are taken out for roles that see none on the way out of every staff API route
+(access.redact_money, applied by app.schemas.spec.endpoint)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,6 @@ def customer_json(customer: Customer, viewer: Staff, *, detail: bool = False) ->
             updated_at=iso(customer.updated_at),
             **tag_profile.profile_json(customer),
         )
-        if not access.can_see_money(viewer):  # customer service: no money figures
-            data["budget"] = None
     return data
 
 

@@ -13,7 +13,10 @@ and who may call it (`allow=`, checked first: 403 before any 400). spectree vali
 request before the view runs and hands it the parsed model (an argument named `json`,
 `form` or `query`); a bad request never reaches the view: 400 with the envelope and a
 Chinese message per field (app.schemas.base.field_messages). A JSON body must be an object:
-`[1]`, `"x"`, `true` are refused even when every field is optional.
+`[1]`, `"x"`, `true` are refused even when every field is optional. A body is required
+(in the document and by the route) exactly when `{}` would be refused (body_required):
+left out or empty, it is a 400 saying so under "body"; otherwise leaving it out is `{}`.
+Every staff API answer passes through access.redact_money (no money for customer service).
 
 Documents: /api/v1/openapi.json (staff, bearer token) and /mini/v1/openapi.json (mini
 program, session token), each with a browsable page at …/docs/swagger/ whose script and styles
@@ -25,15 +28,17 @@ tests/api/test_openapi.py checks that every routed path is documented and nothin
 from __future__ import annotations
 
 import functools
+import typing
 from collections.abc import Callable, Iterable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.page import PAGE_TEMPLATES
 
 from app.core.errors import Invalid
 from app.schemas.base import ErrorEnvelope, field_messages
+from app.services.customers import access
 
 # Swagger UI as offapi inlines it, told not to send the document to validator.swagger.io
 # (its default badge): nothing on the page may reach outside the server.
@@ -95,6 +100,58 @@ def _refuse_non_object() -> None:
     raise Invalid(message, fields={"body": message})
 
 
+BODY_MISSING = "缺少请求体：需要一个 JSON 对象"
+FORM_MISSING = "缺少请求体：需要 multipart/form-data 表单"
+# Component names (spectree's naming) of request bodies that may be left out, per document.
+_OPTIONAL_BODIES: dict[int, set[str]] = {}
+
+
+def body_required(model: type[BaseModel]) -> bool:
+    """A body is required exactly when no body (read as `{}`) would be refused."""
+    try:
+        model.model_validate({})
+    except ValidationError:
+        return True
+    return False
+
+
+def _validate_absent(model: type[BaseModel], message: str) -> BaseModel:
+    """No body: `{}` where the body may be left out; a 400 saying so (`message`) where it may
+    not, with the fields it must have."""
+    try:
+        return model.model_validate({})
+    except ValidationError as exc:
+        fields = {"body": message, **field_messages(exc, model)}
+        raise Invalid(message, fields=fields) from exc
+
+
+def _refuse_missing_body(models: dict[str, type[BaseModel]]) -> None:
+    """No body (or an empty one) where the route needs one: a 400 that says so first."""
+    if request.get_data(cache=True).strip() or request.form or request.files:
+        return
+    for kind, message in (("json", BODY_MISSING), ("form", FORM_MISSING)):
+        if kind in models and body_required(models[kind]):
+            _validate_absent(models[kind], message)
+
+
+def _note_optional_body(spec: SpecTree, model: type[BaseModel] | None) -> None:
+    if model is not None and not body_required(model):
+        _OPTIONAL_BODIES.setdefault(id(spec), set()).add(spec.naming_strategy(model))
+
+
+def document(spec: SpecTree) -> dict:
+    """The OpenAPI document; spectree marks every request body required, the routes agree
+    only where a body is (body_required): the others are marked optional here."""
+    optional = _OPTIONAL_BODIES.get(id(spec), set())
+    for methods in spec.spec["paths"].values():
+        for operation in methods.values():
+            body = operation.get("requestBody")
+            refs = [c["schema"].get("$ref", "") for c in (body or {}).get("content", {}).values()]
+            if body and any(ref.rsplit("/", 1)[-1] in optional for ref in refs):
+                body["required"] = False
+    return spec.spec
+
+
 def _require_form(model: type[BaseModel]) -> None:
     """A form route answers a JSON (or other) body with 400, not with an empty form."""
     if request.context.form is not None:
@@ -102,7 +159,7 @@ def _require_form(model: type[BaseModel]) -> None:
     if request.get_data(cache=True).strip():
         message = "请求体必须是 multipart/form-data"
         raise Invalid(message, fields={"body": message})
-    _set_context(form=_validate(model, {}))
+    _set_context(form=_validate_absent(model, FORM_MISSING))
 
 
 def _validate(model: type[BaseModel], data: dict) -> BaseModel:
@@ -126,11 +183,12 @@ def _refuse_bad_input(models: dict[str, type[BaseModel]], allow: Callable | None
             allow()
         if "json" in models:
             _refuse_non_object()
+        _refuse_missing_body(models)
         if error is not None:
             fields = field_messages(error, _model_of(error, models))
             raise Invalid("请求参数有误，请检查后重试", fields=fields)
         if "json" in models and request.context.json is None:  # no body, or an empty form
-            _set_context(json=_validate(models["json"], {}))
+            _set_context(json=_validate_absent(models["json"], BODY_MISSING))
         if "form" in models:
             _require_form(models["form"])
 
@@ -161,16 +219,43 @@ def endpoint(
     responses = {f"HTTP_{code}": ErrorEnvelope for code in sorted(codes)}
     responses[f"HTTP_{status}"] = ok
     models = {k: v for k, v in (("json", json), ("form", form), ("query", query)) if v is not None}
-    validate = spec.validate(
-        json=json,
-        form=form,
-        query=query,
-        resp=Response(**responses),
-        tags=[tag] if tag else (),
-        security={} if public else None,
-        before=_refuse_bad_input(models, allow),
+    _note_optional_body(spec, json or form)
+    validate = _for_staff(
+        spec,
+        spec.validate(
+            json=json,
+            form=form,
+            query=query,
+            resp=Response(**responses),
+            tags=[tag] if tag else (),
+            security={} if public else None,
+            before=_refuse_bad_input(models, allow),
+        ),
     )
     return validate if body_limit is None else _with_body_limit(validate, body_limit)
+
+
+def _for_staff(spec: SpecTree, validate: Callable) -> Callable:
+    """Staff API answers pass through access.redact_money before their shape is checked:
+    a role that sees no money gets every money figure as null, on every route."""
+    if spec is not API:
+        return validate
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def view(*args, **kwargs):
+            answer = func(*args, **kwargs)
+            staff = g.get("staff")
+            if isinstance(answer, tuple):
+                return (access.redact_money(staff, answer[0]), *answer[1:])
+            return access.redact_money(staff, answer)
+
+        # spectree reads the request models from the annotations, resolved in the view's
+        # own module (they are strings under `from __future__ import annotations`).
+        view.__annotations__ = typing.get_type_hints(func, include_extras=True)
+        return validate(view)
+
+    return decorate
 
 
 def _with_body_limit(validate: Callable, body_limit: Callable[[], int]) -> Callable:
@@ -196,5 +281,5 @@ def init_app(app: Flask) -> None:
         app.add_url_rule(
             f"{prefix}/openapi.json",
             endpoint=f"openapi_{prefix.strip('/').replace('/', '_')}",
-            view_func=lambda spec=spec: app.json.response(spec.spec),
+            view_func=lambda spec=spec: app.json.response(document(spec)),
         )

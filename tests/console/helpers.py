@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from app.core import rate_limit
 from app.core.extensions import db
 from app.models import Customer, Project
 from app.services.customers import staff as staff_service
@@ -37,9 +39,23 @@ def sign_in(client, login: str, password: str = PASSWORD):
 
 
 def post(client, url: str, data: dict | None = None, page: str | None = None, **kwargs):
-    """POST a console form with a valid token taken from `page` (default: the password page)."""
+    """POST a console form with a valid token taken from `page` (default: the password page)
+    and, unless `data` has one, a fresh one-time nonce (a create form loaded just now)."""
     token = csrf_of(client, page or "/console/password")
-    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+    nonce = {"nonce": secrets.token_urlsafe(16)}
+    return client.post(url, data={"csrf_token": token, **nonce, **(data or {})}, **kwargs)
+
+
+def nonce_of(client, url: str, form_action: str) -> str:
+    """The one-time nonce of the form posting to `form_action` on the page at `url`."""
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(
+        rf'action="{re.escape(form_action)}"[^>]*>.*?name="nonce" type="hidden" value="([^"]+)"',
+        page,
+        re.S,
+    )
+    assert found, f"no nonce for {form_action} on {url}"
+    return found.group(1)
 
 
 def text(response) -> str:
@@ -49,9 +65,9 @@ def text(response) -> str:
 @pytest.fixture(autouse=True)
 def fresh_limits(app):
     """The in-process sign-in counters belong to the session-wide app: start each test clean."""
-    app.extensions.pop("failure_limiter", None)
+    rate_limit.forget(app)
     yield
-    app.extensions.pop("failure_limiter", None)
+    rate_limit.forget(app)
 
 
 @pytest.fixture

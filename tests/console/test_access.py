@@ -112,3 +112,26 @@ def test_service_gets_no_budget_from_the_staff_api(client, people, world):
     assert client.get(url, headers=api_headers(people["service"])).get_json()["budget"] is None
     seen = client.get(url, headers=api_headers(people["sales"])).get_json()["budget"]
     assert seen["amount"] == 200_000
+
+
+def test_the_staff_api_searches_by_tag_and_a_tag_no_one_has_is_an_empty_page(client, people, world):
+    from app.services.tagging import tagging
+
+    tagging.add_manual_tag(world["mine"], "风格:北欧", people["sales"])
+    db.session.commit()
+    headers = api_headers(people["sales"])
+
+    def listed(query: str):
+        response = client.get(f"/api/v1/customers?{query}", headers=headers)
+        return response.status_code, response.get_json()
+
+    status, body = listed("tag=风格:北欧")
+    assert status == 200 and [c["id"] for c in body["items"]] == [world["mine"].id]
+    for query in ("tag=风格:不存在", "tag=没有:北欧", "tag=风格:北欧&q=不存在的名字"):
+        assert listed(query) == (200, {"items": [], "next_cursor": None}), query
+    status, body = listed("tag=北欧")  # not 维度:值
+    assert status == 400 and "维度:值" in body["error"]["fields"]["tag"]
+    # Another rep's customer with the tag stays out of the rep's page.
+    tagging.add_manual_tag(world["theirs"], "风格:北欧", people["sales2"])
+    db.session.commit()
+    assert [c["id"] for c in listed("tag=风格:北欧")[1]["items"]] == [world["mine"].id]

@@ -35,9 +35,16 @@ def test_list_filters_by_tag_stage_phone_name_and_idle(client, people):
     assert _ids(text(client.get("/console/customers?contact_days=7"))) == [plain.id]
     # The manual tag is a staff follow-up today; the other customer has none for 2 days.
     assert _ids(text(client.get("/console/customers?idle_days=2"))) == [plain.id]
-    page = client.get("/console/customers?tag=风格:不存在")
-    assert page.status_code == 400 and "没有客户带有标签" in text(page)
-    assert 'value="风格:不存在"' in text(page)  # what was typed stays
+    # A tag no one has (or no rule ever made) is an empty list, not an error.
+    for query in ("tag=风格:不存在", "q=风格:不存在", "tag=不存在:北欧", "tag=风格：北欧 "):
+        page = client.get(f"/console/customers?{query}")
+        assert page.status_code == 200, query
+        expected = [nordic.id] if query.endswith("北欧 ") else []
+        assert _ids(text(page)) == expected, query
+    assert 'value="风格:不存在"' in text(client.get("/console/customers?tag=风格:不存在"))
+    page = client.get("/console/customers?tag=北欧")  # not 维度:值
+    assert page.status_code == 400 and "标签格式为 维度:值" in text(page)
+    assert 'value="北欧"' in text(page)  # what was typed stays
 
 
 def test_keyset_paging_and_sorting(client, people):

@@ -191,3 +191,77 @@ def test_with_redis_the_counts_are_shared_by_every_process(app, redis_conn, peop
     assert redis_conn.keys("*signin*")  # the counters live in Redis
     response = sign_in(second_browser(first), "李销售")
     assert response.status_code == 429 and "登录失败次数过多" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("name", "variants"),
+    [
+        ("Zhang", ["zhang", " Zhang ", "ZHANG", "Ｚｈａｎｇ", "ｚｈａｎｇ\u3000"]),
+        (
+            "李销售",
+            [
+                "13800001111",
+                "138 0000 1111",
+                "+86 138-0000-1111",
+                "8613800001111",
+                "１３８００００１１１１",
+            ],
+        ),
+    ],
+    ids=["name", "phone"],
+)
+def test_spellings_of_one_login_share_its_failure_count(client, people, make_staff, name, variants):
+    """Case, spaces, full-width forms or +86 do not buy more guesses at one account."""
+    if name == "Zhang":
+        from tests.console.helpers import CHEAP_HASH
+
+        make_staff("Zhang", "sales").password_hash = CHEAP_HASH
+        db.session.commit()
+    for login in variants:
+        assert sign_in(client, login, "wrong-password").status_code == 401, login
+    response = sign_in(client, name)
+    assert response.status_code == 429 and "登录失败次数过多" in text(response)
+
+
+def test_a_full_width_phone_signs_in_like_the_ascii_one(client, people):
+    assert sign_in(client, "１３８ ００００ １１１１").status_code == 302
+
+
+def test_with_redis_unreachable_sign_in_still_limits(app, people):
+    """Redis down: failures are counted in the process, neither a 500 nor an open door."""
+    down = create_app(env_for_tests(REDIS_URL="redis://127.0.0.1:1/0"))
+    with down.app_context():
+        assert sign_in(second_browser(down), "李销售").status_code == 302
+        browser = second_browser(down)
+        for _ in range(5):
+            assert sign_in(browser, "李销售", "wrong-password").status_code == 401
+        response = sign_in(browser, "李销售")
+        assert response.status_code == 429 and "登录失败次数过多" in text(response)
+
+
+def _copy_of_cookie(client, app):
+    """Another browser holding a copy of `client`'s session cookie."""
+    value = client.get_cookie("zx_console", path="/console").value
+    thief = second_browser(app)
+    thief.set_cookie("zx_console", value, path="/console")
+    return thief
+
+
+def test_a_copied_cookie_is_refused_after_signing_out(client, people, app):
+    sign_in(client, "李销售")
+    copy = _copy_of_cookie(client, app)
+    assert copy.get("/console/customers").status_code == 200
+    assert post(client, "/console/logout").status_code == 302
+    assert copy.get("/console/customers").status_code == 302
+    assert sign_in(client, "李销售").status_code == 302  # signing in again works
+    assert client.get("/console/customers").status_code == 200
+    assert copy.get("/console/customers").status_code == 302
+
+
+def test_a_copied_cookie_is_refused_after_a_password_change(client, people, app):
+    sign_in(client, "李销售")
+    copy = _copy_of_cookie(client, app)
+    fields = {"current": PASSWORD, "new": "a-new-password", "confirm": "a-new-password"}
+    assert "密码已修改" in text(post(client, "/console/password", fields))
+    assert client.get("/console/customers").status_code == 200
+    assert copy.get("/console/customers").status_code == 302

@@ -9,7 +9,7 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
-from app.services.trace import ratelimit
+from app.core import rate_limit
 
 TILE = {
     "category": "瓷砖",
@@ -26,11 +26,11 @@ RESULTS = [
 
 
 @pytest.fixture(autouse=True)
-def fresh_limits():
+def fresh_limits(app):
     """Each test starts with no scans counted against the test client's address."""
-    ratelimit.forget()
+    rate_limit.forget(app)
     yield
-    ratelimit.forget()
+    rate_limit.forget(app)
 
 
 def api(team, method: str, path: str, expect: int = 200, headers=None, **kwargs):

@@ -16,6 +16,8 @@ Source: issue 15, "Who sees what, in one place".
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -75,6 +77,45 @@ def can_see(staff: Staff, customer: Customer) -> bool:
 def can_see_money(staff: Staff) -> bool:
     """Budgets, contract amounts and change-order sums: not for customer service alone."""
     return staff.has_role(*MONEY_ROLES)
+
+
+# Money figures by key, wherever they sit in an answer (a customer, a project, a timeline
+# event's payload, a tag's evidence): fen amounts, budgets, stated budget amounts.
+MONEY_KEYS = frozenset(
+    {
+        "amount",
+        "amount_fen",
+        "approved_changes_fen",
+        "budget",
+        "budget_amount",
+        "contract_amount_fen",
+        "contract_fen",
+        "total_fen",
+    }
+)
+# Value reasons (app.services.value) whose text quotes an amount: the text without it.
+MONEY_REASONS = {"budget": "预算（金额不显示）", "contract": "已签约（金额不显示）"}
+
+
+def redact_money(staff: Staff | None, data: Any) -> Any:
+    """`data` (JSON-like: dicts, lists, scalars) as `staff` may see it: unchanged for a role
+    that sees money; otherwise a copy with every money figure (MONEY_KEYS, at any depth)
+    None and the value reasons that quote an amount reworded. The one rule the staff API
+    (every answer, app.schemas.spec) and the console (pages, timeline payloads) apply."""
+    if staff is not None and can_see_money(staff):
+        return data
+    return _redacted(data)
+
+
+def _redacted(data: Any) -> Any:
+    if isinstance(data, list | tuple):
+        return [_redacted(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {k: None if k in MONEY_KEYS else _redacted(v) for k, v in data.items()}
+    if out.get("input") in MONEY_REASONS and "points" in out and "text" in out:
+        out["text"], out["evidence"] = MONEY_REASONS[out["input"]], None
+    return out
 
 
 def can_see_full_phone(staff: Staff, customer: Customer) -> bool:

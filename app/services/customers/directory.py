@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy import and_, exists, false, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import Invalid
@@ -62,14 +62,29 @@ class Filters:
         return replace(self, **{name: next(f.default for f in fields(self) if f.name == name)})
 
 
-def _tag_id(label: str, field: str) -> int:
-    dimension, _, value = label.replace("：", ":").partition(":")
+TAG_FORMAT = "标签格式为 维度:值，例如 风格:北欧"
+
+
+def _tag_parts(label: str) -> tuple[str, str] | None:
+    dimension, colon, value = label.replace("：", ":").partition(":")
+    if not colon or not dimension.strip() or not value.strip():
+        return None
+    return dimension.strip(), value.strip()
+
+
+def tag_clause(label: str | None, field: str = "tag"):
+    """Customers carrying the tag `维度:值` (None: no condition). A tag no customer has, or
+    no rule ever made, matches no one: an empty page, not an error. Invalid when `label` is
+    not 维度:值."""
+    if not label or not label.strip():
+        return None
+    parts = _tag_parts(label)
+    if parts is None:
+        raise Invalid(TAG_FORMAT, {field: TAG_FORMAT})
     found = db.session.scalar(
-        select(Tag.id).where(Tag.dimension == dimension.strip(), Tag.value == value.strip())
+        select(Tag.id).where(Tag.dimension == parts[0], Tag.value == parts[1])
     )
-    if found is None:
-        raise Invalid("没有这个标签", {field: f"没有客户带有标签「{label}」"})
-    return found
+    return has_tag(found) if found is not None else false()
 
 
 def has_tag(tag_id: int):
@@ -103,8 +118,8 @@ def _search(q: str):
             return Customer.phone_hash.in_(phones.lookup_hashes(digits))
         except ValueError:
             pass
-    if ":" in q.replace("：", ":"):
-        return has_tag(_tag_id(q, "q"))
+    if _tag_parts(q) is not None:
+        return tag_clause(q, "q")
     like = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
     return or_(Customer.name.like(like), Customer.nickname.like(like))
 
@@ -118,8 +133,8 @@ def conditions(staff: Staff, filters: Filters) -> list:
         if filters.stage not in STAGE_CODES:
             raise Invalid("阶段无效", {"stage": "没有这个阶段"})
         where.append(Customer.stage == filters.stage)
-    if filters.tag:
-        where.append(has_tag(_tag_id(filters.tag, "tag")))
+    if filters.tag.strip():
+        where.append(tag_clause(filters.tag, "tag"))
     if filters.store_id:
         where.append(Customer.store_id == filters.store_id)
     if filters.owner_id:

@@ -1,24 +1,28 @@
 """Console sign-in: name or phone plus password, failures throttled, sessions tied to the
 password.
 
-Failures are counted per account (the login as typed, normalised) and per client (its
-address) in a moving window (SIGNIN_FAILURES_PER_ACCOUNT, SIGNIN_FAILURES_PER_CLIENT,
+Failures are counted per account and per client (its address) in a moving window (SIGNIN_FAILURES_PER_ACCOUNT, SIGNIN_FAILURES_PER_CLIENT,
 default 5 and 20 in 15 minutes); past either, sign-in is refused before the password is
-checked (RateLimited). Passwords are hashed by werkzeug (scrypt, salted). A session carries
-a stamp derived from the password hash, so changing or resetting a password, or
-deactivating the account, ends every other session.
+checked (RateLimited). The account is the login normalised the way sign-in resolves it
+(`login_key`: NFKC, trimmed, case-folded; a phone number as its digits) and, when it finds a
+staff member, that member's name: `Zhang`, ` zhang `, full-width letters, the phone number
+as `+86 138 0000 1111` all count against one account. Passwords are hashed by werkzeug (scrypt, salted). A session carries
+a stamp derived from the password hash and the member's session version, so signing out,
+changing or resetting a password, or deactivating the account, ends the sessions issued
+before (a copied cookie included).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.core import ratelimit
+from app.core import pii, rate_limit
 from app.core.errors import Invalid, RateLimited, Unauthenticated
 from app.core.extensions import db
 from app.models import Staff
@@ -30,22 +34,41 @@ WRONG = "账号或密码错误"
 _DUMMY_HASH = generate_password_hash("no such account, just the same amount of work")
 
 
-def _limits() -> list[tuple[str, object]]:
+def _limits() -> list[tuple[str, str]]:
     config = current_app.config
     return [
-        ("account", ratelimit.window(config["SIGNIN_FAILURES_PER_ACCOUNT"])),
-        ("client", ratelimit.window(config["SIGNIN_FAILURES_PER_CLIENT"])),
+        ("account", config["SIGNIN_FAILURES_PER_ACCOUNT"]),
+        ("client", config["SIGNIN_FAILURES_PER_CLIENT"]),
     ]
 
 
-def _keys(login: str, client: str) -> dict[str, str]:
-    account = hashlib.sha256(login.strip().lower().encode()).hexdigest()[:32]
+def _typed(login: str) -> str:
+    """The login as sign-in reads it: compatibility forms folded (full-width letters and
+    digits), spaces around it gone."""
+    return unicodedata.normalize("NFKC", login or "").strip()
+
+
+def login_key(login: str) -> str:
+    """What the account's failures are counted under: a phone number as its digits, a name
+    NFKC-normalised, trimmed and case-folded (hashed: no login in Redis)."""
+    typed = _typed(login)
+    try:
+        account = "phone:" + pii.normalise_phone(typed)
+    except pii.PhoneError:
+        account = "name:" + typed.casefold()
+    return hashlib.sha256(account.encode()).hexdigest()[:32]
+
+
+def _keys(login: str, member: Staff | None, client: str) -> dict[str, str]:
+    """The account is the member's name when the login finds one (their phone number, in any
+    spelling, counts against the name), else the login itself."""
+    account = login_key(member.name if member is not None else login)
     return {"account": account, "client": client or "unknown"}
 
 
 def find_by_login(login: str) -> Staff | None:
     """The staff member whose name, or phone number, is `login`."""
-    login = login.strip()
+    login = _typed(login)
     if not login:
         return None
     found = db.session.scalars(select(Staff).where(Staff.name == login)).first()
@@ -59,9 +82,9 @@ def find_by_login(login: str) -> Staff | None:
 
 
 def _refuse_if_throttled(keys: dict[str, str]) -> None:
-    for name, item in _limits():
-        if ratelimit.exceeded(item, "signin:" + name, keys[name]):
-            wait = ratelimit.retry_after(item, "signin:" + name, keys[name])
+    for name, limit in _limits():
+        if rate_limit.over("signin:" + name, keys[name], limit):
+            wait = rate_limit.retry_after("signin:" + name, keys[name], limit)
             minutes = max(1, (wait + 59) // 60)
             raise RateLimited(f"登录失败次数过多，请 {minutes} 分钟后再试")
 
@@ -71,25 +94,26 @@ def sign_in(login: str, password: str, client: str) -> Staff:
 
     Raises RateLimited (too many failures for this account or client), Unauthenticated
     (unknown, inactive or wrong password: one message for all three)."""
-    keys = _keys(login, client)
-    _refuse_if_throttled(keys)
     member = find_by_login(login)
+    keys = _keys(login, member, client)
+    _refuse_if_throttled(keys)
     stored = member.password_hash if member is not None and member.password_hash else _DUMMY_HASH
     matches = check_password_hash(stored, password or "")
     if member is None or not member.active or not member.password_hash or not matches:
-        for name, item in _limits():
-            ratelimit.count_failure(item, "signin:" + name, keys[name])
+        for name, limit in _limits():
+            rate_limit.count("signin:" + name, keys[name], limit)
         audit.record("staff.signin_failed", "staff", member.id if member else "-", actor="console")
         raise Unauthenticated(WRONG)
-    ratelimit.reset(_limits()[0][1], "signin:account", keys["account"])
+    rate_limit.clear("signin:account", keys["account"], _limits()[0][1])
     audit.record("staff.signin", "staff", member.id, actor=member)
     return member
 
 
 def session_stamp(member: Staff) -> str:
-    """Changes whenever the password does: a session holding an old stamp is over."""
+    """Changes whenever the password or the session version does (signing out, a password
+    change or reset): a session holding an old stamp is over, wherever its cookie went."""
     key = current_app.config["SECRET_KEY"].encode()
-    message = f"{member.id}:{member.password_hash or ''}".encode()
+    message = f"{member.id}:{member.session_version or 0}:{member.password_hash or ''}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
 
 
@@ -101,6 +125,13 @@ def from_session(staff_id: object, stamp: object) -> Staff | None:
     if member is None or not member.active:
         return None
     return member if hmac.compare_digest(session_stamp(member), stamp) else None
+
+
+def sign_out(member: Staff) -> None:
+    """End the member's console sessions, this one and every copy of its cookie (server
+    side: the session version moves on)."""
+    member.session_version = (member.session_version or 0) + 1
+    audit.record("staff.signout", "staff", member.id, actor=member)
 
 
 def check_new_password(member: Staff, new: str, confirm: str, field: str = "new") -> None:

@@ -1,51 +1,19 @@
 """The scan page's rate limit: at most TRACE_SCAN_LIMIT openings per client per
 TRACE_SCAN_WINDOW seconds, so codes cannot be enumerated (issue 13).
 
-Counted in Redis when REDIS_URL is set (every web process shares the count: one INCR and
-EXPIRE in one round trip), in this process otherwise. A fixed window: a client may reach
-twice the limit across a window's edge, which still caps guessing at a few thousand tries an
-hour against 2**84 codes. When Redis fails the request is counted in-process instead, so an
-outage neither opens the page to enumeration nor closes it to homeowners.
+Counted by the app's one limiter (app.core.rate_limit: a moving window in Redis, shared by
+every web process, counted in-process while Redis fails, so an outage neither opens the page
+to enumeration nor closes it to homeowners).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-
 from flask import current_app
-from redis.exceptions import RedisError
 
+from app.core import rate_limit
 from app.core.errors import RateLimited
-from app.core.redis_client import get_redis
 
-log = logging.getLogger(__name__)
 MESSAGE = "查询过于频繁，请稍后再试"
-_lock = threading.Lock()
-_counts: dict[str, int] = {}  # "key:window" -> openings; this process only
-_PRUNE_AT = 10_000
-
-
-def _local(key: str, ttl: int) -> int:
-    with _lock:
-        if len(_counts) > _PRUNE_AT:  # old windows: drop all but the current one
-            current = f":{int(time.time()) // ttl}"
-            for name in [k for k in _counts if not k.endswith(current)]:
-                del _counts[name]
-        _counts[key] = _counts.get(key, 0) + 1
-        return _counts[key]
-
-
-def _redis(redis, key: str, ttl: int) -> int | None:
-    try:
-        pipe = redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, ttl)
-        return pipe.execute()[0]
-    except RedisError as exc:
-        log.warning("scan rate limit: Redis failed, counting in-process: %r", exc)
-        return None
 
 
 def hit(client_key: str) -> None:
@@ -53,17 +21,6 @@ def hit(client_key: str) -> None:
     limit = current_app.config["TRACE_SCAN_LIMIT"]
     if limit <= 0:  # 0 turns the limit off
         return
-    ttl = max(current_app.config["TRACE_SCAN_WINDOW"], 1)
-    key = f"trace:rl:{client_key}:{int(time.time()) // ttl}"
-    redis = get_redis()
-    count = _redis(redis, key, ttl + 1) if redis is not None else None
-    if count is None:
-        count = _local(key, ttl)
-    if count > limit:
+    window = max(current_app.config["TRACE_SCAN_WINDOW"], 1)
+    if not rate_limit.allow("trace-scan", client_key, f"{limit}/{window}second"):
         raise RateLimited(MESSAGE)
-
-
-def forget() -> None:
-    """Drop this process's counts (tests)."""
-    with _lock:
-        _counts.clear()
