@@ -55,7 +55,13 @@ def _move_balance(source_id: int, target_id: int) -> None:
     if amount:
         note = f"客户合并：转入客户 {target_id}"
         ledger.post(source_id, -amount, "adjustment", reference=note, actor="merge")
-        ledger.post(target_id, amount, "adjustment", reference=f"客户合并：来自客户 {source_id}", actor="merge")
+        ledger.post(
+            target_id,
+            amount,
+            "adjustment",
+            reference=f"客户合并：来自客户 {source_id}",
+            actor="merge",
+        )
     target = ledger.account(target_id)
     if source.vip_since and (target.vip_since is None or source.vip_since < target.vip_since):
         target.vip_since = source.vip_since

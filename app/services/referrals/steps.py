@@ -42,5 +42,10 @@ def record_step(referral: Referral, step: str, kind: str = "referral_step") -> N
     timeline.record(
         referrer,
         kind,
-        payload={**common, "role": "referrer", "referee_id": referee.id, "referee": mask_name(referee)},
+        payload={
+            **common,
+            "role": "referrer",
+            "referee_id": referee.id,
+            "referee": mask_name(referee),
+        },
     )
