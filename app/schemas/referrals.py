@@ -100,6 +100,7 @@ class MiniReferralOut(Out):
     step_label: str
     status: str
     status_label: str
+    reason_label: str = Field("", description="未归属或待审核的原因")
     created_at: str | None
 
 
@@ -175,6 +176,7 @@ def mini_referral_json(row: Referral) -> dict:
         "step_label": row.step_label,
         "status": row.status,
         "status_label": row.status_label,
+        "reason_label": REASON_LABELS.get(row.reason, row.reason),
         "created_at": iso(row.created_at),
     }
 
