@@ -17,3 +17,10 @@ def recompute_due() -> int:
         db.session.commit()
         total += done
     return total
+
+
+@job
+def recompute(customer_id: int) -> None:
+    """Assess one customer again (a referral they made was signed or reversed)."""
+    value.recompute(customer_id)
+    db.session.commit()

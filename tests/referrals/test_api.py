@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.models import AuditLog, Customer, CustomerIdentity
+from app.models import AuditLog, Customer, CustomerIdentity, CustomerValue
 from app.services.customers import customers, phones
 from tests.fakewechat import FAKE_PNG
 from tests.referrals.helpers import contacted, move
@@ -77,6 +77,8 @@ def test_a_friend_enters_my_code_and_i_see_them_masked_with_their_step(app_mini,
     assert [(e["kind"], e["amount"], e["balance_after"]) for e in credits["items"]] == [
         ("reward", 2000, 2000)
     ]
+    worth = db.session.get(CustomerValue, customer_of("oReferrer").id)  # recomputed after commit
+    assert {r["input"]: r["text"] for r in worth.reasons}["referrals"] == "推荐签约 1 人"
 
 
 def test_bad_or_unknown_codes_are_400_with_the_field(app_mini):

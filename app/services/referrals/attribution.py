@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from app.core.extensions import db
 from app.models import Customer, CustomerIdentity, Referral, TimelineEvent
@@ -30,11 +31,18 @@ NOT_ATTRIBUTED = {
 CHANNELS = ("mini", "mp", "wecom")
 
 
-def _unionids(customer_id: int) -> set[str]:
-    rows = db.session.scalars(
-        select(CustomerIdentity.value).filter_by(customer_id=customer_id, kind="unionid")
+def _share_unionid(one: int, other: int) -> bool:
+    mine = aliased(CustomerIdentity)
+    query = (
+        select(CustomerIdentity.id)
+        .join(mine, (mine.value == CustomerIdentity.value) & (mine.kind == "unionid"))
+        .where(
+            CustomerIdentity.customer_id == one,
+            CustomerIdentity.kind == "unionid",
+            mine.customer_id == other,
+        )
     )
-    return set(rows)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def self_referral(referrer: Customer, referee: Customer) -> str:
@@ -43,7 +51,7 @@ def self_referral(referrer: Customer, referee: Customer) -> str:
         return "self"
     if referrer.phone_hash and referrer.phone_hash == referee.phone_hash:
         return "self_phone"
-    if _unionids(referrer.id) & _unionids(referee.id):
+    if _share_unionid(referrer.id, referee.id):
         return "self_unionid"
     return ""
 

@@ -9,13 +9,14 @@ and writes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.database import insert_once
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.models import CreditAccount, CreditEntry, Staff
-from app.models.types import utcnow
+from app.models.types import UTCDateTime, utcnow
 
 
 class InsufficientCredits(Conflict):
@@ -59,25 +60,50 @@ def post(
         raise InsufficientCredits(
             f"积分余额不足（余额 {acct.balance}，需要 {-amount}）", {"amount": "积分余额不足"}
         )
-    entry = CreditEntry(
-        customer_id=customer_id,
-        amount=amount,
-        kind=kind,
-        reference=reference[:200],
-        actor=actor.name if isinstance(actor, Staff) else (actor or "system"),
-        actor_staff_id=actor.id if isinstance(actor, Staff) else None,
-        balance_after=after,
-        redemption_id=redemption_id,
-        created_at=utcnow(),
-        **(unique or {}),
-    )
-    if unique is not None and not insert_once(entry):
+    values = {
+        "customer_id": customer_id,
+        "amount": amount,
+        "kind": kind,
+        "reference": reference[:200],
+        "actor": actor.name if isinstance(actor, Staff) else (actor or "system"),
+        "actor_staff_id": actor.id if isinstance(actor, Staff) else None,
+        "balance_after": after,
+        "redemption_id": redemption_id,
+        "created_at": utcnow(),
+        **(unique or {"referral_id": None, "step": None, "cycle": None}),
+    }
+    new_id = db.session.execute(_INSERT_ONCE, values).scalar()
+    if new_id is None:  # a concurrent twin wrote this reward or reversal first
         return None
-    if unique is None:
-        db.session.add(entry)
     acct.balance = after
-    db.session.flush()
+    entry = CreditEntry(id=new_id, **values)
+    make_transient_to_detached(entry)
+    db.session.add(entry)
     return entry
+
+
+# One round trip, on PostgreSQL and SQLite alike: a twin of a referral's reward or
+# reversal (the unique key) gets no row back and writes nothing; a savepoint would cost
+# two more round trips on the busiest write of the ledger.
+_COLUMNS = (
+    "customer_id",
+    "amount",
+    "kind",
+    "reference",
+    "actor",
+    "actor_staff_id",
+    "balance_after",
+    "redemption_id",
+    "created_at",
+    "referral_id",
+    "step",
+    "cycle",
+)
+_INSERT_ONCE = text(
+    f"INSERT INTO credit_entries ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+    " ON CONFLICT (referral_id, step, kind, cycle) DO NOTHING RETURNING id"
+).bindparams(bindparam("created_at", type_=UTCDateTime))
 
 
 def net(referral_id: int, step: str) -> tuple[int, int]:

@@ -8,25 +8,22 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.core import queue
 from app.core.extensions import db
-from app.models import STEP_CODES, Customer, Referral
-from app.services.customers import customers
+from app.models import STEP_CODES, CreditAccount, Referral
 from app.services.notices import outbox
 from app.services.referrals import attribution, ledger, review, steps, vip
-from app.services.value import value
 
 REWARD_SETTINGS = {"signed": "REFERRAL_SIGN_REWARD", "completed": "REFERRAL_COMPLETION_BONUS"}
 REWARD_LABELS = {"signed": "签约奖励", "completed": "竣工奖励"}
 
 
 def on_stage_changed(customer_id: int, _old_stage: str, new_stage: str) -> None:
-    """Hook "stage_changed": move the referee's live referral to the stage's step."""
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        return
-    referral = attribution.live_for(customers.resolve(customer).id, lock=True)
+    """Hook "stage_changed": move the referee's live referral to the stage's step (a
+    merged-away customer has no stages to change, and no live referral)."""
     target = steps.STEP_OF_STAGE.get(new_stage)
-    if referral is None or target is None or target == referral.step:
+    referral = attribution.live_for(customer_id, lock=True) if target else None
+    if referral is None or target == referral.step:
         return
     move(referral, target)
 
@@ -94,8 +91,8 @@ def take_back(referral: Referral, step: str, why: str) -> None:
 
 def _after_change(referral: Referral) -> None:
     db.session.flush()
-    vip.check(referral.referrer_id)
-    value.recompute(referral.referrer_id)
+    vip.check(referral.referrer_id, db.session.get(CreditAccount, referral.referrer_id))
+    queue.enqueue("jobs.value:recompute", referral.referrer_id)  # after the commit
 
 
 def void(referral: Referral, reason: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.core.extensions import db
-from app.models import Customer
+from app.models import CreditAccount, Customer
 from app.models.types import utcnow
 from app.services.customers import timeline
 from app.services.notices import outbox
@@ -15,13 +15,14 @@ from app.services.referrals import ledger
 from app.services.value import inputs
 
 
-def check(referrer_id: int) -> None:
-    """After a reward or a reversal: become VIP, or be flagged for review."""
+def check(referrer_id: int, acct: CreditAccount | None = None) -> None:
+    """After a reward or a reversal (`acct`: the account it locked): become VIP, or be
+    flagged for review."""
     count = inputs.signed_referral_count(referrer_id)
     needed = current_app.config["REFERRAL_VIP_COUNT"]
-    acct = ledger.account(referrer_id)
-    customer = db.session.get(Customer, referrer_id)
+    acct = acct or ledger.account(referrer_id)
     if count >= needed and acct.vip_since is None:
+        customer = db.session.get(Customer, referrer_id)
         acct.vip_since = utcnow()
         timeline.record(customer, "referral_vip", payload={"signed_referrals": count})
         outbox.notify_customer("referral-vip", customer, f"vip:{referrer_id}", count=count)
