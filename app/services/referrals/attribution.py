@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import joinedload
 
 from app.core.extensions import db
-from app.models import Customer, CustomerIdentity, Referral, TimelineEvent
+from app.models import Customer, Referral, ReferralCode, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers, stages
 from app.services.referrals import codes, review, steps
@@ -24,35 +24,21 @@ from app.services.referrals import codes, review, steps
 NOT_ATTRIBUTED = {
     "self": "不能推荐自己",
     "self_phone": "与推荐人手机号相同",
-    "self_unionid": "与推荐人微信相同",
     "existing_customer": "推荐前已是本公司客户",
     "outside_window": "首次接触早于归属期",
 }
 CHANNELS = ("mini", "mp", "wecom")
 
 
-def _share_unionid(one: int, other: int) -> bool:
-    mine = aliased(CustomerIdentity)
-    query = (
-        select(CustomerIdentity.id)
-        .join(mine, (mine.value == CustomerIdentity.value) & (mine.kind == "unionid"))
-        .where(
-            CustomerIdentity.customer_id == one,
-            CustomerIdentity.kind == "unionid",
-            mine.customer_id == other,
-        )
-    )
-    return db.session.scalar(query.limit(1)) is not None
-
-
 def self_referral(referrer: Customer, referee: Customer) -> str:
-    """Why the two are one person ("" when they are not)."""
+    """Why the two are one person ("" when they are not). A unionid (or any WeChat
+    identity) belongs to one customer only, so the same person reaching us through another
+    WeChat app resolves to the referrer's own record: "self"; two records found later to
+    share one are merged, and the merge voids the referral (app.services.referrals.merge)."""
     if referrer.id == referee.id:
         return "self"
     if referrer.phone_hash and referrer.phone_hash == referee.phone_hash:
         return "self_phone"
-    if _share_unionid(referrer.id, referee.id):
-        return "self_unionid"
     return ""
 
 
@@ -69,11 +55,16 @@ def _refusal(referrer: Customer, referee: Customer, at: datetime) -> str:
 
 
 def live_for(referee_id: int, *, lock: bool = False) -> Referral | None:
+    """The referee's live referral; with `lock`, locked (its row only) and loaded with
+    both people in the same round trip."""
     query = select(Referral).where(
         Referral.referee_id == referee_id, Referral.status.in_(("attributed", "held"))
     )
     if lock:
-        query = query.with_for_update()
+        query = query.options(
+            joinedload(Referral.referee, innerjoin=True),
+            joinedload(Referral.referrer, innerjoin=True),
+        ).with_for_update(of=Referral)
     return db.session.scalars(query).first()
 
 
@@ -87,12 +78,13 @@ def attribute(
 ) -> Referral | None:
     """The referral of `referee` by the owner of `code` (None for an unknown code): a live
     one already there wins; else a new one, attributed, held or not attributed."""
-    found = codes.find(code)
+    found = _code_and_owner(code)
     if found is None:
         return None
+    found, owner = found
     at = at or utcnow()
     referee = customers.resolve(referee)
-    referrer = customers.resolve(db.session.get(Customer, found.customer_id))
+    referrer = customers.resolve(owner)
     _lock(referee)
     existing = live_for(referee.id)
     if existing is not None:
@@ -120,6 +112,16 @@ def attribute(
     db.session.flush()
     steps.record_step(referral, "registered")
     return referral
+
+
+def _code_and_owner(code: str) -> tuple[ReferralCode, Customer] | None:
+    """The code's row and its customer, in one round trip (None for an unknown code)."""
+    code = codes.normalise(code)
+    if not code or len(code) > 16:
+        return None
+    query = select(ReferralCode, Customer).join(Customer, Customer.id == ReferralCode.customer_id)
+    row = db.session.execute(query.where(ReferralCode.code == code)).first()
+    return (row[0], row[1]) if row else None
 
 
 def _not_attributed(
