@@ -20,7 +20,9 @@ def recompute_due() -> int:
 
 
 @job
-def recompute(customer_id: int) -> None:
-    """Assess one customer again (a referral they made was signed or reversed)."""
-    value.recompute(customer_id)
+def recompute(customer_ids: list[int]) -> None:
+    """Assess customers again (a referral they made was signed or reversed), each once
+    however often it was asked (queue.enqueue_batched hands them over in batches)."""
+    for customer_id in sorted(set(customer_ids)):
+        value.recompute(customer_id)
     db.session.commit()

@@ -92,7 +92,8 @@ def take_back(referral: Referral, step: str, why: str) -> None:
 def _after_change(referral: Referral) -> None:
     db.session.flush()
     vip.check(referral.referrer_id, db.session.get(CreditAccount, referral.referrer_id))
-    queue.enqueue("jobs.value:recompute", referral.referrer_id)  # after the commit
+    # After the commit, in batches (one RPUSH): the referrer's value counts signed referrals.
+    queue.enqueue_batched("jobs.value:recompute", referral.referrer_id)
 
 
 def void(referral: Referral, reason: str) -> None:
