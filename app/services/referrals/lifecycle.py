@@ -47,7 +47,7 @@ def move(referral: Referral, target: str) -> None:
 
 
 def _signed(referral: Referral) -> None:
-    """签约: a self-referral found only now (the referee's phone or unionid) is void; a
+    """签约: a self-referral found only now (the referee gave the referrer's phone) is void; a
     referral breaking a review rule is held; otherwise the reward."""
     reason = attribution.self_referral(referral.referrer, referral.referee)
     if reason:
