@@ -12,6 +12,8 @@ from app.core import hooks
 from app.services.inbound import rep_alerts
 from app.services.notices import outbox
 from app.services.projects import projects
+from app.services.referrals import attribution, lifecycle
+from app.services.referrals import merge as referral_merge
 from app.services.tagging import tagging
 from app.services.value import value
 
@@ -21,17 +23,22 @@ HOOKS = {
         tagging.tag_event,  # intent tags with their evidence
         rep_alerts.alert_owner,  # the owning rep hears of an official-account message in WeCom
         value.on_event,  # customer value: engagement in the last 90 days
+        attribution.on_event,  # a follow, scan or WeCom add naming r_<code>: a referral
     ),
     # Two customer records turned out to be one person: the older one keeps everything.
     "customers_merged": (
         projects.move_rows,  # projects, members, invites
         outbox.on_merge,  # notices, consents, tasks
         value.on_merge,  # the kept customer's value assessed again
+        referral_merge.on_merge,  # referrals and credits; a self-referral revealed: reversed
     ),
     # WeChat's report on a template or subscribe message we sent.
     "delivery_reported": (outbox.on_delivery,),
     # The customer moved to another lifecycle stage.
-    "stage_changed": (value.on_stage_changed,),
+    "stage_changed": (
+        value.on_stage_changed,
+        lifecycle.on_stage_changed,  # the referee's referral step; 签约 rewards the referrer
+    ),
     # A customer's intent tags changed (the budget tier is an input of its value).
     "customer_tags_changed": (value.on_tags_changed,),
 }

@@ -17,3 +17,12 @@ def recompute_due() -> int:
         db.session.commit()
         total += done
     return total
+
+
+@job
+def recompute(customer_ids: list[int]) -> None:
+    """Assess customers again (a referral they made was signed or reversed), each once
+    however often it was asked (queue.enqueue_batched hands them over in batches)."""
+    for customer_id in sorted(set(customer_ids)):
+        value.recompute(customer_id)
+    db.session.commit()

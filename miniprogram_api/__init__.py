@@ -20,6 +20,8 @@ PUBLIC = ("mini.login",)
 # The pages homeowners open most fold the homeowner lookup into their own query (one round
 # trip less); they resolve the homeowner themselves when that query finds nothing.
 FOLDED = ("mini.get_project", "mini.project_feed")
+# GETs that may write (a referral code is created the first time it is asked for).
+WRITING_GETS = ("mini.my_referral",)
 bp.url_value_preprocessor(check_url_ids)
 bp.register_error_handler(DomainError, errors.render)
 
@@ -34,7 +36,7 @@ def _authenticate() -> None:
     g.session_key = mini_auth.session_key(token)
     if request.endpoint in FOLDED:  # they read outside a transaction themselves
         return
-    if request.method == "GET":  # every GET here only reads
+    if request.method == "GET" and request.endpoint not in WRITING_GETS:  # the rest only read
         begin_autocommit()
     current_homeowner_id()
 
@@ -65,6 +67,7 @@ def init_app(app: Flask) -> None:
         change_orders,
         members,
         projects,
+        referrals,
         subscriptions,
         trace,
     )

@@ -721,6 +721,48 @@ def mini_user_phone(fake: FakeWeChat, req: FakeRequest):
     return {"errcode": 0, "errmsg": "ok", "phone_info": info}
 
 
+# A 1×1 PNG: what wxacode.getUnlimited answers in place of a real mini-program code.
+FAKE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+SCENE_CHARS = set(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$&'()*+,/:;=?@-._~"
+)
+
+
+@default_route("POST", "/wxa/getwxacodeunlimit", auth="mp")
+def wxacode_unlimited(fake: FakeWeChat, req: FakeRequest):
+    """wxacode.getUnlimited: a PNG body on success, JSON only on error; the scene is 1-32
+    visible characters of the documented set (40169 otherwise)."""
+    body = req.json if isinstance(req.json, dict) else {}
+    scene = body.get("scene")
+    if not isinstance(scene, str) or not 0 < len(scene) <= 32 or set(scene) - SCENE_CHARS:
+        return error_body(40169, "invalid length for scene, or the data is not json string")
+    return Reply(200, FAKE_PNG, "image/png")
+
+
+@default_route("POST", "/cgi-bin/qrcode/create", auth="mp")
+def qrcode_create(fake: FakeWeChat, req: FakeRequest):
+    """Parametric QR: QR_LIMIT_STR_SCENE (scene_str 1-64) or QR_STR_SCENE / QR_SCENE with
+    expire_seconds; answers ticket, url (and expire_seconds for temporary codes)."""
+    body = req.json if isinstance(req.json, dict) else {}
+    action = body.get("action_name")
+    scene = ((body.get("action_info") or {}).get("scene") or {}) if isinstance(body, dict) else {}
+    if action not in ("QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"):
+        return error_body(40097, "invalid args")
+    text = scene.get("scene_str") if "STR" in action else scene.get("scene_id")
+    if "STR" in action and (not isinstance(text, str) or not 0 < len(text) <= 64):
+        return error_body(40097, "invalid args")
+    with fake.lock:
+        number = next(fake._ids)
+    ticket = f"gQFake{number:08d}" + secrets.token_hex(8)
+    answer = {"ticket": ticket, "url": f"http://weixin.qq.com/q/fake{number}"}
+    if "LIMIT" not in action:
+        answer["expire_seconds"] = int(body.get("expire_seconds") or 60)
+    return answer
+
+
 # Value rules of typed template keys (api_miniapp_subscribe_send.json "value_rules").
 FIELD_LIMITS = {
     "thing": 20,

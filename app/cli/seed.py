@@ -10,12 +10,14 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.models import AutoReplyRule, Customer, Project, Staff
+from app.models import AutoReplyRule, Customer, Project, Referral, Staff
 from app.models.types import utcnow
-from app.services.customers import customers, timeline
+from app.services.customers import customers, stages, timeline
 from app.services.customers import staff as staff_service
 from app.services.notices import tasks
 from app.services.projects import projects
+from app.services.referrals import attribution
+from app.services.referrals import codes as referral_codes
 from app.services.tagging import tag_rules, tagging
 from app.services.value import value
 
@@ -155,6 +157,27 @@ DEMO_REPLIES = (
 )
 
 
+def _ensure_referrals(team: dict[str, list[Staff]]) -> None:
+    """口碑银行: a completed homeowner referred two leads; one of them signed (never
+    contacted by a rep in the demo, so that referral waits in the review queue)."""
+    completed = db.session.scalars(
+        select(Customer).filter_by(stage="completed", source_channel="demo").order_by(Customer.id)
+    ).first()
+    leads = db.session.scalars(
+        select(Customer).filter_by(stage="lead", source_channel="demo").order_by(Customer.id)
+    ).all()[:2]
+    done = completed is not None and db.session.scalar(
+        select(Referral.id).filter_by(referrer_id=completed.id).limit(1)
+    )
+    if completed is None or not leads or done:
+        return
+    code = referral_codes.of(completed).code
+    for lead in leads:
+        attribution.attribute(lead, code, "mini")
+    stages.change_stage(leads[0], "contract", "seed", "演示：签约")
+    _ensure_site(leads[0], team)  # as the signed demo customers have
+
+
 def _ensure_replies() -> None:
     if db.session.scalars(select(AutoReplyRule.id)).first() is None:
         for keyword, match, reply in DEMO_REPLIES:
@@ -190,6 +213,7 @@ def demo(force: bool):
                 text=f"{customer.display_name}您好，最近装修的事考虑得怎么样了？可以先帮您免费量房出方案。",
                 dedupe_key=f"demo:task:{n}",
             )
+    _ensure_referrals(team)
     value.recompute_due()  # customer value of those no hook assessed yet
     db.session.commit()
     click.echo(f"demo data ready: {len(STORES)} stores, {len(members)} staff, 20 customers")

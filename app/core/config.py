@@ -111,6 +111,21 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **enrichment_settings(env),
         **access_settings(env),
         **console_settings(env, app_env),
+        **referral_settings(env),
+    }
+
+
+def referral_settings(env: Mapping[str, str]) -> dict:
+    """口碑银行 (issue 14): the attribution window, rewards in credits, the review rules."""
+    return {
+        "REFERRAL_ATTRIBUTION_DAYS": env_int(env, "REFERRAL_ATTRIBUTION_DAYS", 90),
+        "REFERRAL_SIGN_REWARD": env_int(env, "REFERRAL_SIGN_REWARD", 2000),
+        "REFERRAL_COMPLETION_BONUS": env_int(env, "REFERRAL_COMPLETION_BONUS", 0),
+        "REFERRAL_VIP_COUNT": env_int(env, "REFERRAL_VIP_COUNT", 3),
+        "REFERRAL_BURST_COUNT": env_int(env, "REFERRAL_BURST_COUNT", 3),
+        "REFERRAL_BURST_MINUTES": env_int(env, "REFERRAL_BURST_MINUTES", 10),
+        "REFERRAL_DEVICE_LIMIT": env_int(env, "REFERRAL_DEVICE_LIMIT", 2),
+        "REFERRAL_REQUIRE_CONTACT": env_bool(env, "REFERRAL_REQUIRE_CONTACT", True),
     }
 
 

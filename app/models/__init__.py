@@ -29,6 +29,17 @@ from app.models.project import (
     ProjectMember,
     ProjectNode,
 )
+from app.models.referral import (
+    CREDIT_KINDS,
+    REFERRAL_STATUS_LABELS,
+    STEP_CODES,
+    STEP_LABELS,
+    CreditAccount,
+    CreditEntry,
+    Redemption,
+    Referral,
+    ReferralCode,
+)
 from app.models.tag import CustomerTag, Tag, TaggingState, TagRule
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
 from app.models.trace import (
@@ -44,6 +55,15 @@ from app.models.wechat import AutoReplyRule, CallbackEvent, ContactRelation, Mes
 
 __all__ = [
     "CHANNELS",
+    "CREDIT_KINDS",
+    "REFERRAL_STATUS_LABELS",
+    "STEP_CODES",
+    "STEP_LABELS",
+    "CreditAccount",
+    "CreditEntry",
+    "Redemption",
+    "Referral",
+    "ReferralCode",
     "DIRECTIONS",
     "NOTICE_STATUSES",
     "TICKET_KINDS",

@@ -7,8 +7,10 @@ from app.core.extensions import db
 from app.models import ProjectMember
 from app.services.customers import customers
 from app.services.notices import tasks
+from app.services.referrals import redemptions
 from tests.projects import helpers
 from tests.projects.helpers import node_ids
+from tests.referrals import helpers as referral_helpers
 from tests.trace.helpers import make_batch, make_codes
 
 mini, site, uploads = helpers.mini, helpers.site, helpers.uploads  # the fixtures, here too
@@ -52,6 +54,10 @@ def admin_world(site, bearer):
     member = ProjectMember(project_id=pid, customer_id=relative.id)
     db.session.add(member)
     db.session.flush()
+    referrer = referral_helpers.person("推荐人")
+    referee, referral = referral_helpers.referred(referrer)
+    referral_helpers.move(referee, "contract")
+    redemption = redemptions.request(referrer, "窗帘", 100)
     db.session.commit()
     ids = {
         "customer_id": site.customer.id,
@@ -63,6 +69,8 @@ def admin_world(site, bearer):
         "batch_id": batch,
         "code": code,
         "member_id": member.id,
+        "referral_id": referral.id,
+        "redemption_id": redemption.id,
     }
 
     def real(path: str, name: str):

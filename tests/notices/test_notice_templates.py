@@ -47,6 +47,7 @@ CONTEXTS = {
     "maintenance-5y": {"project_id": 7, "completed_on": "2021-11-22", "years": 5},
     "birthday": {},
     "referral-reward": {"referee_name": "李先生", "credits": 500, "balance": 1500},
+    "referral-vip": {"count": 3},
     "lead-assigned": {"source": "公众号二维码"},
     "customer-message": {
         "summary": "预算二十万左右，周末能来量房吗？我家是老房子，厨房卫生间都要重新做防水"

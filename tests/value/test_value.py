@@ -127,7 +127,7 @@ def test_signed_referrals_count_once_wired(ctx, monkeypatch, count, points, text
     assert (referral["points"], referral["text"]) == (points, text)
 
 
-def test_referrals_are_not_wired_yet_and_count_nothing(ctx):
+def test_a_customer_who_referred_nobody_gets_no_referral_points(ctx):
     customer = make_customer()
     assert inputs.signed_referral_count(customer.id) == 0
     assert "referrals" not in reasons(value.recompute(customer.id))

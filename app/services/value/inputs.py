@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.core.extensions import db
-from app.models import STAGE_LABELS, Customer, Project, TimelineEvent
+from app.models import STAGE_LABELS, Customer, Project, Referral, TimelineEvent
 from app.services.customers import stages
 from app.services.tagging import tagging
 from app.tagging.taxonomy import BUDGET_DIMENSION
@@ -24,6 +24,7 @@ CONTRACT_STEPS_FEN = ((30_000_000, 3), (10_000_000, 2), (1, 1))  # ≥30万, ≥
 SIGNED_POINTS, TALKING_POINTS = 2, 1  # 签约 or later; 已量房, 方案 or 报价
 VIP_REFERRALS = 3  # product.md: 3 signed referrals make a VIP
 REFERRAL_POINTS = {True: 3, False: 2}  # VIP or not, for one referral or more
+SIGNED_STEPS = ("signed", "completed")  # referral steps that count as signed
 ACTIVE_MESSAGES, SOME_MESSAGES = 10, 3
 ACTIVE_POINTS, SOME_POINTS, SILENT_POINTS = 2, 1, -1
 
@@ -85,13 +86,15 @@ def stage(customer: Customer) -> Reason | None:
 
 
 def signed_referral_count(customer_id: int) -> int:
-    """How many people this customer referred have signed a contract.
-
-    NOT WIRED YET (issue #17): the referrals domain, built in parallel, offers
-    `signed_referral_count(customer_id)`; the merge replaces this body with a call to it.
-    Until then every customer counts 0 signed referrals, so referrals never raise a value.
-    """
-    return 0
+    """How many people this customer referred have signed a contract: attributed referrals
+    (not held, rejected or void) at 已签约 or 已竣工 (app.services.referrals)."""
+    return db.session.scalar(
+        select(func.count(Referral.id)).where(
+            Referral.referrer_id == customer_id,
+            Referral.status == "attributed",
+            Referral.step.in_(SIGNED_STEPS),
+        )
+    )
 
 
 def referrals(customer_id: int) -> Reason | None:

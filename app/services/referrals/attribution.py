@@ -1,0 +1,179 @@
+"""Attribution: a scanned or typed code links a new lead (referee) to the referrer.
+
+The first valid referral wins. Not attributed (recorded with the reason): the person
+referring themselves (same customer, phone hash or unionid), someone the company already
+served (a stage beyond 潜在), and a lead whose first contact is older than the
+attribution window (REFERRAL_ATTRIBUTION_DAYS before the referral). A referral breaking a
+review rule is held (app.services.referrals.review).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.core.extensions import db
+from app.models import Customer, Referral, ReferralCode, TimelineEvent
+from app.models.types import utcnow
+from app.services.customers import customers, stages
+from app.services.referrals import codes, review, steps
+
+NOT_ATTRIBUTED = {
+    "self": "不能推荐自己",
+    "self_phone": "与推荐人手机号相同",
+    "existing_customer": "推荐前已是本公司客户",
+    "outside_window": "首次接触早于归属期",
+}
+CHANNELS = ("mini", "mp", "wecom")
+
+
+def self_referral(referrer: Customer, referee: Customer) -> str:
+    """Why the two are one person ("" when they are not). A unionid (or any WeChat
+    identity) belongs to one customer only, so the same person reaching us through another
+    WeChat app resolves to the referrer's own record: "self"; two records found later to
+    share one are merged, and the merge voids the referral (app.services.referrals.merge)."""
+    if referrer.id == referee.id:
+        return "self"
+    if referrer.phone_hash and referrer.phone_hash == referee.phone_hash:
+        return "self_phone"
+    return ""
+
+
+def _refusal(referrer: Customer, referee: Customer, at: datetime) -> str:
+    reason = self_referral(referrer, referee)
+    if reason:
+        return reason
+    if stages.rank(referee.stage) > stages.rank("lead"):
+        return "existing_customer"
+    window = timedelta(days=current_app.config["REFERRAL_ATTRIBUTION_DAYS"])
+    if referee.created_at < at - window:
+        return "outside_window"
+    return ""
+
+
+def live_for(referee_id: int, *, lock: bool = False) -> Referral | None:
+    """The referee's live referral; with `lock`, locked (its row only) and loaded with
+    both people in the same round trip."""
+    query = select(Referral).where(
+        Referral.referee_id == referee_id, Referral.status.in_(("attributed", "held"))
+    )
+    if lock:
+        query = query.options(
+            joinedload(Referral.referee, innerjoin=True),
+            joinedload(Referral.referrer, innerjoin=True),
+        ).with_for_update(of=Referral)
+    return db.session.scalars(query).first()
+
+
+def _lock(customer: Customer) -> None:
+    """Serialise attributions of one referee (the first wins) on PostgreSQL."""
+    db.session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+
+
+def attribute(
+    referee: Customer, code: str, channel: str, *, device: str = "", at: datetime | None = None
+) -> Referral | None:
+    """The referral of `referee` by the owner of `code` (None for an unknown code): a live
+    one already there wins; else a new one, attributed, held or not attributed."""
+    found = _code_and_owner(code)
+    if found is None:
+        return None
+    found, owner = found
+    at = at or utcnow()
+    referee = customers.resolve(referee)
+    referrer = customers.resolve(owner)
+    _lock(referee)
+    existing = live_for(referee.id)
+    if existing is not None:
+        return existing
+    refused = _refusal(referrer, referee, at)
+    if refused:
+        return _not_attributed(referrer, referee, found.code, channel, refused)
+    referral = Referral(
+        referrer_id=referrer.id,
+        referee_id=referee.id,
+        code=found.code,
+        channel=channel,
+        device=device[:64],
+        step="registered",
+        status="attributed",
+        reason="",
+        review_note="",
+        attributed_at=at,
+        created_at=at,
+    )
+    rule = review.at_attribution(referrer, referee, device, at)
+    if rule:
+        review.hold(referral, rule)
+    db.session.add(referral)
+    db.session.flush()
+    steps.record_step(referral, "registered")
+    return referral
+
+
+def _code_and_owner(code: str) -> tuple[ReferralCode, Customer] | None:
+    """The code's row and its customer, in one round trip (None for an unknown code)."""
+    code = codes.normalise(code)
+    if not code or len(code) > 16:
+        return None
+    query = select(ReferralCode, Customer).join(Customer, Customer.id == ReferralCode.customer_id)
+    row = db.session.execute(query.where(ReferralCode.code == code)).first()
+    return (row[0], row[1]) if row else None
+
+
+def _not_attributed(
+    referrer: Customer, referee: Customer, code: str, channel: str, reason: str
+) -> Referral:
+    """The refusal, recorded once per referrer and referee."""
+    row = db.session.scalars(
+        select(Referral).filter_by(
+            referrer_id=referrer.id, referee_id=referee.id, status="not_attributed"
+        )
+    ).first()
+    if row is None:
+        row = Referral(
+            referrer_id=referrer.id,
+            referee_id=referee.id,
+            code=code,
+            channel=channel,
+            device="",
+            step="registered",
+            status="not_attributed",
+            reason=reason,
+            review_note="",
+        )
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+# WeChat events that carry a referral scene: a follow or a scan of an official-account
+# QR (the payload's `scene`), a WeCom contact way's `State`.
+SCENE_KINDS = {"follow": "mp", "qr_scan": "mp"}
+STATE_KINDS = {"wecom_contact_added": "wecom", "wecom_contact_added_half": "wecom"}
+
+
+def scanned_code(event: TimelineEvent) -> tuple[str, str] | None:
+    """(code, channel) of an inbound event naming r_<code>, else None."""
+    payload = event.payload or {}
+    if event.kind in SCENE_KINDS:
+        code = codes.scene_code(payload.get("scene", ""))
+        return (code, SCENE_KINDS[event.kind]) if code else None
+    if event.kind in STATE_KINDS:
+        raw = payload.get("raw") if isinstance(payload.get("raw"), dict) else {}
+        code = codes.scene_code(raw.get("State", ""))
+        return (code, STATE_KINDS[event.kind]) if code else None
+    return None
+
+
+def on_event(event: TimelineEvent) -> None:
+    """Hook "event_enriched": a follow, scan or WeCom add naming r_<code> attributes."""
+    found = scanned_code(event)
+    if found is None:
+        return
+    customer = db.session.get(Customer, event.customer_id)
+    if customer is not None:
+        attribute(customer, found[0], found[1], at=event.occurred_at)

@@ -1,0 +1,159 @@
+"""The credit ledger: append-only entries, a balance that is their sum and never negative.
+
+Every entry locks the customer's account row first (SELECT … FOR UPDATE on PostgreSQL;
+SQLite has one writer), so `balance_after` follows the entries in order even when events
+for one referrer arrive at once. A referral's reward or reversal also carries the unique
+key (referral, step, kind, cycle): a concurrent twin gets IntegrityError on the savepoint
+and writes nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.orm import make_transient_to_detached
+
+from app.core.database import insert_once
+from app.core.errors import Conflict
+from app.core.extensions import db
+from app.models import CreditAccount, CreditEntry, Staff
+from app.models.types import UTCDateTime, utcnow
+
+
+class InsufficientCredits(Conflict):
+    """A debit larger than the balance."""
+
+    code = "insufficient_credits"
+
+
+def account(customer_id: int, *, lock: bool = True) -> CreditAccount:
+    """The customer's account row (created when missing), locked for this transaction."""
+    query = select(CreditAccount).where(CreditAccount.customer_id == customer_id)
+    if lock:
+        query = query.with_for_update()
+    row = db.session.scalars(query.execution_options(populate_existing=True)).first()
+    if row is not None:
+        return row
+    insert_once(CreditAccount(customer_id=customer_id, balance=0, vip_review_reason=""))
+    return db.session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def balance(customer_id: int) -> int:
+    row = db.session.get(CreditAccount, customer_id)
+    return row.balance if row is not None else 0
+
+
+def post(
+    customer_id: int,
+    amount: int,
+    kind: str,
+    *,
+    reference: str = "",
+    actor: Staff | str | None = None,
+    unique: dict | None = None,
+    redemption_id: int | None = None,
+) -> CreditEntry | None:
+    """Append one entry; InsufficientCredits when it would take the balance under 0.
+    With `unique` (referral_id, step, cycle) None when that entry is already there."""
+    acct = account(customer_id)
+    after = acct.balance + amount
+    if after < 0:
+        raise InsufficientCredits(
+            f"积分余额不足（余额 {acct.balance}，需要 {-amount}）", {"amount": "积分余额不足"}
+        )
+    values = {
+        "customer_id": customer_id,
+        "amount": amount,
+        "kind": kind,
+        "reference": reference[:200],
+        "actor": actor.name if isinstance(actor, Staff) else (actor or "system"),
+        "actor_staff_id": actor.id if isinstance(actor, Staff) else None,
+        "balance_after": after,
+        "redemption_id": redemption_id,
+        "created_at": utcnow(),
+        **(unique or {"referral_id": None, "step": None, "cycle": None}),
+    }
+    new_id = db.session.execute(_INSERT_ONCE, values).scalar()
+    if new_id is None:  # a concurrent twin wrote this reward or reversal first
+        return None
+    acct.balance = after
+    entry = CreditEntry(id=new_id, **values)
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    return entry
+
+
+# One round trip, on PostgreSQL and SQLite alike: a twin of a referral's reward or
+# reversal (the unique key) gets no row back and writes nothing; a savepoint would cost
+# two more round trips on the busiest write of the ledger.
+_COLUMNS = (
+    "customer_id",
+    "amount",
+    "kind",
+    "reference",
+    "actor",
+    "actor_staff_id",
+    "balance_after",
+    "redemption_id",
+    "created_at",
+    "referral_id",
+    "step",
+    "cycle",
+)
+_INSERT_ONCE = text(
+    f"INSERT INTO credit_entries ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+    " ON CONFLICT (referral_id, step, kind, cycle) DO NOTHING RETURNING id"
+).bindparams(bindparam("created_at", type_=UTCDateTime))
+
+
+def net(referral_id: int, step: str) -> tuple[int, int]:
+    """(rewards, reversals) written for one referral's step."""
+    rows = db.session.execute(
+        select(CreditEntry.kind, func.count())
+        .where(CreditEntry.referral_id == referral_id, CreditEntry.step == step)
+        .group_by(CreditEntry.kind)
+    ).all()
+    counts = dict(rows)
+    return counts.get("reward", 0), counts.get("reversal", 0)
+
+
+def reward(customer_id: int, referral_id: int, step: str, amount: int, reference: str):
+    """The step's reward, once per cycle (None when it is already granted and standing)."""
+    rewards, reversals = net(referral_id, step)
+    if rewards > reversals or amount <= 0:
+        return None
+    unique = {"referral_id": referral_id, "step": step, "cycle": reversals}
+    return post(customer_id, amount, "reward", reference=reference, unique=unique)
+
+
+def reverse(customer_id: int, referral_id: int, step: str, reference: str):
+    """Take back the step's standing reward (None when none stands). A reversal may not
+    leave the balance negative: it takes back what is left (credits already redeemed
+    stay redeemed) and says so in its reference."""
+    rewards, reversals = net(referral_id, step)
+    if rewards <= reversals:
+        return None
+    granted = db.session.scalar(
+        select(CreditEntry.amount).where(
+            CreditEntry.referral_id == referral_id,
+            CreditEntry.step == step,
+            CreditEntry.kind == "reward",
+            CreditEntry.cycle == reversals,
+        )
+    )
+    acct = account(customer_id)
+    amount = min(granted or 0, acct.balance)
+    if amount < (granted or 0):
+        reference = f"{reference}（已兑换部分无法扣回 {granted - amount}）"
+    unique = {"referral_id": referral_id, "step": step, "cycle": reversals}
+    return post(customer_id, -amount, "reversal", reference=reference, unique=unique)
+
+
+def entries_page(customer_id: int, before: int | None, limit: int):
+    """Newest-first entries of one customer, keyset-paginated on id."""
+    query = select(CreditEntry).where(CreditEntry.customer_id == customer_id)
+    if before:
+        query = query.where(CreditEntry.id < before)
+    rows = list(db.session.scalars(query.order_by(CreditEntry.id.desc()).limit(limit + 1)))
+    cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], cursor

@@ -1,0 +1,98 @@
+"""Fraud review: the rules that hold a referral for a manager before any reward, and the
+manager's decision (release: the rewards it earned are granted; reject: none ever are).
+
+Rules (thresholds are settings): the referee shares the referrer's address; the referrer
+brought REFERRAL_DEVICE_LIMIT referees from one device, or REFERRAL_BURST_COUNT within
+REFERRAL_BURST_MINUTES; at signing, no staff member ever wrote to or called the referee
+(REFERRAL_REQUIRE_CONTACT).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from app.core.errors import Conflict
+from app.core.extensions import db
+from app.models import Customer, Referral, Staff, TimelineEvent
+from app.models.types import utcnow
+from app.services.customers import audit
+
+REASONS = {
+    "same_address": "与推荐人地址相同",
+    "same_device": "同一设备推荐多人",
+    "burst": "短时间内推荐多人",
+    "no_contact": "签约时员工从未联系过被推荐人",
+}
+
+
+def _same_address(referrer: Customer, referee: Customer) -> bool:
+    mine, theirs = (referrer.address or "").strip(), (referee.address or "").strip()
+    return bool(mine) and mine == theirs
+
+
+def _count(referrer_id: int, *where) -> int:
+    query = select(func.count(Referral.id)).where(Referral.referrer_id == referrer_id, *where)
+    return db.session.scalar(query.where(Referral.status.in_(("attributed", "held", "rejected"))))
+
+
+def at_attribution(referrer: Customer, referee: Customer, device: str, at: datetime) -> str:
+    """The rule a new referral breaks ("" when none)."""
+    config = current_app.config
+    if _same_address(referrer, referee):
+        return "same_address"
+    if device and _count(referrer.id, Referral.device == device) >= config["REFERRAL_DEVICE_LIMIT"]:
+        return "same_device"
+    since = at - timedelta(minutes=config["REFERRAL_BURST_MINUTES"])
+    if _count(referrer.id, Referral.created_at >= since) >= config["REFERRAL_BURST_COUNT"]:
+        return "burst"
+    return ""
+
+
+def contacted_by_staff(customer_id: int) -> bool:
+    """Whether any staff member wrote to, called or noted the customer (an outbound message
+    or a staff action on the timeline)."""
+    found = db.session.scalar(
+        select(TimelineEvent.id)
+        .where(
+            TimelineEvent.customer_id == customer_id,
+            or_(TimelineEvent.direction == "outbound", TimelineEvent.actor_type == "staff"),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def at_signing(referral: Referral) -> str:
+    """The rule a referral breaks when its referee signs ("" when none)."""
+    if _same_address(referral.referrer, referral.referee):
+        return "same_address"
+    if current_app.config["REFERRAL_REQUIRE_CONTACT"] and not contacted_by_staff(
+        referral.referee_id
+    ):
+        return "no_contact"
+    return ""
+
+
+def hold(referral: Referral, rule: str) -> None:
+    referral.status, referral.reason = "held", rule
+
+
+def decide(referral: Referral, release: bool, note: str, actor: Staff) -> None:
+    """A manager's decision on a held referral (Conflict when it is not held)."""
+    if referral.status != "held":
+        raise Conflict("该推荐不在待审核状态")
+    before = {"status": referral.status, "reason": referral.reason}
+    referral.status = "attributed" if release else "rejected"
+    referral.review_note, referral.reviewed_by_id = note, actor.id
+    referral.reviewed_at = utcnow()
+    audit.record(
+        "referral.review",
+        "referral",
+        referral.id,
+        actor=actor,
+        before=before,
+        after={"status": referral.status, "note": note},
+    )
