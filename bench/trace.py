@@ -47,7 +47,7 @@ from bench.common import (  # noqa: E402
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-DATABASE = "trace_bench"  # the branch name first, so parallel benchmarks never share it
+DATABASE = "trace_bench"  # the default of --database
 
 
 def environment(database_url: str, codes: int) -> dict:
@@ -152,8 +152,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=6000, help="requests per series")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scan-only", action="store_true", help="skip the PNGs and the PDF")
+    parser.add_argument("--database", default=DATABASE, help="created afresh")
     args = parser.parse_args()
-    database_url = fresh_database(DATABASE)
+    database_url = fresh_database(args.database)
     env = environment(database_url, args.codes)
     redis.Redis.from_url(REDIS_URL).flushdb()
     flask(env, "db", "upgrade")
