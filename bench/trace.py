@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     free_port,
     fresh_database,
     start_gunicorn,
+    stop,
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -202,8 +203,7 @@ def main() -> int:
             args.rounds,
         )
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
     print()
     for label, result in stats.items():
         print(describe(label, result), "  cpu ms/req:", CpuMeter.describe(result))
