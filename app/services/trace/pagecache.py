@@ -19,7 +19,7 @@ statement has just counted.
 
 from __future__ import annotations
 
-import time
+from time import monotonic
 from typing import Any
 
 from flask import current_app
@@ -41,14 +41,14 @@ class PageCache:
 
     def get(self, key: tuple, version: str) -> dict[str, Any] | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] != version or entry[1] < time.monotonic():
+        if entry is None or entry[0] != version or entry[1] < monotonic():
             return None
         return entry[2]
 
     def put(self, key: tuple, version: str, part: dict[str, Any]) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (version, time.monotonic() + self.ttl, part)
+        self._entries[key] = (version, monotonic() + self.ttl, part)
 
     def clear(self) -> None:
         self._entries.clear()
