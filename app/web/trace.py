@@ -18,12 +18,20 @@ HEADERS = (
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
 )
+_static: dict[str, bytes] = {}  # template name → its rendered page (pages without context)
 
 
 def _page(template: str, status: int, **context) -> Response:
     """The page rendered straight from Jinja's compiled template: the pages use nothing
-    Flask's render_template adds (request, session, g, config)."""
-    body = current_app.jinja_env.get_template(template).render(context)
+    Flask's render_template adds (request, session, g, config). A page without context
+    (not issued, too many openings) is the same every time: rendered once per process."""
+    env = current_app.jinja_env
+    if context or env.auto_reload:
+        body = env.get_template(template).render(context)
+    else:
+        body = _static.get(template) or _static.setdefault(
+            template, env.get_template(template).render().encode()
+        )
     return Response(body, status=status, headers=HEADERS)
 
 

@@ -249,10 +249,7 @@ def record(code: str, client: Client, channel: str, customer_id: int | None = No
     if not codes.well_formed(code):
         return None
     params = _scan_params(code, client, channel, customer_id)
-    if db.engine.dialect.name == "postgresql":
-        page = _open_pg(params)
-    else:
-        page = _open_sqlite(params)
+    page = _open_pg(params) if db.engine.dialect.name == "postgresql" else _open_sqlite(params)
     return None if page is None else ScanView(code=code, **page)
 
 
