@@ -64,7 +64,7 @@ def start_gunicorn(env: dict, app: str, port: int, workers: int = 0, threads: in
     proc = subprocess.Popen(
         cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    deadline = time.time() + 30
+    deadline = time.time() + 60  # a loaded shared machine can take long to import
     while time.time() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
@@ -75,6 +75,17 @@ def start_gunicorn(env: dict, app: str, port: int, workers: int = 0, threads: in
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+def stop(proc: subprocess.Popen, grace: float = 30) -> None:
+    """Stop a server started here: SIGTERM, then SIGKILL if it is still up after `grace`
+    seconds (gunicorn's graceful shutdown can outlast a loaded machine's patience)."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def _worker(args) -> list[tuple[float, int, float, float]]:

@@ -1,7 +1,8 @@
 """Material traceability benchmark: 10,000 codes with PNGs and the label PDF, then the public
 scan page through gunicorn against /healthz of the same server.
 
-    .venv/bin/python bench/trace.py [--codes 10000] [--n 6000] [--rounds 3]
+    .venv/bin/python bench/trace.py [--codes 10000] [--n 6000] [--rounds 3] [--scan-only]
+                                    [--database trace_bench]
 
 1. In-process on a fresh PostgreSQL database: generate --codes trace codes for one batch
    (the staff API's service), draw every code's QR as a PNG, and lay all of them out as the
@@ -10,13 +11,18 @@ scan page through gunicorn against /healthz of the same server.
    (`qrcode.make`, best mask chosen) on a sample, extrapolated to --codes.
    Bar: codes + PNGs + PDF in under 30 s.
 2. gunicorn with the production settings (gunicorn.conf.py) serves GET /t/<code> for random
-   codes of that batch (half delivered to a site, so the page joins the delivery and the
+   codes of that batch (half delivered to a site, so the page shows the delivery and the
    community) and GET /healthz at concurrency 16, alternated in --rounds rounds (bench.common
    .alternate). Every scan is a real one: the rate limit counted in Redis (its limit raised,
-   all load comes from one address), the code row counted, a scan row stored.
+   all load comes from one address), the code row counted, a scan row stored. The page's
+   catalog part comes from each process's cache (app.services.trace.pagecache), here two
+   entries (the batch undelivered and delivered): the hit path, which is what a busy site
+   runs; a miss costs one more read per batch and delivery per process every 30 s.
    A third series opens a malformed code (the rate limit and the 404 page, no database
    query): the floor of what any scan page costs here.
    Bar: scan page p99 < 50 ms and throughput ≥ 50% of /healthz.
+--scan-only skips the PNGs and the PDF (step 1 then only generates the codes); --database
+names the PostgreSQL database created afresh, so two checkouts can run it side by side.
 """
 
 from __future__ import annotations
@@ -44,10 +50,11 @@ from bench.common import (  # noqa: E402
     free_port,
     fresh_database,
     start_gunicorn,
+    stop,
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-DATABASE = "trace_bench"  # the branch name first, so parallel benchmarks never share it
+DATABASE = "trace_bench"  # the default of --database
 
 
 def environment(database_url: str, codes: int) -> dict:
@@ -152,8 +159,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=6000, help="requests per series")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scan-only", action="store_true", help="skip the PNGs and the PDF")
+    parser.add_argument("--database", default=DATABASE, help="created afresh")
     args = parser.parse_args()
-    database_url = fresh_database(DATABASE)
+    database_url = fresh_database(args.database)
     env = environment(database_url, args.codes)
     redis.Redis.from_url(REDIS_URL).flushdb()
     flask(env, "db", "upgrade")
@@ -201,8 +209,7 @@ def main() -> int:
             args.rounds,
         )
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
     print()
     for label, result in stats.items():
         print(describe(label, result), "  cpu ms/req:", CpuMeter.describe(result))

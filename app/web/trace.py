@@ -4,7 +4,7 @@ unknown or malformed codes get the same 404 page; too many openings from one cli
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request
+from flask import Blueprint, Flask, Response, current_app, redirect, request
 
 from app.core.database import commit
 from app.core.errors import RateLimited
@@ -13,13 +13,26 @@ from app.services.trace import clients, oauth, scans
 bp = Blueprint("trace_page", __name__)
 # Inline styles only; images (none yet) from this server; no scripts, frames or fonts.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'"
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+_static: dict[str, bytes] = {}  # template name → its rendered page (pages without context)
 
 
 def _page(template: str, status: int, **context) -> Response:
-    response = Response(render_template(template, **context), status=status)
-    response.headers.update({"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    """The page rendered straight from Jinja's compiled template: the pages use nothing
+    Flask's render_template adds (request, session, g, config). A page without context
+    (not issued, too many openings) is the same every time: rendered once per process."""
+    env = current_app.jinja_env
+    if context or env.auto_reload:
+        body = env.get_template(template).render(context)
+    else:
+        body = _static.get(template) or _static.setdefault(
+            template, env.get_template(template).render().encode()
+        )
+    return Response(body, status=status, headers=HEADERS)
 
 
 def _client() -> clients.Client:

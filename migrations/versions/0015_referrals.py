@@ -1,7 +1,7 @@
 """referrals: referral codes, referrals, the credit ledger and accounts, redemptions
 
-Revision ID: 0013_referrals
-Revises: 0009_console
+Revision ID: 0015_referrals
+Revises: 0014_form_submissions
 Create Date: 2026-11-30 21:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_referrals'
-down_revision = '0009_console'
+revision = '0015_referrals'
+down_revision = '0014_form_submissions'
 branch_labels = None
 depends_on = None
 

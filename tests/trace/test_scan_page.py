@@ -123,6 +123,20 @@ def test_the_limit_is_counted_in_redis_when_configured(stocked, redis_conn):
     assert any(b"trace-scan" in k for k in redis_conn.scan_iter("zxcrm*"))
 
 
+@pytest.mark.redis
+def test_the_limit_survives_a_redis_that_forgot_its_scripts(stocked, redis_conn):
+    from app import create_app
+    from tests.conftest import REDIS_URL, env_for_tests
+
+    # A window of about three years, so the test never straddles two.
+    env = env_for_tests(REDIS_URL=REDIS_URL, TRACE_SCAN_LIMIT="3", TRACE_SCAN_WINDOW="100000000")
+    client = create_app(env).test_client()
+    code = stocked.codes[0]["code"]
+    assert scan(client, code).status_code == 200
+    redis_conn.script_flush()  # as after a Redis restart
+    assert [scan(client, code).status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_the_report_is_linked_and_served_sandboxed(stocked, uploads):
     import io
 

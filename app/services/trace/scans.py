@@ -1,11 +1,22 @@
 """Opening a trace code: the public page's one write and read, and who scanned.
 
 Every opening of an issued code counts on the code row and stores a scan row (time, coarse
-client, the customer when known), then reads what the page shows. On PostgreSQL that is one
-statement (an UPDATE … RETURNING and an INSERT … SELECT as WITH parts of the page's SELECT)
-run as an app.core.prebuilt statement on a pooled connection in autocommit: one round trip,
-no Session, atomic on its own. SQLite runs the same steps through the Session. A malformed
-code makes no query; an unknown one finds no row: both are the same "not issued" answer.
+client, the customer when known), then reads what the page shows. On PostgreSQL the count
+and the store are one statement (an UPDATE … RETURNING and an INSERT … SELECT as WITH
+parts), run as an app.core.prebuilt statement on a pooled connection in autocommit: one
+round trip, no Session, atomic on its own. It returns the code's counters and its batch
+row's version; the page's catalog part (material, batch, inspection, the site's community)
+comes from this process's pagecache, read once per batch and delivery (see pagecache for
+how it stays correct). SQLite runs the same steps through the Session and reads the whole
+page each time. A malformed code makes no query; an unknown one finds no row: both are the
+same "not issued" answer.
+
+Durability: the scan's transaction commits with synchronous_commit off (for that
+transaction only, set inside the statement), so the request does not wait for the WAL to
+reach the disk. The scan is written before the page answers and survives any crash of the
+app; only a crash of the PostgreSQL server or its machine can lose the scans of its last
+moments (at most three times wal_writer_delay, 0.6 s by default), never leaving the
+database inconsistent. Every other write of the app keeps synchronous commits.
 
 A known customer's scan (WeChat OAuth, or the mini program) is also a timeline event, once a
 day per customer and code (dedupe key), so a homeowner checking a box twice is one event.
@@ -18,7 +29,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 
 from app.core.errors import NotFound
 from app.core.extensions import db
@@ -33,7 +44,7 @@ from app.models import (
 )
 from app.models.types import UTCDateTime, utcnow
 from app.services.customers import timeline
-from app.services.trace import catalog, codes, oauth, ratelimit, reports
+from app.services.trace import catalog, codes, oauth, pagecache, ratelimit, reports
 from app.services.trace.clients import Client
 
 CODE, SCAN = TraceCode.__table__, TraceScan.__table__
@@ -49,6 +60,7 @@ SCAN_COLUMNS = (
     "in_wechat",
     "customer_id",
 )
+COUNTERS = ("serial", "scan_count", "first_scanned_at")  # what the page shows of the code row
 
 
 @dataclass(frozen=True)
@@ -84,18 +96,14 @@ class ScanView:
         return codes.url(self.code)
 
 
-def _page_columns(source) -> list:
-    """The page's columns, read from `source` (the code table, or the counted CTE)."""
+def _site_columns() -> list:
     delivery, project = MaterialDelivery.__table__, Project.__table__
-    return [
-        source.c.serial,
-        source.c.scan_count,
-        source.c.first_scanned_at,
-        *catalog.CATALOG_COLUMNS,
-        delivery.c.delivered_at,
-        delivery.c.project_id,
-        project.c.community,
-    ]
+    return [delivery.c.delivered_at, delivery.c.project_id, project.c.community]
+
+
+def _page_columns(source) -> list:
+    """The page's columns, read from `source` (the code table)."""
+    return [*(source.c[name] for name in COUNTERS), *catalog.CATALOG_COLUMNS, *_site_columns()]
 
 
 def _joined(source):
@@ -128,14 +136,18 @@ def _scan_values(code_id, batch_id) -> list:
     return [code_id, batch_id, _now(), *typed]
 
 
+# PostgreSQL's row version of a batch: a new value after every UPDATE of the row.
+BATCH_VERSION = literal_column("material_batches.xmin::text")
+# synchronous_commit off for the statement's own transaction (see the docstring).
+ASYNC_COMMIT = literal_column("set_config('synchronous_commit', 'off', true)")
+
+
 def _one_statement():
-    """PostgreSQL: count, store the scan and read the page in one statement."""
+    """PostgreSQL: count, store the scan and return the code's counters, its batch and
+    delivery and the batch row's version, in one statement committed asynchronously."""
     counted = (
         _counting(CODE.c.code == bindparam("code"))
-        .returning(
-            *(CODE.c[n] for n in ("id", "batch_id", "delivery_id", "serial", "scan_count")),
-            CODE.c.first_scanned_at,
-        )
+        .returning(*(CODE.c[n] for n in ("id", "batch_id", "delivery_id", *COUNTERS)))
         .cte("counted")
     )
     stored = (
@@ -144,11 +156,35 @@ def _one_statement():
         .returning(SCAN.c.id)
         .cte("stored")
     )
-    scan_id = select(stored.c.id).scalar_subquery().label("scan_id")
-    return select(scan_id, *_page_columns(counted)).select_from(_joined(counted))
+    version = select(BATCH_VERSION).where(catalog.BATCH.c.id == counted.c.batch_id)
+    return select(
+        select(stored.c.id).scalar_subquery().label("scan_id"),
+        *(counted.c[name] for name in (*COUNTERS, "batch_id", "delivery_id")),
+        version.scalar_subquery().label("version"),
+        ASYNC_COMMIT.label("commit_mode"),
+    )
+
+
+def _catalog_statement():
+    """PostgreSQL: the page's catalog part of a batch and a delivery (or none), and the
+    batch row's version, read together."""
+    delivery, project = MaterialDelivery.__table__, Project.__table__
+    batch = catalog.BATCH
+    joined = (
+        batch.join(catalog.MATERIAL, catalog.MATERIAL.c.id == batch.c.material_id)
+        .join(catalog.SUPPLIER, catalog.SUPPLIER.c.id == batch.c.supplier_id)
+        .outerjoin(delivery, delivery.c.id == bindparam("delivery_id", type_=delivery.c.id.type))
+        .outerjoin(project, project.c.id == delivery.c.project_id)
+    )
+    return (
+        select(BATCH_VERSION.label("version"), *catalog.CATALOG_COLUMNS, *_site_columns())
+        .select_from(joined)
+        .where(batch.c.id == bindparam("batch_id"))
+    )
 
 
 OPEN_PG = Prebuilt(_one_statement())
+CATALOG_PG = Prebuilt(_catalog_statement())
 # SQLite: the same page read from the code row, after the two writes.
 FIND_SQLITE = select(CODE.c.id, CODE.c.batch_id).where(CODE.c.code == bindparam("code"))
 PAGE_SQLITE = (
@@ -166,7 +202,7 @@ def _scan_params(code: str, client: Client, channel: str, customer_id: int | Non
     }
 
 
-def _open_sqlite(params: dict):
+def _open_sqlite(params: dict) -> dict | None:
     session = db.session
     found = session.execute(FIND_SQLITE, params).first()
     if found is None:
@@ -175,7 +211,36 @@ def _open_sqlite(params: dict):
     values = dict(zip(SCAN_COLUMNS, (found.id, found.batch_id), strict=False))
     values.update({name: params[name] for name in SCAN_COLUMNS[3:]}, scanned_at=params["now"])
     session.execute(insert(TraceScan).values(**values))
-    return session.execute(PAGE_SQLITE, {"code_id": found.id}).first()
+    row = session.execute(PAGE_SQLITE, {"code_id": found.id}).first()
+    page = row._asdict()
+    page["inspection"] = page["inspection"] or []
+    return page
+
+
+def _catalog_part(reader, batch_id: int, delivery_id: int | None, version: str) -> dict:
+    """The page's catalog part, from this process's cache or read (and kept)."""
+    cache, key = pagecache.cache(), (batch_id, delivery_id)
+    part = cache.get(key, version)
+    if part is None:
+        row = reader.first(CATALOG_PG, {"batch_id": batch_id, "delivery_id": delivery_id})
+        part = row._asdict()
+        part["inspection"] = part["inspection"] or []
+        cache.put(key, part.pop("version"), part)
+    return part
+
+
+def _open_pg(params: dict) -> dict | None:
+    with reading() as reader:
+        row = reader.first(OPEN_PG, params)
+        if row is None:
+            return None
+        part = _catalog_part(reader, row.batch_id, row.delivery_id, row.version)
+    return {
+        "serial": row.serial,
+        "scan_count": row.scan_count,
+        "first_scanned_at": row.first_scanned_at,
+        **part,
+    }
 
 
 def record(code: str, client: Client, channel: str, customer_id: int | None = None):
@@ -184,17 +249,8 @@ def record(code: str, client: Client, channel: str, customer_id: int | None = No
     if not codes.well_formed(code):
         return None
     params = _scan_params(code, client, channel, customer_id)
-    if db.engine.dialect.name == "postgresql":
-        with reading() as reader:
-            row = reader.first(OPEN_PG, params)
-    else:
-        row = _open_sqlite(params)
-    if row is None:
-        return None
-    values = row._asdict()
-    values.pop("scan_id", None)
-    values["inspection"] = values["inspection"] or []
-    return ScanView(code=code, **values)
+    page = _open_pg(params) if db.engine.dialect.name == "postgresql" else _open_sqlite(params)
+    return None if page is None else ScanView(code=code, **page)
 
 
 def local_day(when: datetime) -> date:
