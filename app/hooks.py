@@ -12,6 +12,7 @@ from app.core import hooks
 from app.services.inbound import rep_alerts
 from app.services.notices import outbox
 from app.services.projects import projects
+from app.services.sales import assignment, sla
 from app.services.tagging import tagging
 from app.services.value import value
 
@@ -21,6 +22,7 @@ HOOKS = {
         tagging.tag_event,  # intent tags with their evidence
         rep_alerts.alert_owner,  # the owning rep hears of an official-account message in WeCom
         value.on_event,  # customer value: engagement in the last 90 days
+        sla.on_event,  # a new customer's first message starts the response clock
     ),
     # Two customer records turned out to be one person: the older one keeps everything.
     "customers_merged": (
@@ -34,6 +36,8 @@ HOOKS = {
     "stage_changed": (value.on_stage_changed,),
     # A customer's intent tags changed (the budget tier is an input of its value).
     "customer_tags_changed": (value.on_tags_changed,),
+    # A new customer came in (first contact, or a lead form): the rules give it a rep.
+    "lead_created": (assignment.on_lead_created,),
 }
 
 

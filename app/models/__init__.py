@@ -29,6 +29,14 @@ from app.models.project import (
     ProjectMember,
     ProjectNode,
 )
+from app.models.sales import (
+    FOLLOWUP_METHODS,
+    AssignRule,
+    FollowUp,
+    Lead,
+    LeadMove,
+    SalesRep,
+)
 from app.models.tag import CustomerTag, Tag, TaggingState, TagRule
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
 from app.models.trace import (
@@ -94,4 +102,10 @@ __all__ = [
     "VALUE_LABELS",
     "VALUE_LEVELS",
     "CustomerValue",
+    "FOLLOWUP_METHODS",
+    "AssignRule",
+    "FollowUp",
+    "Lead",
+    "LeadMove",
+    "SalesRep",
 ]
