@@ -33,7 +33,7 @@ def on_lead_created(customer_id: int, _source: str = "") -> Lead | None:
 def assign(customer: Customer, now: datetime | None = None) -> Lead:
     now = now or utcnow()
     lead = leads.ensure(customer, lock=True)
-    if lead.state == "owned" or lead.assigned_at is not None:
+    if lead.assigned_at is not None:
         return lead
     if customer.owner_id is not None:  # bound through WeCom (add_external_contact)
         rep = db.session.get(Staff, customer.owner_id)
