@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
         acceptance,
         auth,
         change_orders,
+        leads,
         members,
         projects,
         subscriptions,

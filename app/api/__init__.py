@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         node_templates,
         project_work,
         projects,
+        sales,
         tag_rules,
         tasks,
         trace,

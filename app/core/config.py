@@ -303,7 +303,7 @@ def trace_settings(env: Mapping[str, str], app_env: str) -> dict:
 
 
 def env_span(env: Mapping[str, str], name: str, default: str) -> tuple[tuple[int, int], ...]:
-    """"HH:MM-HH:MM" as (start, end), or () when the setting is blank and so is the default."""
+    """ "HH:MM-HH:MM" as (start, end), or () when the setting is blank and so is the default."""
     raw = env.get(name, default).strip()
     if not raw:
         return ()
@@ -355,7 +355,9 @@ def sales_settings(env: Mapping[str, str]) -> dict:
     try:
         parse_many(form_limit)
     except ValueError as exc:
-        raise ConfigError(f"LEAD_FORM_LIMIT must read like '5/10minute', got {form_limit!r}") from exc
+        raise ConfigError(
+            f"LEAD_FORM_LIMIT must read like '5/10minute', got {form_limit!r}"
+        ) from exc
     return {
         **counts,
         "SLA_WORK_HOURS": env_span(env, "SLA_WORK_HOURS", "09:00-18:00"),

@@ -32,7 +32,8 @@ def rule(team):
     def make(reps=None, **fields):
         reps = reps or [team[f"rep{i}"] for i in range(1, 5)]
         row = rules.save(
-            None, {"name": fields.pop("name", "全部"), "rep_ids": [r.id for r in reps], **fields},
+            None,
+            {"name": fields.pop("name", "全部"), "rep_ids": [r.id for r in reps], **fields},
             team["admin"],
         )
         db.session.commit()

@@ -27,9 +27,13 @@ def test_round_robin_takes_turns_and_the_rep_hears_of_it(team, rule, new_lead):
 def test_the_chosen_rep_and_rule_are_in_the_timeline_and_the_audit(team, rule, new_lead):
     row = rule(name="东区规则")
     customer, lead = new_lead()
-    event = db.session.query(TimelineEvent).filter_by(customer_id=customer.id, kind="lead_assign").one()
+    event = (
+        db.session.query(TimelineEvent).filter_by(customer_id=customer.id, kind="lead_assign").one()
+    )
     assert event.payload["staff_name"] == "销售1" and event.payload["rule_name"] == "东区规则"
-    audit = db.session.query(AuditLog).filter_by(action="lead.assign", entity_id=str(customer.id)).one()
+    audit = (
+        db.session.query(AuditLog).filter_by(action="lead.assign", entity_id=str(customer.id)).one()
+    )
     assert audit.after["rule_id"] == row.id
     assert db.session.get(Customer, customer.id).store.name == "城东旗舰店"
 

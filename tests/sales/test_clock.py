@@ -20,7 +20,11 @@ CAL = Calendar(
     holidays=frozenset({date(2026, 11, 30)}),
 )
 LUNCH = Calendar(
-    zone=SH, start=time(9), end=time(18), weekdays=frozenset(range(1, 6)), lunch=(time(12), time(13))
+    zone=SH,
+    start=time(9),
+    end=time(18),
+    weekdays=frozenset(range(1, 6)),
+    lunch=(time(12), time(13)),
 )
 
 
@@ -52,8 +56,12 @@ def test_saturday_waits_for_monday_without_holidays():
 
 
 def test_lunch_break_is_not_working_time():
-    assert add_working_minutes(LUNCH, local(2026, 11, 26, 11, 55), 15) == local(2026, 11, 26, 13, 10)
-    assert add_working_minutes(LUNCH, local(2026, 11, 26, 12, 20), 15) == local(2026, 11, 26, 13, 15)
+    assert add_working_minutes(LUNCH, local(2026, 11, 26, 11, 55), 15) == local(
+        2026, 11, 26, 13, 10
+    )
+    assert add_working_minutes(LUNCH, local(2026, 11, 26, 12, 20), 15) == local(
+        2026, 11, 26, 13, 15
+    )
     # Without a lunch break the same message is due at 12:10.
     assert add_working_minutes(CAL, local(2026, 11, 26, 11, 55), 15) == local(2026, 11, 26, 12, 10)
 
@@ -62,7 +70,10 @@ def test_minutes_between_count_working_time_only_and_go_negative_when_overdue():
     friday, tuesday = local(2026, 11, 27, 17, 55), local(2026, 12, 1, 9, 10)
     assert working_minutes_between(CAL, friday, tuesday) == 15
     assert working_minutes_between(CAL, tuesday, friday) == -15
-    assert working_minutes_between(LUNCH, local(2026, 11, 26, 11, 0), local(2026, 11, 26, 14, 0)) == 120
+    assert (
+        working_minutes_between(LUNCH, local(2026, 11, 26, 11, 0), local(2026, 11, 26, 14, 0))
+        == 120
+    )
 
 
 def test_settings_are_parsed_and_bad_ones_named():
@@ -85,5 +96,7 @@ def test_settings_are_parsed_and_bad_ones_named():
 def test_a_calendar_without_working_days_is_refused_not_looped():
     with pytest.raises(ValueError):
         add_working_minutes(
-            Calendar(zone=SH, start=time(9), end=time(18), weekdays=frozenset()), local(2026, 1, 1), 1
+            Calendar(zone=SH, start=time(9), end=time(18), weekdays=frozenset()),
+            local(2026, 1, 1),
+            1,
         )

@@ -47,7 +47,9 @@ def _team(app, reps: int) -> list[int]:
     _truncate(app)
     with app.app_context():
         admin = staff_service.create("管理员", "admin")
-        members = [staff_service.create(f"销售{i}", "sales", store="城东旗舰店") for i in range(reps)]
+        members = [
+            staff_service.create(f"销售{i}", "sales", store="城东旗舰店") for i in range(reps)
+        ]
         rules.save(None, {"name": "全部", "rep_ids": [m.id for m in members]}, admin)
         db.session.commit()
         ids = [m.id for m in members]

@@ -19,7 +19,9 @@ AT = 1764122400  # 2026-11-26 10:00 Asia/Shanghai, a Thursday
 def test_a_strangers_first_message_is_assigned_and_starts_the_clock(client, team, rule):
     rule(reps=[team["rep2"], team["rep3"]])
     for msg_id in ("1", "1", "2"):  # WeChat's retry, then a second message
-        path, body = wxsign.mp_plain(mp_text("你好，想装修", msg_id, openid="oNEW", at=AT + int(msg_id)))
+        path, body = wxsign.mp_plain(
+            mp_text("你好，想装修", msg_id, openid="oNEW", at=AT + int(msg_id))
+        )
         assert client.post(path, data=body).status_code == 200
     customer = db.session.scalars(select(Customer)).one()
     lead = db.session.get(Lead, customer.id)

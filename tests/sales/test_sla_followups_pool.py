@@ -45,7 +45,12 @@ def test_a_follow_up_in_time_meets_it_and_stores_the_response_time(team, rule, n
     customer, _ = new_lead()
     lead = started(customer)
     assert sla.state(lead, THU_10 + timedelta(minutes=3)).label == "剩余 12 分钟"
-    followups.log(team["rep1"], customer, FollowUpIn("电话", "已联系，约周六量房"), THU_10 + timedelta(minutes=9))
+    followups.log(
+        team["rep1"],
+        customer,
+        FollowUpIn("电话", "已联系，约周六量房"),
+        THU_10 + timedelta(minutes=9),
+    )
     db.session.commit()
     assert lead.response_seconds == 540 and lead.response_work_minutes == 9
     assert sla.sweep(THU_10 + timedelta(hours=2)) == 0
@@ -56,14 +61,26 @@ def test_the_owning_reps_wecom_event_meets_it_another_reps_does_not(team, rule, 
     rule()
     customer, _ = new_lead()
     lead = started(customer)
-    other = TimelineEvent(customer_id=customer.id, kind="wecom_contact_added", channel="wecom",
-                          direction="inbound", actor_type="customer", actor_staff_id=team["rep2"].id,
-                          occurred_at=THU_10 + timedelta(minutes=2))
+    other = TimelineEvent(
+        customer_id=customer.id,
+        kind="wecom_contact_added",
+        channel="wecom",
+        direction="inbound",
+        actor_type="customer",
+        actor_staff_id=team["rep2"].id,
+        occurred_at=THU_10 + timedelta(minutes=2),
+    )
     sla.on_event(other)
     assert lead.responded_at is None
-    own = TimelineEvent(customer_id=customer.id, kind="wecom_contact_added", channel="wecom",
-                        direction="inbound", actor_type="customer", actor_staff_id=team["rep1"].id,
-                        occurred_at=THU_10 + timedelta(minutes=4))
+    own = TimelineEvent(
+        customer_id=customer.id,
+        kind="wecom_contact_added",
+        channel="wecom",
+        direction="inbound",
+        actor_type="customer",
+        actor_staff_id=team["rep1"].id,
+        occurred_at=THU_10 + timedelta(minutes=4),
+    )
     sla.on_event(own)
     assert lead.responded_at == THU_10 + timedelta(minutes=4) and lead.response_due_at is None
 
@@ -89,7 +106,9 @@ def test_a_next_time_reminds_the_rep_once_even_when_the_job_runs_twice(team, rul
     rep_id = team["rep1"].id
     sales_jobs.sweep()  # the scheduled job too, twice (it ends its session: ids from here)
     sales_jobs.sweep()
-    reminders = [n for n in notices("followup-due") if n.idem_key.startswith("followup-due:followup:")]
+    reminders = [
+        n for n in notices("followup-due") if n.idem_key.startswith("followup-due:followup:")
+    ]
     assert len(reminders) == 1 and reminders[0].staff_id == rep_id
     assert "跟进提醒" in reminders[0].payload["text"]
 

@@ -7,7 +7,7 @@ LEAD_DUPLICATE_MINUTES is the same lead: nothing new is recorded."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -19,7 +19,7 @@ from app.core.extensions import db
 from app.core.pii import PhoneError
 from app.models import Customer, TimelineEvent
 from app.models.types import utcnow
-from app.services.customers import customers, phones, timeline
+from app.services.customers import customers, mini_auth, phones, timeline
 from app.services.sales import leads, sla
 from app.services.tagging import tagging
 
@@ -68,10 +68,13 @@ def from_web(form: LeadForm, channel: str = "") -> Captured:
     return _record(customer, form, "mp", source)
 
 
-def from_mini(homeowner: Customer, form: LeadForm) -> Captured:
-    """The mini program: the signed-in homeowner; a phone known on another customer is the
-    same person, and the two records become one (the older keeps everything)."""
+def from_mini(homeowner: Customer, form: LeadForm, phone_code: str | None = None) -> Captured:
+    """The mini program: the signed-in homeowner; the phone typed or granted (a
+    getPhoneNumber code); a phone known on another customer is the same person, and the
+    two records become one (the older keeps everything)."""
     customer = customers.resolve(homeowner)
+    if phone_code:
+        form = replace(form, phone=mini_auth.phone_from_code(phone_code))
     if form.phone.strip():
         _check_phone(form.phone)
         holder = _phone_holder(form.phone)
@@ -129,3 +132,50 @@ def _record(customer: Customer, form: LeadForm, channel: str, source: str) -> Ca
 def _budget_text(budget: str) -> str:
     budget = budget.strip()
     return f"预算{budget}" if budget and not budget.startswith("预算") else budget
+
+
+# The public page's form: a signed, timed token (the page was served by us, recently) and a
+# honeypot field people never see; the rate limit per client address is the view's.
+FORM_TOKEN_AGE = 24 * 3600
+WEB_LIMITS = {"name": 50, "phone": 20, "community": 100, "area": 20, "budget": 30, "style": 30}
+WEB_LIMITS["note"] = 500
+
+
+def _signer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lead-form")
+
+
+def form_token() -> str:
+    import secrets
+
+    return _signer().dumps(secrets.token_hex(8))
+
+
+def read_web_form(fields: dict, channel: str) -> tuple[LeadForm, str]:
+    """The posted page: (the form, its channel); Invalid with field messages, or a
+    refusal (Invalid code bad_form) for a stale token, a filled honeypot or no consent."""
+    from itsdangerous import BadData
+
+    try:
+        _signer().loads(fields.get("token", ""), max_age=FORM_TOKEN_AGE)
+    except BadData as exc:
+        raise Invalid("页面已过期，请刷新后重新提交", code="bad_form") from exc
+    if fields.get("website"):  # the honeypot: only a robot fills a field nobody sees
+        raise Invalid("提交失败，请刷新后重试", code="bad_form")
+    errors = {k: f"不能超过 {n} 个字" for k, n in WEB_LIMITS.items() if len(fields.get(k, "")) > n}
+    if not fields.get("consent"):
+        errors["consent"] = "请阅读并同意联系授权"
+    if errors:
+        raise Invalid("请检查填写的内容", errors)
+    data = {k: storable_text(fields.get(k, "")) for k in WEB_LIMITS}
+    kind = "quote" if fields.get("kind") == "quote" else "measure"
+    clean = "".join(c for c in channel if c.isascii() and (c.isalnum() or c in "_-"))[:32]
+    return LeadForm(**data, kind=kind), clean
+
+
+def storable_text(value: str) -> str:
+    return "".join(
+        c for c in (value or "").strip() if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF
+    )

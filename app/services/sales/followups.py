@@ -156,3 +156,12 @@ def for_customer(customer_id: int, limit: int = 20) -> list[FollowUp]:
     )
 
 
+def aware(value: datetime | None) -> datetime | None:
+    """A time as a person wrote it: without a zone it is TIMEZONE's."""
+    if value is None or value.tzinfo is not None:
+        return value
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return value.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))

@@ -94,3 +94,22 @@ def claim(staff: Staff, customer_id: int, now: datetime | None = None) -> Lead:
     leads.give(lead, customer, staff, now)
     leads.record_move(customer, "claim", to=staff, source=previous, actor=staff, now=now)
     return lead
+
+
+def listing(staff: Staff, now: datetime | None = None) -> dict:
+    """The pool page's content: each lead, whether this rep may claim it, claims left."""
+    now = now or utcnow()
+    items = [
+        {
+            "customer": {"id": lead.customer_id, "name": lead.customer.display_name},
+            "pooled_at": lead.pooled_at.isoformat() if lead.pooled_at else None,
+            "reason": lead.pool_reason,
+            "claimable": not (
+                lead.previous_owner_id == staff.id
+                and lead.reclaim_after
+                and now < lead.reclaim_after
+            ),
+        }
+        for lead in pool_for(staff)
+    ]
+    return {"items": items, "claims_left": claims_left(staff, now)}
