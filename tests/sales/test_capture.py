@@ -104,7 +104,9 @@ def test_the_web_form_refuses_without_consent_a_stale_token_or_a_filled_honeypot
     assert client.post("/forms/lead", data={**FORM, "token": "forged"}).status_code == 400
     robot = client.post("/forms/lead", data={**FORM, "token": token, "website": "x"})
     assert robot.status_code == 400
-    assert client.post("/forms/lead", data={**FORM, "phone": "123", "token": token}).status_code == 400
+    assert (
+        client.post("/forms/lead", data={**FORM, "phone": "123", "token": token}).status_code == 400
+    )
     assert db.session.scalars(select(Customer)).all() == []
 
 
@@ -113,7 +115,9 @@ def test_the_web_form_is_rate_limited_per_client(client, team, app):
     app.config["LEAD_FORM_LIMIT"] = "2/minute"
     try:
         codes = [
-            client.post("/forms/lead", data={**FORM, "phone": f"1391234567{i}", "token": token}).status_code
+            client.post(
+                "/forms/lead", data={**FORM, "phone": f"1391234567{i}", "token": token}
+            ).status_code
             for i in range(3)
         ]
     finally:
