@@ -37,6 +37,14 @@ def test_a_miss_alerts_the_rep_and_the_store_manager_once(team, rule, new_lead):
     alerts = notices("response-overdue")
     assert {n.staff_id for n in alerts} == {team["rep1"].id, team["manager"].id}
     assert len(alerts) == 2
+    # Stored unrendered by the set-based sweep; the sender renders it like this:
+    from flask import current_app
+
+    from app.services.notices import notice_templates, outbox
+
+    context = outbox.render_context(alerts[0], None, alerts[0].staff)
+    text = notice_templates.render("response-overdue", context, current_app.config)["text"]
+    assert "回复超时" in text and customer.name in text and "16分钟" in text
     assert sla.state(lead, THU_10 + timedelta(minutes=20)).label == "超时 5 分钟"
 
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core.extensions import db
-from app.models import Customer, Lead, Staff, TimelineEvent
+from app.models import Customer, Lead, Notice, Staff, TimelineEvent
 from app.models.types import utcnow
-from app.services.notices import outbox
 from app.services.sales import clock, leads
 
 SWEEP_BATCH = 500
@@ -94,46 +95,83 @@ def states(customer_ids: list[int], now: datetime | None = None) -> dict[int, Sl
 
 
 def sweep(now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
-    """Alert every lead past its response target, once; returns how many (caller commits)."""
+    """Alert every lead past its response target, once; returns how many (caller commits).
+
+    Set-based, a handful of statements a batch whatever its size: the due rows (the
+    partial index on response_due_at; rows another sweep holds are skipped), their names
+    and store managers, one UPDATE clearing the due column, one INSERT of the notices with
+    their idempotency keys (ON CONFLICT DO NOTHING), rendered when the outbox sends them."""
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(Lead)
+    due = db.session.execute(
+        select(Lead.customer_id, Lead.owner_id, Lead.store_id, Lead.first_inbound_at)
         .where(Lead.response_due_at <= now)
         .order_by(Lead.response_due_at)
         .limit(batch)
         .with_for_update(skip_locked=True)
     ).all()
-    for lead in rows:
-        _alert(lead, now)
-    return len(rows)
+    if not due:
+        return 0
+    ids = [row.customer_id for row in due]
+    db.session.execute(
+        update(Lead)
+        .where(Lead.customer_id.in_(ids))
+        .values(response_due_at=None, overdue_alerted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    rows = _overdue_notices(due, now)
+    if rows:
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(Notice).values(rows).on_conflict_do_nothing())
+    return len(due)
 
 
-def _alert(lead: Lead, now: datetime) -> None:
-    lead.response_due_at, lead.overdue_alerted_at = None, now
-    if lead.responded_at is not None:
-        return
-    customer = db.session.get(Customer, lead.customer_id)
-    minutes = clock.working_minutes_between(leads.calendar(), lead.first_inbound_at, now)
-    context = {"customer_id": customer.id, "customer_name": customer.display_name}
-    for person in _recipients(lead):
-        outbox.notify_staff(
-            "response-overdue",
-            person,
-            f"lead:{lead.customer_id}:first-response",
-            minutes=minutes,
-            **context,
+def _overdue_notices(due: list, now: datetime) -> list[dict]:
+    names = {
+        c.id: c.display_name
+        for c in db.session.scalars(
+            select(Customer).where(Customer.id.in_([r.customer_id for r in due]))
         )
+    }
+    managers = _managers({r.store_id for r in due} - {None})
+    cal, rows = leads.calendar(), []
+    for lead in due:
+        minutes = clock.working_minutes_between(cal, lead.first_inbound_at, now)
+        context = {"customer_id": lead.customer_id, "customer_name": names.get(lead.customer_id)}
+        people = {lead.owner_id, *managers.get(lead.store_id, ())} - {None}
+        for staff_id in sorted(people):
+            key = f"response-overdue:lead:{lead.customer_id}:first-response:staff:{staff_id}"
+            rows.append(_notice_row(key, staff_id, {**context, "minutes": minutes}, now))
+    return rows
 
 
-def _recipients(lead: Lead) -> list[Staff]:
-    people = []
-    if lead.owner_id is not None:
-        people.append(db.session.get(Staff, lead.owner_id))
-    if lead.store_id is not None:
-        people += db.session.scalars(
-            select(Staff).where(
-                Staff.store_id == lead.store_id, Staff.active, Staff.roles.contains("manager")
-            )
-        ).all()
-    unique = {p.id: p for p in people if p is not None}
-    return list(unique.values())
+def _managers(store_ids: set[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    if store_ids:
+        for staff in db.session.scalars(
+            select(Staff).where(Staff.store_id.in_(store_ids), Staff.active)
+        ):
+            if staff.has_role("manager"):
+                found.setdefault(staff.store_id, []).append(staff.id)
+    return found
+
+
+def _notice_row(key: str, staff_id: int, context: dict, now: datetime) -> dict:
+    """A staff notice as outbox.create would store it, unrendered (the sender renders it)."""
+    return {
+        "kind": "response-overdue",
+        "audience": "staff",
+        "idem_key": key,
+        "urgent": True,
+        "marketing": False,
+        "context": context,
+        "tried": [],
+        "staff_id": staff_id,
+        "status": "pending",
+        "scheduled_at": now,
+        "channel": "",
+        "channel_reason": "",
+        "attempts": 0,
+        "last_error": "",
+        "delivery": "",
+        "created_at": now,
+    }
