@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.models import FOLLOWUP_METHODS
-from app.schemas.base import Integer, Out, Shape, Text
+from app.schemas.base import Flag, Integer, Out, Shape, Text
 from app.schemas.customers import Named
 
 Method = Literal[FOLLOWUP_METHODS]  # type: ignore[valid-type]
@@ -36,7 +36,7 @@ class LeadOut(Out):
 class RuleIn(Shape):
     name: Text(100) = Field(title="规则名称")
     position: Integer(0, 100000) = Field(100, title="顺序（小的先匹配）")
-    active: bool = Field(True, title="启用")
+    active: Flag = Field(True, title="启用")
     store_id: Integer(1, 2**31 - 1) | None = Field(None, title="门店")
     city: Text(50, 0) = Field("", title="城市")
     region: Text(50, 0) = Field("", title="区域")
@@ -48,7 +48,7 @@ class RuleIn(Shape):
 class RulePatch(Shape):
     name: Text(100) | None = None
     position: Integer(0, 100000) | None = None
-    active: bool | None = None
+    active: Flag | None = None
     store_id: Integer(1, 2**31 - 1) | None = None
     city: Text(50, 0) | None = None
     region: Text(50, 0) | None = None
@@ -75,7 +75,7 @@ class RuleList(Out):
 
 
 class RepIn(Shape):
-    off: bool | None = Field(None, title="休息（不接新线索）")
+    off: Flag | None = Field(None, title="休息（不接新线索）")
     daily_cap: Integer(0, 10000) | None = Field(None, title="每日新线索上限（空为不限）")
 
 
