@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/assignment.py [--leads 10000] [--threads 16] [--open 100000] [--overdue 1000]
 
+(`--leads 0` runs the SLA sweep part only.)
+
 Against a fresh PostgreSQL database (BENCH_PG_ADMIN), with jobs queued to BENCH_REDIS_URL
 (nothing is sent):
 1. 50 reps in two stores and 20 assignment rules: 19 match a QR scene (mp_qr:s0 … s18),
@@ -276,15 +278,15 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    print(f"{args.leads} new leads from {args.threads} concurrent callers, 20 rules, 50 reps")
-    base = arrive(app, args.leads, args.threads, "oBASE", assign=False)
-    print(f"  baseline (customer created, no assignment): {args.leads / base:.0f} leads/s")
-    took = arrive(app, args.leads, args.threads, "oLEAD", assign=True)
-    rate = args.leads / took
-    print(
-        f"  created and assigned: {rate:.0f} leads/s ({rate / (args.leads / base):.2f}x the baseline)"
-    )
-    fairness(app, groups, "oLEAD")
+    if args.leads:
+        print(f"{args.leads} new leads from {args.threads} concurrent callers, 20 rules, 50 reps")
+        base = arrive(app, args.leads, args.threads, "oBASE", assign=False)
+        print(f"  baseline (customer created, no assignment): {args.leads / base:.0f} leads/s")
+        took = arrive(app, args.leads, args.threads, "oLEAD", assign=True)
+        rate = args.leads / took
+        ratio = rate / (args.leads / base)
+        print(f"  created and assigned: {rate:.0f} leads/s ({ratio:.2f}x the baseline)")
+        fairness(app, groups, "oLEAD")
     print(f"SLA sweep over {args.open} open leads, {args.overdue} overdue")
     seed_open_leads(app, args.open, args.overdue)
     sweep_bench(app, args.open, args.overdue)

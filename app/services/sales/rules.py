@@ -25,8 +25,11 @@ def snapshot(rule: AssignRule) -> dict:
     return {f: getattr(rule, f) for f in RULE_FIELDS} | {"rep_ids": list(rule.rep_ids or ())}
 
 
+NULLABLE = ("store_id",)
+
+
 def _check(data: dict) -> dict:
-    errors = {}
+    errors = {k: "不能为空" for k, v in data.items() if v is None and k not in NULLABLE}
     if "name" in data and not (data["name"] or "").strip():
         errors["name"] = "请填写规则名称"
     store_id = data.get("store_id")

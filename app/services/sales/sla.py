@@ -121,7 +121,7 @@ def sweep(now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
     rows = _overdue_notices(due, now)
     if rows:
         insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(insert(Notice).values(rows).on_conflict_do_nothing())
+        db.session.execute(insert(Notice).on_conflict_do_nothing(), rows)  # executemany
     return len(due)
 
 
