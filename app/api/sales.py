@@ -29,6 +29,7 @@ from app.services.sales import assignment, followups, pool, rules
 
 TAG = "销售"
 EDITORS = roles("admin", "manager", message="只有管理员或店长可以管理线索分配")
+CLAIMERS = roles("sales", "manager", message="只有销售顾问可以领取公海客户")
 
 
 def rule_json(row: AssignRule) -> dict:
@@ -123,7 +124,7 @@ def lead_pool():
 
 
 @bp.post("/lead-pool/<int:customer_id>/claim")
-@endpoint(API, ok=LeadState, errors=(404, 409, 429), tag=TAG)
+@endpoint(API, ok=LeadState, errors=(404, 409, 429), allow=CLAIMERS, tag=TAG)
 def claim_lead(customer_id: int):
     """从公海领取客户（先到先得；每天有上限）"""
     lead = pool.claim(current_staff(), customer_id)
