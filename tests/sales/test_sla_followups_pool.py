@@ -154,6 +154,14 @@ def test_an_idle_lead_returns_to_the_store_pool_with_its_reason(team, rule, new_
     assert db.session.query(AuditLog).filter_by(action="lead.pool").count() == 1
 
 
+def test_a_signed_customer_does_not_go_to_the_pool(team, rule, new_lead):
+    customer, lead, now = _idle_lead(team, rule, new_lead)
+    customer.stage = "contract"
+    db.session.commit()
+    assert pool.return_idle(now) == 0
+    assert lead.state == "owned"
+
+
 def test_claims_are_limited_per_day_and_the_previous_rep_waits(team, rule, new_lead, app):
     rule(reps=[team["rep1"]])
     made = [new_lead() for _ in range(3)]

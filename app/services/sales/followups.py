@@ -47,7 +47,7 @@ def log(staff: Staff, customer: Customer, data: FollowUpIn, now: datetime | None
     now = now or utcnow()
     if errors := _check(data, now):
         raise Invalid("跟进记录有误", errors)
-    db.session.execute(  # earlier planned follow-ups of this rep are answered by this one
+    db.session.execute(  # the customer's earlier planned follow-ups are answered by this one
         update(FollowUp)
         .where(FollowUp.customer_id == customer.id, FollowUp.done_at.is_(None))
         .values(done_at=now)

@@ -19,18 +19,26 @@ from app.services.sales import leads
 
 SWEEP_BATCH = 500
 POOL_ROLES = ("sales", "manager")
+# Only customers still being sold to go back to the pool: not a signed or built one.
+SALES_STAGES = ("lead", "measured", "design", "quoted")
 
 
 def return_idle(now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
-    """Owned leads idle (no assignment or follow-up) for POOL_IDLE_DAYS: to the pool."""
+    """Owned leads idle (no assignment or follow-up) for POOL_IDLE_DAYS, not yet signed
+    (SALES_STAGES): to their store's pool."""
     now = now or utcnow()
     days = current_app.config["POOL_IDLE_DAYS"]
     rows = db.session.scalars(
         select(Lead)
-        .where(Lead.state == "owned", Lead.idle_since < now - timedelta(days=days))
+        .join(Customer, Customer.id == Lead.customer_id)
+        .where(
+            Lead.state == "owned",
+            Lead.idle_since < now - timedelta(days=days),
+            Customer.stage.in_(SALES_STAGES),
+        )
         .order_by(Lead.idle_since)
         .limit(batch)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Lead)
     ).all()
     for lead in rows:
         to_pool(lead, f"超过 {days} 天没有跟进", now)
