@@ -25,7 +25,9 @@ def test_a_rep_logs_a_follow_up_and_sees_it_due_on_the_task_list(client, people)
     assert answer.status_code == 302
     row = db.session.query(FollowUp).one()
     assert row.staff_id == people["sales"].id and row.next_at is not None
-    assert "约了周六量房" in text(client.get(page))
+    shown = text(client.get(page))
+    assert "约了周六量房" in shown and "跟进 · 电话" in shown  # the form's list and the timeline
+    assert "约了周六量房" in text(client.get(page + "?kind=sales"))
     bad = post(client, f"{page}/followups", {"method": "电话", "content": ""}, page=page)
     assert bad.status_code == 400 and "此项不能为空" in text(bad)
     past = post(

@@ -54,6 +54,18 @@ KIND_GROUPS = {
         ),
     ),
     "notice": ("通知", ("notice_sent", "notice_task")),
+    "sales": (
+        "跟进",
+        (
+            "followup",
+            "lead_form",
+            "lead_assign",
+            "lead_bound",
+            "lead_claim",
+            "lead_manual",
+            "lead_pool",
+        ),
+    ),
 }
 GROUPED = tuple(kind for _, kinds in KIND_GROUPS.values() for kind in kinds)
 
