@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import AssignRule, Customer, CustomerTag, Lead, SalesRep, Staff, Store, Tag
 from app.models.types import utcnow
@@ -164,8 +165,6 @@ def _ask_managers(customer: Customer, lead: Lead) -> None:
 
 def assign_by(actor: Staff, customer: Customer, rep: Staff, now: datetime | None = None) -> Lead:
     """A manager hands the lead to `rep` (the answer to a lead-unassigned task)."""
-    from app.core.errors import Invalid
-
     if not rep.active or not rep.has_role("sales", "manager"):
         raise Invalid("只能分配给在职的销售顾问", {"staff_id": "只能分配给在职的销售顾问"})
     now = now or utcnow()

@@ -7,10 +7,12 @@ LEAD_DUPLICATE_MINUTES is the same lead: nothing new is recorded."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.core import hooks
@@ -141,23 +143,17 @@ WEB_LIMITS = {"name": 50, "phone": 20, "community": 100, "area": 20, "budget": 3
 WEB_LIMITS["note"] = 500
 
 
-def _signer():
-    from itsdangerous import URLSafeTimedSerializer
-
+def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lead-form")
 
 
 def form_token() -> str:
-    import secrets
-
     return _signer().dumps(secrets.token_hex(8))
 
 
 def read_web_form(fields: dict, channel: str) -> tuple[LeadForm, str]:
     """The posted page: (the form, its channel); Invalid with field messages, or a
     refusal (Invalid code bad_form) for a stale token, a filled honeypot or no consent."""
-    from itsdangerous import BadData
-
     try:
         _signer().loads(fields.get("token", ""), max_age=FORM_TOKEN_AGE)
     except BadData as exc:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.core.errors import Invalid
@@ -160,8 +162,4 @@ def aware(value: datetime | None) -> datetime | None:
     """A time as a person wrote it: without a zone it is TIMEZONE's."""
     if value is None or value.tzinfo is not None:
         return value
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
     return value.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
