@@ -41,7 +41,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     from app.console import init_app as init_console
     from app.core import database, errors, extensions, logs, redis_client
     from app.schemas import spec
-    from app.web import health, media
+    from app.web import health, lead_form, media
     from app.web import trace as trace_page
     from handlers import init_app as init_handlers
     from jobs import cli as job_commands
@@ -62,6 +62,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     health.init_app(app)
     media.init_app(app)
     trace_page.init_app(app)
+    lead_form.init_app(app)
     init_api(app)
     init_handlers(app)
     init_mini(app)

@@ -14,6 +14,7 @@ from app.services.notices import outbox
 from app.services.projects import projects
 from app.services.referrals import attribution, lifecycle
 from app.services.referrals import merge as referral_merge
+from app.services.sales import assignment, sla
 from app.services.tagging import tagging
 from app.services.value import value
 
@@ -24,6 +25,7 @@ HOOKS = {
         rep_alerts.alert_owner,  # the owning rep hears of an official-account message in WeCom
         value.on_event,  # customer value: engagement in the last 90 days
         attribution.on_event,  # a follow, scan or WeCom add naming r_<code>: a referral
+        sla.on_event,  # a new customer's first message starts the response clock
     ),
     # Two customer records turned out to be one person: the older one keeps everything.
     "customers_merged": (
@@ -41,6 +43,8 @@ HOOKS = {
     ),
     # A customer's intent tags changed (the budget tier is an input of its value).
     "customer_tags_changed": (value.on_tags_changed,),
+    # A new customer came in (first contact, or a lead form): the rules give it a rep.
+    "lead_created": (assignment.on_lead_created,),
 }
 
 

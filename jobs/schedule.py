@@ -62,4 +62,22 @@ SCHEDULE: list[dict] = [
         "minute": 30,
         "queue": "periodic",
     },
+    {
+        # Sales (issue 16): response SLA misses, due follow-up reminders, first follow-ups
+        # not logged in time; each reads only its indexed due rows and alerts once.
+        "id": "sales-sweep",
+        "func": "jobs.sales:sweep",
+        "trigger": "interval",
+        "minutes": 1,
+        "queue": "periodic",
+    },
+    {
+        # Leads nobody followed for POOL_IDLE_DAYS back to their store's pool (公海).
+        "id": "sales-pool",
+        "func": "jobs.sales:return_idle",
+        "trigger": "cron",
+        "hour": 2,
+        "minute": 15,
+        "queue": "periodic",
+    },
 ]

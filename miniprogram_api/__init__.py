@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
         acceptance,
         auth,
         change_orders,
+        leads,
         members,
         projects,
         referrals,

@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
         project_work,
         projects,
         referrals,
+        sales,
         tag_rules,
         tasks,
         trace,

@@ -40,6 +40,7 @@ WECOM_PAGES = {
     "console.customer",
     "console.customers",
     "console.tasks",
+    "console.lead_pool",
     "console.projects",
     "console.project",
 }
@@ -172,7 +173,7 @@ def _home():
 
 
 def init_app(app: Flask) -> None:
-    from app.console import admin, auth, customers, site, tasks  # noqa: F401 - routes
+    from app.console import admin, auth, customers, sales, site, tasks  # noqa: F401 - routes
 
     csrf.init_app(app)
     app.register_blueprint(bp)

@@ -71,6 +71,7 @@ def _forms(staff, customer, data: customer_page.CustomerPage) -> dict:
             nonce=secrets.token_urlsafe(16), kind="rep-followup", **blank
         ),
         "merge": f.MergeForm(**blank),
+        "followup": f.FollowUpForm(**blank),
         "action": f.ActionForm(**blank),
     }
 

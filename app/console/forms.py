@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -25,7 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.models import GENDERS, ROLE_LABELS, ROLES, STAGES
+from app.models import FOLLOWUP_METHODS, GENDERS, ROLE_LABELS, ROLES, STAGES
 from app.models.progress import HAZARD_LEVELS
 from app.schemas.base import storable
 
@@ -301,3 +302,27 @@ class NodeTemplateForm(ConsoleForm):
     position = AsciiIntegerField("顺序", [Optional(), NumberRange(1, 1000, "1 到 1000")])
     duration_days = AsciiIntegerField("工期（天）", [Optional(), NumberRange(1, 365, "1 到 365")])
     active = BooleanField("启用", default=True)
+
+
+class FollowUpForm(FlaskForm):
+    method = SelectField("方式", choices=options((m, m) for m in FOLLOWUP_METHODS))
+    content = TextAreaField("内容", [required(), at_most(2000)])
+    result = StringField("结果", [at_most(500)])
+    next_at = DateTimeLocalField("下次跟进时间", [Optional()], format="%Y-%m-%dT%H:%M")
+
+
+class AssignRuleForm(FlaskForm):
+    name = StringField("规则名称", [required(), at_most(100)])
+    position = IntegerField("顺序（小的先匹配）", [Optional(), NumberRange(0, 100000)], default=100)
+    store_id = SelectField("门店", coerce=int, validate_choice=False)
+    city = StringField("城市", [at_most(50)])
+    region = StringField("区域", [at_most(50)])
+    source = StringField("来源渠道（如 mp、form、mp_qr:展会）", [at_most(100)])
+    tags = StringField("标签（维度:值，多个用逗号分隔，须全部满足）", [at_most(300)])
+    rep_ids = SelectMultipleField("轮流分配给", coerce=int, validate_choice=False)
+    active = BooleanField("启用", default=True)
+
+
+class SalesRepForm(FlaskForm):
+    off = BooleanField("休息（不接新线索）")
+    daily_cap = IntegerField("每日上限（空为不限）", [Optional(), NumberRange(0, 10000)])

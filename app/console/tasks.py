@@ -1,4 +1,5 @@
-"""My tasks: the outbox's notices to send by hand from WeCom, dormant leads; mark done."""
+"""My tasks: follow-ups due today and overdue, the outbox's notices to send by hand from
+WeCom, dormant leads; mark done."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from flask import flash, redirect, render_template, request, url_for
 from app.console import bp, current_staff
 from app.console.forms import ActionForm
 from app.core.extensions import db
+from app.models.types import utcnow
 from app.services.notices import tasks as task_service
+from app.services.sales import followups
 
 
 @bp.get("/tasks")
@@ -15,7 +18,10 @@ def tasks():
     status = request.args.get("status", "open")
     status = status if status in ("open", "done") else "open"
     rows = task_service.for_staff(current_staff(), status)
-    return render_template("console/tasks.html", rows=rows, status=status, form=ActionForm())
+    due = followups.due_for(current_staff()) if status == "open" else []
+    return render_template(
+        "console/tasks.html", rows=rows, status=status, form=ActionForm(), due=due, now=utcnow()
+    )
 
 
 @bp.post("/tasks/<int:task_id>/done")

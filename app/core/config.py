@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -112,6 +113,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **access_settings(env),
         **console_settings(env, app_env),
         **referral_settings(env),
+        **sales_settings(env),
     }
 
 
@@ -312,4 +314,70 @@ def trace_settings(env: Mapping[str, str], app_env: str) -> dict:
         "TRACE_ANOMALY_CLIENTS": env_int(env, "TRACE_ANOMALY_CLIENTS", 5),
         "TRACE_ANOMALY_MINUTES": env_int(env, "TRACE_ANOMALY_MINUTES", 60),
         "TRACE_LABEL_FONT": env_str(env, "TRACE_LABEL_FONT") or DEFAULT_LABEL_FONT,
+    }
+
+
+def env_span(env: Mapping[str, str], name: str, default: str) -> tuple[tuple[int, int], ...]:
+    """ "HH:MM-HH:MM" as (start, end), or () when the setting is blank and so is the default."""
+    raw = env.get(name, default).strip()
+    if not raw:
+        return ()
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ConfigError(f"{name} must look like HH:MM-HH:MM, got {raw!r}")
+    span = (env_hhmm({name: start}, name, start), env_hhmm({name: end}, name, end))
+    if span[0] >= span[1]:
+        raise ConfigError(f"{name} must end after it starts, got {raw!r}")
+    return span
+
+
+def env_weekdays(env: Mapping[str, str], name: str, default: str) -> frozenset[int]:
+    """ISO weekdays written "1-5" or "1,2,3,6" (1 is Monday)."""
+    days: set[int] = set()
+    for item in env_list(env, name, default):
+        low, _, high = item.partition("-")
+        if not (low.isdigit() and (high or low).isdigit()):
+            raise ConfigError(f"{name} must list ISO weekdays 1-7 such as 1-5, got {item!r}")
+        days.update(range(int(low), int(high or low) + 1))
+    if not days or not days <= set(range(1, 8)):
+        raise ConfigError(f"{name} must list ISO weekdays 1-7 such as 1-5")
+    return frozenset(days)
+
+
+def env_dates(env: Mapping[str, str], name: str) -> frozenset[date]:
+    """Dates written YYYY-MM-DD, separated by commas."""
+    try:
+        return frozenset(date.fromisoformat(item) for item in env_list(env, name))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must list dates YYYY-MM-DD separated by commas") from exc
+
+
+def sales_settings(env: Mapping[str, str]) -> dict:
+    """The sales workflow (issue 16): the response SLA counted in working time (TIMEZONE),
+    the first follow-up, the lead pool (公海) and the public lead form."""
+    counts = {
+        "SLA_RESPONSE_MINUTES": env_int(env, "SLA_RESPONSE_MINUTES", 15),
+        "FOLLOWUP_FIRST_HOURS": env_int(env, "FOLLOWUP_FIRST_HOURS", 24),
+        "POOL_IDLE_DAYS": env_int(env, "POOL_IDLE_DAYS", 7),
+        "POOL_CLAIMS_PER_DAY": env_int(env, "POOL_CLAIMS_PER_DAY", 5),
+        "POOL_RECLAIM_DAYS": env_int(env, "POOL_RECLAIM_DAYS", 30),
+        "LEAD_DUPLICATE_MINUTES": env_int(env, "LEAD_DUPLICATE_MINUTES", 10),
+    }
+    for name, value in counts.items():
+        if value < (0 if name == "POOL_RECLAIM_DAYS" else 1):
+            raise ConfigError(f"{name} must be a positive number, got {value}")
+    form_limit = env_str(env, "LEAD_FORM_LIMIT", "5/10minute;30/day")
+    try:
+        parse_many(form_limit)
+    except ValueError as exc:
+        raise ConfigError(
+            f"LEAD_FORM_LIMIT must read like '5/10minute', got {form_limit!r}"
+        ) from exc
+    return {
+        **counts,
+        "SLA_WORK_HOURS": env_span(env, "SLA_WORK_HOURS", "09:00-18:00"),
+        "SLA_LUNCH": env_span(env, "SLA_LUNCH", ""),
+        "SLA_WORK_DAYS": env_weekdays(env, "SLA_WORK_DAYS", "1-5"),
+        "SLA_HOLIDAYS": env_dates(env, "SLA_HOLIDAYS"),
+        "LEAD_FORM_LIMIT": form_limit,
     }

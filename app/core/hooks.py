@@ -16,6 +16,9 @@ Points and the arguments their functions take:
   through the lifecycle (stage codes, app.models.STAGES).
 - "customer_tags_changed" (customer_id: int): automation or a person added or removed a
   customer's intent tags.
+- "lead_created" (customer_id: int, source: str): a new customer came in: the enrichment of
+  a first contact's event (after "event_enriched", so its intent tags are there), or a lead
+  form (mini program, web). `source` is the customer's source channel.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ POINTS = (
     "delivery_reported",
     "stage_changed",
     "customer_tags_changed",
+    "lead_created",
 )
 _installed: dict[str, tuple[Callable, ...]] = {}
 

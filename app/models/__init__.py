@@ -40,6 +40,14 @@ from app.models.referral import (
     Referral,
     ReferralCode,
 )
+from app.models.sales import (
+    FOLLOWUP_METHODS,
+    AssignRule,
+    FollowUp,
+    Lead,
+    LeadMove,
+    SalesRep,
+)
 from app.models.tag import CustomerTag, Tag, TaggingState, TagRule
 from app.models.timeline import CHANNELS, DIRECTIONS, TimelineEvent
 from app.models.trace import (
@@ -115,4 +123,10 @@ __all__ = [
     "VALUE_LABELS",
     "VALUE_LEVELS",
     "CustomerValue",
+    "FOLLOWUP_METHODS",
+    "AssignRule",
+    "FollowUp",
+    "Lead",
+    "LeadMove",
+    "SalesRep",
 ]

@@ -43,6 +43,13 @@ def admin_world(site, bearer):
             headers=headers,
         )
     )
+    assign_rule = made(
+        client.post(
+            "/api/v1/assignment-rules",
+            json={"name": "全部", "rep_ids": [site.sales.id]},
+            headers=headers,
+        )
+    )
     template = client.get("/api/v1/node-templates", headers=headers).json["items"][0]["id"]
     client.post(
         f"/api/v1/customers/{site.customer.id}/tags", json={"tag": "风格:北欧"}, headers=headers
@@ -71,10 +78,13 @@ def admin_world(site, bearer):
         "member_id": member.id,
         "referral_id": referral.id,
         "redemption_id": redemption.id,
+        "staff_id": site.sales.id,
     }
 
     def real(path: str, name: str):
         if name == "rule_id":
+            if "/assignment-rules/" in path:
+                return assign_rule
             return auto_reply if "/auto-replies/" in path else tag_rule
         if name == "node_id" and path.startswith("/api/v1/node-templates/"):
             return template

@@ -190,3 +190,33 @@ def test_a_timeline_holding_a_script_runs_none(browser, live, people, tmp_path):
     assert page.locator("#timeline script, #timeline img").count() == 0
     assert dialogs == []
     context.close()
+
+
+def test_a_rep_logs_a_follow_up_with_a_next_time_and_sees_it_on_the_task_list(
+    browser, live, people, tmp_path
+):
+    from app.models import FollowUp
+
+    customer = customer_of(people["sales"], name="孙女士")
+    context, page, shot, _ = _page(browser, tmp_path)
+    _sign_in(page, live, "李销售", shot)
+    page.goto(f"{live}/console/customers/{customer.id}")
+    page.select_option("#method", "到店")
+    page.fill("#content", "带客户看了样板间")
+    page.fill("#result", "想要北欧风")
+    # A few minutes from now in Asia/Shanghai (the field is local time): due today.
+    soon = (utcnow() + timedelta(hours=8, minutes=3)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("#next_at", soon)
+    shot("follow-up-form")
+    page.click("#followups button[type=submit]")
+    page.wait_for_url(f"**/console/customers/{customer.id}#followups")
+    assert "带客户看了样板间" in page.inner_text("#followups")
+    shot("follow-up-logged")
+    db.session.expire_all()
+    assert db.session.query(FollowUp).one().staff_id == people["sales"].id
+    page.click("header nav >> text=任务")
+    page.wait_for_url("**/console/tasks")
+    due = page.inner_text("#followups-due")
+    shot("task-list")
+    context.close()
+    assert "孙女士" in due and "带客户看了样板间" in due

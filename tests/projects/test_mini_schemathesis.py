@@ -49,4 +49,4 @@ def test_mini_api_conforms_to_its_openapi_document(mini, homeowner):
 
     url = "/mini/v1/openapi.json"
     count = check_document(mini.application, url, headers, lambda _path, name: ids[name], 12)
-    assert count == 22  # 17 before the referral routes (issue 14)
+    assert count == 23  # 17, the referral routes (issue 14) and POST /mini/v1/leads (issue 16)

@@ -16,6 +16,7 @@ from app.core.extensions import db
 from app.models import Customer, CustomerTag, CustomerValue, Staff, Store, Tag
 from app.services.customers import access, directory, phones
 from app.services.customers.directory import Filters
+from app.services.sales import sla
 from app.services.tagging import tag_profile
 
 
@@ -102,6 +103,9 @@ def list_page(staff: Staff, filters: Filters, before: str | None = None) -> List
                 contacts.get(customer.id),
             )
         )
+    states = sla.states(ids)  # response SLA: minutes left or overdue, in working time
+    for row in rows:
+        row.extra["sla"] = states.get(row.customer.id)
     return ListPage(rows, next_cursor, filters)
 
 

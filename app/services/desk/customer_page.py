@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.services.customers import access, phones, timeline
 from app.services.desk import replies
+from app.services.sales import followups, leads, sla
 from app.services.tagging import tag_profile
 
 TIMELINE_PAGE = 20
@@ -54,6 +55,18 @@ KIND_GROUPS = {
         ),
     ),
     "notice": ("通知", ("notice_sent", "notice_task")),
+    "sales": (
+        "跟进",
+        (
+            "followup",
+            "lead_form",
+            "lead_assign",
+            "lead_bound",
+            "lead_claim",
+            "lead_manual",
+            "lead_pool",
+        ),
+    ),
 }
 GROUPED = tuple(kind for _, kinds in KIND_GROUPS.values() for kind in kinds)
 
@@ -196,7 +209,18 @@ def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = 
         candidates=duplicates(staff, customer),
         show_money=money,
         notices=_notices(events),
+        panels={"sales": sales_panel(customer)},
     )
+
+
+def sales_panel(customer: Customer) -> dict:
+    """The sales block: response SLA state, the lead's pool state, recent follow-ups."""
+    lead = leads.find(customer.id)
+    return {
+        "lead": lead,
+        "sla": sla.state(lead),
+        "followups": followups.for_customer(customer.id, limit=10),
+    }
 
 
 def event_actors(events: list[TimelineEvent]) -> dict[int, str]:

@@ -23,6 +23,7 @@ from app.models import Customer, CustomerIdentity, Staff, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import audit, timeline
 from app.services.notices import channels, notice_templates, outbox
+from app.services.sales import sla
 
 MAX_REPLY = 600  # characters; WeChat's text limit is 2,048 bytes
 OFFERED_TEMPLATES = ("rep-followup",)
@@ -125,6 +126,7 @@ def send(staff: Staff, customer: Customer, text: str, nonce: str) -> TimelineEve
     audit.record(
         "customer.reply", "customer", customer.id, actor=staff, after={"event_id": event.id}
     )
+    sla.met(customer.id, event.occurred_at)  # the first answer meets the response SLA
     return event
 
 

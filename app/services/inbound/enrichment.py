@@ -143,6 +143,9 @@ def enrich_batch(event_ids: list[int]) -> Outcome:
                 raise failure
             with _isolated():
                 hooks.run("event_enriched", event)  # tagging, rep alerts: see app/hooks.py
+                if (event.payload or {}).get("first_contact"):  # a new customer: a lead
+                    customer = alive[event.customer_id]
+                    hooks.run("lead_created", customer.id, customer.source_channel or "")
         except NOT_THE_EVENTS_FAULT:
             raise
         except Exception as exc:  # noqa: BLE001 - this event's fault: counted, retried, parked

@@ -1,0 +1,124 @@
+"""Sales in the console: follow-ups, the task list, the pool, assignment rules, SLA state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.core.extensions import db
+from app.models import AssignRule, FollowUp, Lead, SalesRep
+from app.models.types import utcnow
+from app.services.sales import assignment, pool, sla
+from tests.console.helpers import customer_of, post, second_browser, sign_in, text
+
+
+def test_a_rep_logs_a_follow_up_and_sees_it_due_on_the_task_list(client, people):
+    customer = customer_of(people["sales"])
+    sign_in(client, "李销售")
+    page = f"/console/customers/{customer.id}"
+    soon = (utcnow() + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M")  # an hour ahead in UTC+8
+    answer = post(
+        client,
+        f"{page}/followups",
+        {"method": "电话", "content": "约了周六量房", "result": "有意向", "next_at": soon},
+        page=page,
+    )
+    assert answer.status_code == 302
+    row = db.session.query(FollowUp).one()
+    assert row.staff_id == people["sales"].id and row.next_at is not None
+    shown = text(client.get(page))
+    assert "约了周六量房" in shown and "跟进 · 电话" in shown  # the form's list and the timeline
+    assert "约了周六量房" in text(client.get(page + "?kind=sales"))
+    bad = post(client, f"{page}/followups", {"method": "电话", "content": ""}, page=page)
+    assert bad.status_code == 400 and "此项不能为空" in text(bad)
+    past = post(
+        client,
+        f"{page}/followups",
+        {"method": "电话", "content": "x", "next_at": "2020-01-01T09:00"},
+        page=page,
+    )
+    assert past.status_code == 400 and "下次跟进时间必须晚于现在" in text(past)
+    assert db.session.query(FollowUp).count() == 1
+
+
+def test_overdue_follow_ups_show_on_the_task_list_only_for_their_rep(client, people):
+    customer = customer_of(people["sales"], name="陈先生")
+    db.session.add(
+        FollowUp(
+            customer_id=customer.id,
+            staff_id=people["sales"].id,
+            method="微信",
+            content="发报价",
+            next_at=utcnow() - timedelta(hours=2),
+        )
+    )
+    db.session.commit()
+    sign_in(client, "李销售")
+    page = text(client.get("/console/tasks"))
+    assert "陈先生" in page and "已逾期" in page
+    other = second_browser(client.application)
+    sign_in(other, "赵销售")
+    theirs = other.get("/console/tasks")
+    assert theirs.status_code == 200 and "陈先生" not in text(theirs)
+
+
+def test_the_pool_page_claims_once_and_tells_the_second_rep(client, people):
+    customer = customer_of(people["sales2"], name="公海客户")
+    lead = assignment.assign(customer)
+    pool.to_pool(lead, "超过 7 天没有跟进", utcnow())
+    db.session.commit()
+    sign_in(client, "李销售")
+    listing = text(client.get("/console/pool"))
+    assert "公海客户" in listing and "超过 7 天没有跟进" in listing
+    answer = post(client, f"/console/pool/{customer.id}/claim", page="/console/pool")
+    assert answer.status_code == 302 and f"/customers/{customer.id}" in answer.location
+    assert db.session.get(Lead, customer.id).owner_id == people["sales"].id
+    second = second_browser(client.application)
+    sign_in(second, "钱销售")  # another store: not in their pool
+    theirs = second.get("/console/pool")
+    assert theirs.status_code == 200 and "公海客户" not in text(theirs)
+
+
+def test_managers_edit_assignment_rules_and_reps_reps_may_not(client, people):
+    sign_in(client, "王店长")
+    page = "/console/admin/assign-rules"
+    answer = post(
+        client,
+        page,
+        {
+            "name": "展会二维码",
+            "position": "1",
+            "store_id": "0",
+            "source": "mp_qr:expo",
+            "rep_ids": [str(people["sales"].id), str(people["sales2"].id)],
+            "active": "y",
+        },
+        page=page,
+    )
+    assert answer.status_code == 302, text(answer)
+    rule = db.session.query(AssignRule).one()
+    assert rule.rep_ids == [people["sales"].id, people["sales2"].id] and rule.source == "mp_qr:expo"
+    assert "展会二维码" in text(client.get(page))
+    empty = post(client, page, {"name": "", "store_id": "0"}, page=page)
+    assert empty.status_code == 400
+    answer = post(
+        client,
+        f"/console/admin/sales-reps/{people['sales2'].id}",
+        {"off": "y", "daily_cap": "3"},
+        page=page,
+    )
+    assert answer.status_code == 302
+    rep = db.session.get(SalesRep, people["sales2"].id)
+    assert rep.off and rep.daily_cap == 3
+    rep_client = second_browser(client.application)
+    sign_in(rep_client, "李销售")
+    assert rep_client.get(page).status_code == 403
+
+
+def test_the_sla_state_shows_on_the_list_and_the_customer_page(client, people):
+    customer = customer_of(people["sales"], name="等回复")
+    lead = assignment.assign(customer)
+    sla.start(lead, utcnow() - timedelta(days=3))
+    db.session.commit()
+    sign_in(client, "李销售")
+    assert "超时" in text(client.get("/console/customers"))
+    assert "首次响应：超时" in text(client.get(f"/console/customers/{customer.id}"))
