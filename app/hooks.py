@@ -15,6 +15,7 @@ from app.services.projects import projects
 from app.services.referrals import attribution, lifecycle
 from app.services.referrals import merge as referral_merge
 from app.services.sales import assignment, sla
+from app.services.sales import merge as sales_merge
 from app.services.tagging import tagging
 from app.services.value import value
 
@@ -33,6 +34,7 @@ HOOKS = {
         outbox.on_merge,  # notices, consents, tasks
         value.on_merge,  # the kept customer's value assessed again
         referral_merge.on_merge,  # referrals and credits; a self-referral revealed: reversed
+        sales_merge.on_merge,  # the lead, its follow-ups and moves
     ),
     # WeChat's report on a template or subscribe message we sent.
     "delivery_reported": (outbox.on_delivery,),

@@ -187,3 +187,27 @@ def test_claims_are_limited_per_day_and_the_previous_rep_waits(team, rule, new_l
         pool.claim(team["rep3"], made[0][0].id, now)
     later = now + timedelta(days=31)
     assert pool.claim(team["rep1"], made[2][0].id, later).owner_id == team["rep1"].id
+
+
+def test_a_merge_keeps_one_lead_and_no_sweep_names_the_merged_customer(team, rule, new_lead):
+    """Two records of one person, both waiting for an answer: after the merge only the kept
+    customer's lead remains, with the other's follow-ups, and a miss alerts once for it."""
+    from app.models import FollowUp
+    from app.services.customers import customers
+
+    rule()
+    older, _ = new_lead(name="张先生")
+    newer, _ = new_lead(name="张先生(小程序)")
+    started(older)
+    started(newer)
+    followups.log(team["rep2"], newer, FollowUpIn("微信", "发了案例"), THU_10)
+    db.session.commit()
+    customers.merge(older, newer, actor="test", reason="同一手机号")
+    db.session.commit()
+    assert db.session.get(Lead, newer.id) is None
+    assert db.session.get(Lead, older.id) is not None
+    assert {f.customer_id for f in db.session.query(FollowUp)} == {older.id}
+    assert sla.sweep(THU_10 + timedelta(hours=3)) == 1
+    db.session.commit()
+    keys = {n.idem_key.split(":")[2] for n in notices("response-overdue")}
+    assert keys == {str(older.id)}
