@@ -8,6 +8,7 @@ project the staff member may not see is 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -144,6 +145,8 @@ def _missing(_exc):
 def _localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
+    if isinstance(value, str):  # an API-shaped row (ISO 8601, UTC)
+        value = datetime.fromisoformat(value)
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.core.extensions import db
 from app.models import AssignRule, FollowUp, Lead, SalesRep
@@ -64,11 +64,13 @@ def test_overdue_follow_ups_show_on_the_task_list_only_for_their_rep(client, peo
 def test_the_pool_page_claims_once_and_tells_the_second_rep(client, people):
     customer = customer_of(people["sales2"], name="公海客户")
     lead = assignment.assign(customer)
-    pool.to_pool(lead, "超过 7 天没有跟进", utcnow())
+    pooled = datetime(2026, 11, 30, 16, 5, tzinfo=UTC)  # 2026-12-01 00:05 in Shanghai
+    pool.to_pool(lead, "超过 7 天没有跟进", pooled)
     db.session.commit()
     sign_in(client, "李销售")
     listing = text(client.get("/console/pool"))
     assert "公海客户" in listing and "超过 7 天没有跟进" in listing
+    assert "2026-12-01 00:05" in listing  # when it came back, in TIMEZONE
     answer = post(client, f"/console/pool/{customer.id}/claim", page="/console/pool")
     assert answer.status_code == 302 and f"/customers/{customer.id}" in answer.location
     assert db.session.get(Lead, customer.id).owner_id == people["sales"].id
