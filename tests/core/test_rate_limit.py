@@ -42,7 +42,7 @@ def test_with_redis_two_processes_share_one_count(redis_conn):
     first, second = (create_app(env_for_tests(REDIS_URL=REDIS_URL)) for _ in range(2))
     for app in (first, second, first):
         with app.app_context():
-            assert rate_limit.allow("shared", "k", "3/minute")
+            assert rate_limit.allow("two-apps", "k", "3/minute")
     with second.app_context():
-        assert not rate_limit.allow("shared", "k", "3/minute")
-    assert any(b"shared" in key for key in redis_conn.scan_iter("zxcrm*"))
+        assert not rate_limit.allow("two-apps", "k", "3/minute")
+    assert any(b"two-apps" in key for key in redis_conn.scan_iter("zxcrm*"))
