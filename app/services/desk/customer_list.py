@@ -81,7 +81,7 @@ def _tags_of(ids: list[int]) -> dict[int, list[TagOnRow]]:
 
 
 def _values_of(ids: list[int]):
-    return select(CustomerValue).where(CustomerValue.customer_id.in_(ids or [0]))
+    return select(CustomerValue).where(CustomerValue.customer_id.in_(ids))
 
 
 def list_page(staff: Staff, filters: Filters, before: str | None = None) -> ListPage:
