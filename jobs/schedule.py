@@ -53,6 +53,16 @@ SCHEDULE: list[dict] = [
         "queue": "periodic",
     },
     {
+        # Console create forms' one-time nonces past their 30 days (a form that old is
+        # refused as stale, so forgetting its nonce cannot let it post twice).
+        "id": "prune-form-nonces",
+        "func": "jobs.desk:prune_form_nonces",
+        "trigger": "cron",
+        "hour": 4,
+        "minute": 20,
+        "queue": "periodic",
+    },
+    {
         # Customer value (客户价值): customers whose 90-day engagement window dropped a
         # message, and any never assessed, at night.
         "id": "recompute-customer-value",

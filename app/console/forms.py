@@ -29,9 +29,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.models import FOLLOWUP_METHODS, GENDERS, ROLE_LABELS, ROLES, STAGES
 from app.models.progress import HAZARD_LEVELS
 from app.schemas.base import storable
+from app.services.desk import submissions
 
 REQUIRED = "此项不能为空"
 REPLAYED = "该表单已提交过，没有重复创建"
+STALE_PAGE = "页面已过期，请刷新页面后重试"
 ASCII_INTEGER = re.compile(r"-?[0-9]{1,12}")
 # Yuan as people type it: ASCII digits, at most two decimals, an optional minus and commas.
 YUAN = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,2})?")
@@ -163,11 +165,17 @@ class ConsoleForm(FlaskForm):
         return valid
 
 
+def _fresh(form, field) -> None:
+    """A page open longer than the claims are kept (submissions.RETENTION) is stale."""
+    if not submissions.is_fresh(field.data or ""):
+        raise ValidationError(STALE_PAGE)
+
+
 class OnceForm(ConsoleForm):
     """A create form: its one-time nonce (issued with the page) makes a second post of the
     same form create nothing (app.services.desk.submissions)."""
 
-    nonce = HiddenField(validators=[InputRequired(message="页面已过期，请刷新页面后重试")])
+    nonce = HiddenField(validators=[InputRequired(message=STALE_PAGE), _fresh])
 
 
 class LoginForm(ConsoleForm):

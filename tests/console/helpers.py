@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
 from flask import g
@@ -14,6 +13,7 @@ from app.core import rate_limit
 from app.core.extensions import db
 from app.models import Customer, Project
 from app.services.customers import staff as staff_service
+from app.services.desk import submissions
 
 PASSWORD = "s3cret-pass"
 # Real accounts get werkzeug's scrypt (tested in test_sign_in); fixtures take a cheap hash of
@@ -42,7 +42,7 @@ def post(client, url: str, data: dict | None = None, page: str | None = None, **
     """POST a console form with a valid token taken from `page` (default: the password page)
     and, unless `data` has one, a fresh one-time nonce (a create form loaded just now)."""
     token = csrf_of(client, page or "/console/password")
-    nonce = {"nonce": secrets.token_urlsafe(16)}
+    nonce = {"nonce": submissions.new_nonce()}
     return client.post(url, data={"csrf_token": token, **nonce, **(data or {})}, **kwargs)
 
 

@@ -5,10 +5,13 @@ with an error (it was a 500); SQLite would keep it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
+from app.models.types import utcnow
 from tests.console.helpers import (
     PASSWORD,
     csrf_of,
@@ -202,3 +205,35 @@ def test_a_create_form_without_its_nonce_is_refused(client, people, site):
     sign_in(client, people["sales"].name)
     response = post(client, f"/console/customers/{customer.id}/notes", {"text": "x", "nonce": ""})
     assert response.status_code == 400 and "页面已过期" in text(response)
+
+
+def test_a_create_form_open_past_the_retention_is_refused_as_stale(client, people, site):
+    from app.services.desk import submissions
+
+    customer, _ = site
+    sign_in(client, people["admin"].name)
+    before = _rows()
+    issued = utcnow() - submissions.RETENTION - timedelta(minutes=1)
+    for nonce in (submissions.new_nonce(issued), "no-time-in-it", "zz.abc"):
+        response = post(
+            client, f"/console/customers/{customer.id}/notes", {"text": "旧页面", "nonce": nonce}
+        )
+        assert response.status_code == 400, nonce
+        assert "页面已过期，请刷新页面后重试" in text(response)
+    assert _rows() == before
+
+
+def test_the_nightly_prune_forgets_only_nonces_past_the_retention(people):
+    from app.models import FormSubmission
+    from app.services.desk import submissions
+    from jobs.desk import prune_form_nonces
+
+    now, staff = utcnow(), people["sales"]
+    for n, age in enumerate([timedelta(days=31), timedelta(days=40), timedelta(days=29)]):
+        db.session.add(FormSubmission(nonce=f"n{n}", staff_id=staff.id, form="note"))
+        db.session.flush()
+        db.session.get(FormSubmission, f"n{n}").created_at = now - age
+    db.session.commit()
+    assert prune_form_nonces() == 2
+    assert db.session.scalars(select(FormSubmission.nonce)).all() == ["n2"]
+    assert submissions.is_fresh(submissions.new_nonce(now - timedelta(days=29)), now)
