@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from app.core.extensions import db
@@ -124,3 +125,31 @@ def test_the_sla_state_shows_on_the_list_and_the_customer_page(client, people):
     sign_in(client, "李销售")
     assert "超时" in text(client.get("/console/customers"))
     assert "首次响应：超时" in text(client.get(f"/console/customers/{customer.id}"))
+
+
+def test_a_manager_giving_a_customer_to_another_rep_on_the_profile_tells_that_rep_once(
+    client, people
+):
+    from app.models import LeadMove, Notice, TimelineEvent
+
+    customer = customer_of(people["sales"], "冯先生")
+    sign_in(client, "王店长")
+    page = f"/console/customers/{customer.id}"
+    for _ in range(2):  # the same change saved twice: the second changes nothing
+        version = re.search(
+            r'id="version" name="version" type="hidden" value="([^"]*)"', text(client.get(page))
+        ).group(1)
+        form = {"version": version, "name": "冯先生", "gender": "unknown"}
+        form["owner_id"] = str(people["sales2"].id)
+        assert post(client, f"{page}/profile", form, page=page).status_code == 302
+    db.session.expire_all()
+    lead = db.session.get(Lead, customer.id)
+    assert (lead.owner_id, lead.state) == (people["sales2"].id, "owned")
+    assert lead.followup_due_at is not None  # the new rep owes a first follow-up
+    move = db.session.query(LeadMove).filter_by(customer_id=customer.id).one()
+    assert (move.kind, move.from_staff_id) == ("manual", people["sales"].id)
+    told = db.session.query(Notice).filter_by(kind="lead-assigned").all()
+    assert [n.staff_id for n in told] == [people["sales2"].id]
+    kinds = [e.kind for e in db.session.query(TimelineEvent).filter_by(customer_id=customer.id)]
+    assert "lead_manual" in kinds
+    assert "指定负责人" in text(client.get(page))

@@ -15,7 +15,7 @@ from app.core.extensions import db
 from app.models import GENDERS, STAGE_CODES, STAGE_LABELS, Customer, Staff, TimelineEvent
 from app.services.customers import audit, customers, phones, stages, timeline
 from app.services.desk import customer_page
-from app.services.sales import leads
+from app.services.sales import assignment
 from app.services.tagging import tagging
 
 MAX_NOTE = 5000
@@ -89,8 +89,10 @@ def update_profile(staff: Staff, customer: Customer, version: str, fields: dict)
             changed.append("phone")
     owner = _owner(staff, clean.pop("owner_id", None))
     if owner is not None and owner.id != customer.owner_id:
-        customer.owner_id, customer.store_id = owner.id, owner.store_id or customer.store_id
-        leads.follow_owner(customer)  # the sales lead (SLA alerts, pool clock) follows
+        # As a manager's hand assignment: the lead follows (SLA, pool clock, a first
+        # follow-up due), the move is on the timeline and the new rep is told once.
+        customer.store_id = owner.store_id or customer.store_id
+        assignment.assign_by(staff, customer, owner)
         changed.append("owner_id")
     for key, value in clean.items():
         if getattr(customer, key) != value:

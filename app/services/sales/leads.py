@@ -119,15 +119,3 @@ def record_move(
     )
     audit.record(f"lead.{kind}", "customer", customer.id, actor=actor or "system", after=details)
     return move
-
-
-def follow_owner(customer: Customer, now: datetime | None = None) -> None:
-    """The customer's rep was changed by hand (the profile form): its lead follows, the
-    SLA alerts and the pool clock with it (no lead yet: nothing to follow)."""
-    lead = find(customer.id)
-    if lead is None or customer.owner_id is None or lead.owner_id == customer.owner_id:
-        return
-    now = now or utcnow()
-    lead.state, lead.owner_id, lead.store_id = "owned", customer.owner_id, customer.store_id
-    lead.assigned_at = lead.assigned_at or now
-    lead.idle_since, lead.pooled_at, lead.pool_reason = now, None, ""
