@@ -46,7 +46,8 @@ from bench.common import (  # noqa: E402
     start_gunicorn,
 )
 
-DB_NAME = "console_bench_console"
+# BENCH_CONSOLE_DB: a database name of one's own when several people bench one server.
+DB_NAME = os.environ.get("BENCH_CONSOLE_DB", "console_bench_console")
 SECRET, DATA_KEY, PASSWORD = "bench-secret", "bench-data-key-0123456789", "bench-pass-1"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 REPS = 50

@@ -79,9 +79,7 @@ def _forms(staff, customer, data: customer_page.CustomerPage) -> dict:
 def _owner_choices(staff) -> list:
     if not staff.has_role(*customer_edits.ASSIGNERS):
         return f.options([(0, "（不变）")])  # the field is not shown: no staff query
-    return f.options(
-        [(0, "（不变）")] + [(s.id, s.name) for s in customer_page.staff_choices(staff)]
-    )
+    return f.options([(0, "（不变）"), *customer_page.staff_choices(staff)])
 
 
 def _render(customer, forms=None, status=200, message=""):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -32,6 +32,13 @@ class Customer(db.Model):
     """A homeowner (or prospect); one row per person however many identities reach them."""
 
     __tablename__ = "customers"
+    # A rep's (owner) and a store's customers newest first: the console's list walks these
+    # backwards and stops at a page, whatever else it filters on (a tag, a stage), instead
+    # of walking every customer's id. They serve plain owner_id / store_id lookups too.
+    __table_args__ = (
+        Index("ix_customers_owner_recent", "owner_id", "id"),
+        Index("ix_customers_store_recent", "store_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), default="")
@@ -45,8 +52,8 @@ class Customer(db.Model):
     address: Mapped[str] = mapped_column(String(255), default="")
     # mp_qr:<scene> (a QR scene is up to 64 characters), wecom:<state>, mp, mini …
     source_channel: Mapped[str] = mapped_column(String(100), default="")
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
-    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     stage: Mapped[str] = mapped_column(String(20), default="lead")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     # The latest budget amount (yuan) a customer stated, and where it was read (tagging).

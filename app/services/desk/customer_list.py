@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.models import Customer, CustomerTag, CustomerValue, Staff, Store, Tag
+from app.models import CustomerTag, Staff, Store, Tag
 from app.services.customers import access, directory, phones
 from app.services.customers.directory import Filters
 from app.services.sales import sla
@@ -22,7 +22,7 @@ from app.services.tagging import tag_profile
 
 @dataclass
 class ListRow:
-    customer: Customer
+    customer: directory.ListCustomer
     phone: str | None
     label: str
     tags: list[str]
@@ -80,27 +80,30 @@ def _tags_of(ids: list[int]) -> dict[int, list[TagOnRow]]:
     return found
 
 
-def _values_of(ids: list[int]):
-    return select(CustomerValue).where(CustomerValue.customer_id.in_(ids))
+@dataclass(frozen=True)
+class ValueName:
+    """What tag_profile.label reads of a CustomerValue."""
+
+    label: str
 
 
 def list_page(staff: Staff, filters: Filters, before: str | None = None) -> ListPage:
     """One page of the customers `staff` may see (directory.page), ready to show."""
     customers, next_cursor = directory.page(staff, filters, before)
     ids = [c.id for c in customers]
-    tags, contacts = _tags_of(ids), directory.last_contacts(ids)
-    values = {v.customer_id: v for v in db.session.scalars(_values_of(ids))}
+    tags = _tags_of(ids)
     rows = []
     for customer in customers:
         ordered = tag_profile.ordered(tags[customer.id])
         full = access.can_see_full_phone(staff, customer)
+        value = ValueName(customer.value_label) if customer.value_label else None
         rows.append(
             ListRow(
                 customer,
                 phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
-                tag_profile.label(customer, ordered, values.get(customer.id)),
+                tag_profile.label(customer, ordered, value),
                 [r.tag.label for r in ordered],
-                contacts.get(customer.id),
+                customer.last_contact,
             )
         )
     states = sla.states(ids)  # response SLA: minutes left or overdue, in working time

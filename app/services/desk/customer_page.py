@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select, union
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import and_, or_, select, union
+from sqlalchemy.orm import joinedload
 
 from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
@@ -100,7 +100,10 @@ def version(customer: Customer) -> str:
 
 def load(staff: Staff, customer_id: int) -> Customer:
     """The customer if `staff` may see it; NotFound otherwise (existence is not leaked)."""
-    customer = db.session.get(Customer, customer_id) if 0 < customer_id < 2**31 else None
+    # The owner and store the page shows come in the same query (not two lazy loads).
+    eager = [joinedload(Customer.owner), joinedload(Customer.store)]
+    ok = 0 < customer_id < 2**31
+    customer = db.session.get(Customer, customer_id, options=eager) if ok else None
     if customer is None or not access.can_see(staff, customer):
         raise NotFound("客户不存在")
     return customer
@@ -146,28 +149,34 @@ def _notices(events: list[TimelineEvent]) -> dict[int, Notice]:
     return {n.id: n for n in db.session.scalars(select(Notice).where(Notice.id.in_(ids)))}
 
 
-def duplicates(staff: Staff, customer: Customer) -> list[Customer]:
-    """Customers `staff` sees that share this one's phone (keyed hash) or unionid."""
-    mine = aliased(CustomerIdentity)
-    theirs = aliased(CustomerIdentity)
-    candidates = (
-        select(theirs.customer_id)
-        .join(
-            mine,
-            and_(
-                mine.kind == theirs.kind, mine.app_id == theirs.app_id, mine.value == theirs.value
-            ),
-        )
-        .where(mine.customer_id == customer.id, mine.kind == "unionid")
-    )
-    if customer.phone_hash:  # two index lookups, never a scan of every customer
-        candidates = union(
-            candidates, select(Customer.id).where(Customer.phone_hash == customer.phone_hash)
-        )
+def duplicates(
+    staff: Staff, customer: Customer, identities: list[CustomerIdentity] | None = None
+) -> list[Customer]:
+    """Customers `staff` sees that share this one's phone (keyed hash) or unionid.
+    `identities`: the customer's, when the caller has them (the unionids are then known
+    here and the query names them; no self-join of the identities, which cost more CPU to
+    build than PostgreSQL spends running it)."""
+    if identities is None:
+        identities = list(customer.identities)
+    Ident = CustomerIdentity  # noqa: N806 - a short name for the clauses below
+    unionids = [
+        and_(Ident.app_id == i.app_id, Ident.value == i.value)
+        for i in identities
+        if i.kind == "unionid"
+    ]
+    parts = []
+    if unionids:
+        parts.append(select(Ident.customer_id).where(Ident.kind == "unionid", or_(*unionids)))
+    if customer.phone_hash:  # index lookups, never a scan of every customer
+        parts.append(select(Customer.id).where(Customer.phone_hash == customer.phone_hash))
+    if not parts:
+        return []
     query = (
         select(Customer)
         .where(
-            Customer.id.in_(candidates), Customer.id != customer.id, access.customer_scope(staff)
+            Customer.id.in_(union(*parts) if len(parts) > 1 else parts[0]),
+            Customer.id != customer.id,
+            access.customer_scope(staff),
         )
         .order_by(Customer.id)
         .limit(10)
@@ -206,7 +215,7 @@ def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = 
         projects=list(projects),
         tasks=list(tasks),
         window=replies.window(customer, identities),
-        candidates=duplicates(staff, customer),
+        candidates=duplicates(staff, customer, identities),
         show_money=money,
         notices=_notices(events),
         panels={"sales": sales_panel(customer)},
@@ -231,11 +240,12 @@ def event_actors(events: list[TimelineEvent]) -> dict[int, str]:
     return dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all())
 
 
-def staff_choices(staff: Staff) -> list[Staff]:
-    """Who a customer may be handed to: active reps and managers staff may assign to."""
-    query = select(Staff).options(joinedload(Staff.store)).where(Staff.active.is_(True))
+def staff_choices(staff: Staff) -> list:
+    """Who a customer may be handed to: active reps and managers staff may assign to, as
+    (id, name) rows (the owner menu shows no more; no Staff entities for it)."""
+    query = select(Staff.id, Staff.name, Staff.roles).where(Staff.active.is_(True))
     if not staff.has_role("admin"):
         query = query.where(Staff.store_id == staff.store_id)
-    return [
-        s for s in db.session.scalars(query.order_by(Staff.name)) if s.has_role("sales", "manager")
-    ]
+    wanted = {"sales", "manager"}
+    rows = db.session.execute(query.order_by(Staff.name))
+    return [(i, name) for i, name, roles in rows if wanted & set(roles.split(","))]

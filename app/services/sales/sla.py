@@ -88,7 +88,15 @@ def states(customer_ids: list[int], now: datetime | None = None) -> dict[int, Sl
     """{customer id: SLA state} of a page of customers, in one query."""
     if not customer_ids:
         return {}
-    rows = db.session.scalars(select(Lead).where(Lead.customer_id.in_(customer_ids))).all()
+    # The columns `state` reads, not Lead entities: a page of 50 builds no ORM objects.
+    columns = (
+        Lead.customer_id,
+        Lead.first_inbound_at,
+        Lead.responded_at,
+        Lead.response_work_minutes,
+        Lead.response_target_at,
+    )
+    rows = db.session.execute(select(*columns).where(Lead.customer_id.in_(customer_ids))).all()
     now = now or utcnow()
     found = {row.customer_id: state(row, now) for row in rows}
     return {cid: s for cid, s in found.items() if s is not None}
