@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import g
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.core.errors import NotFound
@@ -113,6 +113,26 @@ def insert_new_statement(table, columns: tuple[str, ...], key: tuple[str, ...]):
         f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING id"
     )
     return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+def expire_loaded(model, key) -> None:
+    """After a Core statement wrote the `model` row with primary key `key`: the session's
+    copy, if it holds one, is expired so its next read sees the write."""
+    row = db.session.identity_map.get(inspect(model).identity_key_from_primary_key((key,)))
+    if row is not None:
+        db.session.expire(row)
+
+
+def locked_text(sql: str, clause: str = "FOR UPDATE"):
+    """`sql` built once as two statements, with its lock clause for PostgreSQL and without
+    it for SQLite (one writer, no such clause); the returned function picks the one for
+    this session's database."""
+    both = {"postgresql": text(f"{sql} {clause}"), "other": text(sql)}
+
+    def statement():
+        return both.get(db.session.get_bind().dialect.name, both["other"])
+
+    return statement
 
 
 def load_row(model, row_id: int, *scope, missing: str = "资源不存在"):

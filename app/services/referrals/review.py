@@ -51,6 +51,11 @@ def at_attribution(referrer: Customer, referee: Customer, device: str, at: datet
     return ""
 
 
+# The same test as SQL on timeline_events t, for the stage event's one-statement load
+# (app.services.referrals.forward).
+STAFF_CONTACT_SQL = "(t.direction = 'outbound' OR t.actor_type = 'staff')"
+
+
 def contacted_by_staff(customer_id: int) -> bool:
     """Whether any staff member wrote to, called or noted the customer (an outbound message
     or a staff action on the timeline)."""
@@ -65,15 +70,16 @@ def contacted_by_staff(customer_id: int) -> bool:
     return found is not None
 
 
-def at_signing(referral: Referral) -> str:
-    """The rule a referral breaks when its referee signs ("" when none)."""
+def at_signing(referral: Referral, *, contacted: bool | None = None) -> str:
+    """The rule a referral breaks when its referee signs ("" when none); `contacted`: whether
+    staff contacted the referee, when the caller already knows."""
     if _same_address(referral.referrer, referral.referee):
         return "same_address"
-    if current_app.config["REFERRAL_REQUIRE_CONTACT"] and not contacted_by_staff(
-        referral.referee_id
-    ):
-        return "no_contact"
-    return ""
+    if not current_app.config["REFERRAL_REQUIRE_CONTACT"]:
+        return ""
+    if contacted is None:
+        contacted = contacted_by_staff(referral.referee_id)
+    return "" if contacted else "no_contact"
 
 
 def hold(referral: Referral, rule: str) -> None:

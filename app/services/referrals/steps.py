@@ -21,6 +21,10 @@ STEP_OF_STAGE = {
     "after_sales": "completed",
 }
 
+# The rewards a step earns: the setting holding its credits, and its ledger reference.
+REWARD_SETTINGS = {"signed": "REFERRAL_SIGN_REWARD", "completed": "REFERRAL_COMPLETION_BONUS"}
+REWARD_LABELS = {"signed": "签约奖励", "completed": "竣工奖励"}
+
 
 def rank(step: str) -> int:
     return STEP_CODES.index(step) if step in STEP_CODES else -1

@@ -32,6 +32,16 @@ def check(referrer_id: int, acct: CreditAccount | None = None) -> None:
     db.session.flush()
 
 
+def needs_check(referrer_id: int, vip_since, vip_review_at) -> bool:
+    """Whether `check` would change anything for an account with these marks (one count
+    query; the hot path calls `check` only then)."""
+    count = inputs.signed_referral_count(referrer_id)
+    needed = current_app.config["REFERRAL_VIP_COUNT"]
+    if count >= needed:
+        return vip_since is None
+    return vip_since is not None and vip_review_at is None
+
+
 def clear_review(referrer_id: int, keep: bool) -> None:
     """A manager's decision on a flagged VIP: keep (flag cleared) or end the VIP."""
     acct = ledger.account(referrer_id)
