@@ -100,19 +100,23 @@ def insert_once(*rows) -> bool:
     return True
 
 
-def insert_new_statement(table, columns: tuple[str, ...], key: tuple[str, ...]):
-    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` as plain SQL, the same on
-    PostgreSQL and SQLite (≥ 3.35), each value bound with its column's type. Executed, it
-    returns the new id, or no row when a twin holds the key: one round trip where
-    insert_once takes three (savepoint, INSERT, release). Build it once: SQLAlchemy's
-    dialect upserts are recompiled on every call. No Python-side defaults: give every
+def insert_statement(table, columns: tuple[str, ...], suffix: str = " RETURNING id"):
+    """`INSERT … RETURNING id` as plain SQL, built once (the same on PostgreSQL and SQLite
+    ≥ 3.35), each value bound with its column's type. No Python-side defaults: give every
     column."""
-    names = ", ".join(columns)
-    sql = (
-        f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(':' + c for c in columns)})"
-        f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING id"
-    )
+    names, values = ", ".join(columns), ", ".join(":" + c for c in columns)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}){suffix}"
     return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+def insert_new_statement(table, columns: tuple[str, ...], key: tuple[str, ...]):
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` (as insert_statement): executed,
+    it returns the new id, or no row when a twin holds the key; one round trip where
+    insert_once takes three (savepoint, INSERT, release). Built once: SQLAlchemy's dialect
+    upserts are recompiled on every call."""
+    return insert_statement(
+        table, columns, f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING id"
+    )
 
 
 def expire_loaded(model, key) -> None:

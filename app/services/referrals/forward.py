@@ -19,23 +19,10 @@ from sqlalchemy import bindparam, text
 from app.core import queue
 from app.core.database import expire_loaded, locked_text
 from app.core.extensions import db
-from app.models import STEP_CODES, Customer, Referral
+from app.models import STEP_CODES, Referral
 from app.models.types import UTCDateTime, utcnow
 from app.services.notices import outbox
 from app.services.referrals import attribution, ledger, review, steps, vip
-
-
-@dataclass(frozen=True)
-class Person:
-    """What the event reads of the referrer or the referee."""
-
-    id: int
-    name: str | None
-    nickname: str | None
-    phone_hash: str | None
-    address: str | None
-
-    display_name = Customer.display_name  # the notice's customer_name, as for a Customer
 
 
 @dataclass(frozen=True)
@@ -47,8 +34,8 @@ class Live:
     status: str
     referrer_id: int
     referee_id: int
-    referee: Person
-    referrer: Person
+    referee: steps.Person
+    referrer: steps.Person
     contacted: bool  # by staff (review.contacted_by_staff)
 
 
@@ -58,8 +45,8 @@ def load(referee_id: int) -> Live | None:
     if db_row is None:
         return None
     r = tuple(db_row)
-    referee = Person(r[4], *r[5:9])
-    referrer = Person(r[3], *r[9:13])
+    referee = steps.Person(r[4], *r[5:9])
+    referrer = steps.Person(r[3], *r[9:13])
     return Live(*r[:5], referee=referee, referrer=referrer, contacted=bool(r[13]))
 
 
@@ -92,6 +79,8 @@ def _unclean(live: Live) -> bool:
 def _grant(live: Live, step: str) -> None:
     """lifecycle.grant for the common event; a VIP to name or flag goes to vip.check."""
     amount = current_app.config[steps.REWARD_SETTINGS[step]]
+    if amount <= 0:  # 竣工's bonus is optional
+        return
     masked = steps.mask_name(live.referee)
     reference = f"推荐{masked}{steps.REWARD_LABELS[step]}"
     credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference)
