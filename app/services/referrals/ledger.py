@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.core.database import expire_loaded, insert_once, locked_text
+from app.core.database import expire_loaded, insert_once
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.models import CreditAccount, CreditEntry, Staff
@@ -178,18 +178,20 @@ def reward_now(customer_id: int, referral_id: int, step: str, amount: int, refer
     rewards, reversals = counts[0] or 0, counts[1] or 0
     if rewards > reversals or amount <= 0:
         return None
-    acct = conn.execute(_LOCKED_ACCOUNT(), {"customer_id": customer_id}).first()
-    if acct is None:  # the first credit: the row is created (a twin may win), then locked
+    # One statement locks the account and adds the amount (a reward is never negative):
+    # balance_after follows the entries in order, as in `post`.
+    params = {"customer_id": customer_id, "amount": amount, "now": utcnow()}
+    acct = conn.execute(_ADD, params).first()
+    if acct is None:  # the first credit: the row is created (a twin may win), then added to
         account(customer_id)
-        acct = conn.execute(_LOCKED_ACCOUNT(), {"customer_id": customer_id}).one()
-    after = acct.balance + amount
-    values = _values(customer_id, amount, "reward", reference, None, after)
+        acct = conn.execute(_ADD, params).one()
+    values = _values(customer_id, amount, "reward", reference, None, acct.balance)
     values.update(referral_id=referral_id, step=step, cycle=reversals)
-    if conn.execute(_INSERT_ONCE, values).scalar() is None:
+    if conn.execute(_INSERT_ONCE, values).scalar() is None:  # a twin's: take it off again
+        conn.execute(_ADD, {**params, "amount": -amount})
         return None
-    conn.execute(_SET_BALANCE, {"customer_id": customer_id, "balance": after, "now": utcnow()})
     expire_loaded(CreditAccount, customer_id)
-    return Credited(reversals, after, acct.vip_since, acct.vip_review_at)
+    return Credited(reversals, acct.balance, acct.vip_since, acct.vip_review_at)
 
 
 _NET = text(
@@ -197,12 +199,9 @@ _NET = text(
     " sum(CASE kind WHEN 'reversal' THEN 1 ELSE 0 END)"
     " FROM credit_entries WHERE referral_id = :referral_id AND step = :step"
 )
-_LOCKED_ACCOUNT = locked_text(
-    "SELECT balance, vip_since, vip_review_at FROM credit_accounts WHERE customer_id = :customer_id"
-)
-_SET_BALANCE = text(
-    "UPDATE credit_accounts SET balance = :balance, updated_at = :now"
-    " WHERE customer_id = :customer_id"
+_ADD = text(
+    "UPDATE credit_accounts SET balance = balance + :amount, updated_at = :now"
+    " WHERE customer_id = :customer_id RETURNING balance, vip_since, vip_review_at"
 ).bindparams(bindparam("now", type_=UTCDateTime))
 
 
