@@ -1,10 +1,11 @@
 """The credit ledger: append-only entries, a balance that is their sum and never negative.
 
-Every entry locks the customer's account row first (SELECT … FOR UPDATE on PostgreSQL;
-SQLite has one writer), so `balance_after` follows the entries in order even when events
-for one referrer arrive at once. A referral's reward or reversal also carries the unique
-key (referral, step, kind, cycle): a concurrent twin gets IntegrityError on the savepoint
-and writes nothing.
+Every entry locks the customer's account row first (SELECT … FOR UPDATE on PostgreSQL, or
+the stage event's UPDATE … RETURNING in `reward_now`; SQLite has one writer), so
+`balance_after` follows the entries in order even when events for one referrer arrive at
+once. A referral's reward or reversal also carries the unique key (referral, step, kind,
+cycle): a concurrent twin's INSERT … ON CONFLICT DO NOTHING returns no row and it writes
+nothing.
 """
 
 from __future__ import annotations
