@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.core.errors import NotFound
@@ -98,6 +98,45 @@ def insert_once(*rows) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def insert_statement(table, columns: tuple[str, ...], suffix: str = " RETURNING id"):
+    """`INSERT … RETURNING id` as plain SQL, built once (the same on PostgreSQL and SQLite
+    ≥ 3.35), each value bound with its column's type. No Python-side defaults: give every
+    column."""
+    names, values = ", ".join(columns), ", ".join(":" + c for c in columns)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}){suffix}"
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+def insert_new_statement(table, columns: tuple[str, ...], key: tuple[str, ...]):
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` (as insert_statement): executed,
+    it returns the new id, or no row when a twin holds the key; one round trip where
+    insert_once takes three (savepoint, INSERT, release). Built once: SQLAlchemy's dialect
+    upserts are recompiled on every call."""
+    return insert_statement(
+        table, columns, f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING id"
+    )
+
+
+def expire_loaded(model, key) -> None:
+    """After a Core statement wrote the `model` row with primary key `key`: the session's
+    copy, if it holds one, is expired so its next read sees the write."""
+    row = db.session.identity_map.get(inspect(model).identity_key_from_primary_key((key,)))
+    if row is not None:
+        db.session.expire(row)
+
+
+def locked_text(sql: str, clause: str = "FOR UPDATE"):
+    """`sql` built once as two statements, with its lock clause for PostgreSQL and without
+    it for SQLite (one writer, no such clause); the returned function picks the one for
+    this session's database."""
+    both = {"postgresql": text(f"{sql} {clause}"), "other": text(sql)}
+
+    def statement():
+        return both.get(db.session.get_bind().dialect.name, both["other"])
+
+    return statement
 
 
 def load_row(model, row_id: int, *scope, missing: str = "资源不存在"):

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.core import queue
-from app.core.database import insert_once
+from app.core.database import insert_new_statement
 from app.core.extensions import db
 from app.models import Customer, Notice, Staff
 from app.models.types import utcnow
@@ -52,37 +53,73 @@ def create(
     at: datetime | None = None,
     urgent: bool | None = None,
 ) -> Notice:
-    """The notice row (rendered now: a bad template fails here), or the existing one."""
+    """The notice row (rendered now: a bad template fails here), or the existing one (the
+    insert, one statement, finds the key taken)."""
     tpl = notice_templates.load(kind)
     key = f"{kind}:{subject}" + (f":staff:{staff.id}" if tpl.audience == "staff" else "")
-    existing = find(key)
-    if existing is not None:
-        return existing
     urgent = tpl.urgent if urgent is None else urgent
     now = utcnow()
-    notice = Notice(
-        kind=kind,
-        audience=tpl.audience,
-        idem_key=key,
-        urgent=urgent,
-        marketing=tpl.marketing,
-        context=context or {},
-        tried=[],
-        customer_id=customer.id if customer else None,
-        staff_id=staff.id if staff else None,
+    values = {
+        **_DEFAULTS,
+        "kind": kind,
+        "audience": tpl.audience,
+        "idem_key": key,
+        "urgent": urgent,
+        "marketing": tpl.marketing,
+        "context": context or {},
+        "customer_id": customer.id if customer else None,
+        "staff_id": staff.id if staff else None,
+        "created_at": now,
+    }
+    values["payload"] = notice_templates.render(
+        kind, _context(values["context"], customer, staff), current_app.config
     )
-    notice.payload = notice_templates.render(
-        kind, render_context(notice, customer, staff), current_app.config
-    )
-    notice.scheduled_at = _schedule(tpl, customer, at or now, urgent)
-    due = notice.scheduled_at <= now
+    values["scheduled_at"] = _schedule(tpl, customer, at or now, urgent)
+    due = values["scheduled_at"] <= now
     if due:  # straight to the queue; the minute pass handles the later ones
-        notice.status, notice.locked_at = "queued", now
-    if not insert_once(notice):  # a concurrent twin won
+        values["status"], values["locked_at"] = "queued", now
+    new_id = db.session.execute(_INSERT_NEW, values).scalar()
+    if new_id is None:  # a concurrent twin won
         return find(key)
+    notice = Notice(id=new_id, **values)
+    make_transient_to_detached(notice)
+    db.session.add(notice)
     if due:
-        _enqueue([notice.id])
+        _enqueue([new_id])
     return notice
+
+
+# Every column but id, for the one-statement insert (it applies no Python-side defaults).
+_DEFAULTS = {
+    "channel": "",
+    "channel_reason": "",
+    "tried": [],
+    "status": "pending",
+    "attempts": 0,
+    "last_error": "",
+    "msgid": None,
+    "delivery": "",
+    "locked_at": None,
+    "sent_at": None,
+}
+_INSERT_NEW = insert_new_statement(
+    Notice.__table__,
+    (
+        "kind",
+        "audience",
+        "idem_key",
+        "urgent",
+        "marketing",
+        "context",
+        "payload",
+        "customer_id",
+        "staff_id",
+        "scheduled_at",
+        "created_at",
+        *_DEFAULTS,
+    ),
+    ("idem_key",),
+)
 
 
 def notify_customer(kind: str, customer: Customer, subject: str, **context) -> Notice:
@@ -95,12 +132,16 @@ def notify_staff(kind: str, staff: Staff, subject: str, **context) -> Notice:
 
 
 def render_context(notice: Notice, customer: Customer | None, staff: Staff | None) -> dict:
+    return _context(notice.context, customer, staff)
+
+
+def _context(context: dict | None, customer: Customer | None, staff: Staff | None) -> dict:
     base = {"base_url": current_app.config.get("PUBLIC_BASE_URL", "")}
     if customer is not None:
         base.update(customer_name=customer.display_name, customer_id=customer.id)
     if staff is not None:
         base.update(staff_name=staff.name)
-    return {**base, **(notice.context or {})}
+    return {**base, **(context or {})}
 
 
 def _enqueue(ids: list[int]) -> None:

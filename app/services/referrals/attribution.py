@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
+from app.core.database import insert_statement, locked_text
 from app.core.extensions import db
-from app.models import Customer, Referral, ReferralCode, TimelineEvent
+from app.models import Customer, Referral, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers, stages
 from app.services.referrals import codes, review, steps
@@ -68,60 +69,102 @@ def live_for(referee_id: int, *, lock: bool = False) -> Referral | None:
     return db.session.scalars(query).first()
 
 
-def _lock(customer: Customer) -> None:
-    """Serialise attributions of one referee (the first wins) on PostgreSQL."""
-    db.session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
-
-
 def attribute(
     referee: Customer, code: str, channel: str, *, device: str = "", at: datetime | None = None
 ) -> Referral | None:
     """The referral of `referee` by the owner of `code` (None for an unknown code): a live
     one already there wins; else a new one, attributed, held or not attributed."""
+    db.session.flush()  # the Core statements below see what the session holds
     found = _code_and_owner(code)
     if found is None:
         return None
-    found, owner = found
+    code, referrer = found
     at = at or utcnow()
     referee = customers.resolve(referee)
-    referrer = customers.resolve(owner)
-    _lock(referee)
-    existing = live_for(referee.id)
+    conn = db.session.connection()
+    conn.execute(_LOCK_CUSTOMER(), {"id": referee.id})  # one referee's attributions in turn
+    # A statement of its own after the lock: it sees a referral a twin committed meanwhile.
+    existing = conn.execute(_LIVE_ID, {"referee_id": referee.id}).scalar()
     if existing is not None:
-        return existing
+        return db.session.get(Referral, existing)
     refused = _refusal(referrer, referee, at)
     if refused:
-        return _not_attributed(referrer, referee, found.code, channel, refused)
-    referral = Referral(
-        referrer_id=referrer.id,
-        referee_id=referee.id,
-        code=found.code,
-        channel=channel,
-        device=device[:64],
-        step="registered",
-        status="attributed",
-        reason="",
-        review_note="",
-        attributed_at=at,
-        created_at=at,
-    )
+        return _not_attributed(referrer, referee, code, channel, refused)
+    return _new(referrer, referee, code, channel, device, at)
+
+
+def _new(
+    referrer: steps.Person, referee: Customer, code: str, channel: str, device: str, at
+) -> Referral:
+    """The referral, attributed or held, with its first step on both timelines."""
+    values = {
+        "referrer_id": referrer.id,
+        "referee_id": referee.id,
+        "code": code,
+        "channel": channel,
+        "device": device[:64],
+        "step": "registered",
+        "status": "attributed",
+        "reason": "",
+        "review_note": "",
+        "reviewed_by_id": None,
+        "reviewed_at": None,
+        "attributed_at": at,
+        "created_at": at,
+        "updated_at": at,
+    }
     rule = review.at_attribution(referrer, referee, device, at)
     if rule:
-        review.hold(referral, rule)
+        values.update(status="held", reason=rule)  # review.hold
+    referral = Referral(id=db.session.execute(_INSERT, values).scalar_one(), **values)
+    make_transient_to_detached(referral)
     db.session.add(referral)
-    db.session.flush()
     steps.record_step(referral, "registered")
     return referral
 
 
-def _code_and_owner(code: str) -> tuple[ReferralCode, Customer] | None:
-    """The code's row and its customer, in one round trip (None for an unknown code)."""
+def _code_and_owner(code: str) -> tuple[str, steps.Person | Customer] | None:
+    """The code and the customer alive today who owns it, in one round trip (None for an
+    unknown code)."""
     code = codes.normalise(code)
     if not code or len(code) > 16:
         return None
-    query = select(ReferralCode, Customer).join(Customer, Customer.id == ReferralCode.customer_id)
-    row = db.session.execute(query.where(ReferralCode.code == code)).first()
-    return (row[0], row[1]) if row else None
+    row = db.session.connection().execute(_CODE, {"code": code}).first()
+    if row is None:
+        return None
+    if row.merged_into_id is not None:  # merged away: the customer it went into
+        return row.code, customers.resolve(db.session.get(Customer, row.id))
+    return row.code, steps.Person(row.id, row.name, row.nickname, row.phone_hash, row.address)
+
+
+# Built once, plain SQL: attribution is one of the referral bench's events.
+_CODE = text(
+    "SELECT k.code, c.id, c.merged_into_id, c.name, c.nickname, c.phone_hash, c.address"
+    " FROM referral_codes k JOIN customers c ON c.id = k.customer_id WHERE k.code = :code"
+)
+_LOCK_CUSTOMER = locked_text("SELECT id FROM customers WHERE id = :id")
+_LIVE_ID = text(
+    "SELECT id FROM referrals WHERE referee_id = :referee_id AND status IN ('attributed', 'held')"
+)
+_INSERT = insert_statement(
+    Referral.__table__,
+    (
+        "referrer_id",
+        "referee_id",
+        "code",
+        "channel",
+        "device",
+        "step",
+        "status",
+        "reason",
+        "review_note",
+        "reviewed_by_id",
+        "reviewed_at",
+        "attributed_at",
+        "created_at",
+        "updated_at",
+    ),
+)
 
 
 def _not_attributed(

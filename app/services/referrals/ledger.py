@@ -1,18 +1,21 @@
 """The credit ledger: append-only entries, a balance that is their sum and never negative.
 
-Every entry locks the customer's account row first (SELECT … FOR UPDATE on PostgreSQL;
-SQLite has one writer), so `balance_after` follows the entries in order even when events
-for one referrer arrive at once. A referral's reward or reversal also carries the unique
-key (referral, step, kind, cycle): a concurrent twin gets IntegrityError on the savepoint
-and writes nothing.
+Every entry locks the customer's account row first (SELECT … FOR UPDATE on PostgreSQL, or
+the stage event's UPDATE … RETURNING in `reward_now`; SQLite has one writer), so
+`balance_after` follows the entries in order even when events for one referrer arrive at
+once. A referral's reward or reversal also carries the unique key (referral, step, kind,
+cycle): a concurrent twin's INSERT … ON CONFLICT DO NOTHING returns no row and it writes
+nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.core.database import insert_once
+from app.core.database import expire_loaded, insert_once
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.models import CreditAccount, CreditEntry, Staff
@@ -60,18 +63,8 @@ def post(
         raise InsufficientCredits(
             f"积分余额不足（余额 {acct.balance}，需要 {-amount}）", {"amount": "积分余额不足"}
         )
-    values = {
-        "customer_id": customer_id,
-        "amount": amount,
-        "kind": kind,
-        "reference": reference[:200],
-        "actor": actor.name if isinstance(actor, Staff) else (actor or "system"),
-        "actor_staff_id": actor.id if isinstance(actor, Staff) else None,
-        "balance_after": after,
-        "redemption_id": redemption_id,
-        "created_at": utcnow(),
-        **(unique or {"referral_id": None, "step": None, "cycle": None}),
-    }
+    values = _values(customer_id, amount, kind, reference, actor, after)
+    values.update(redemption_id=redemption_id, **(unique or _NOT_UNIQUE))
     new_id = db.session.execute(_INSERT_ONCE, values).scalar()
     if new_id is None:  # a concurrent twin wrote this reward or reversal first
         return None
@@ -80,6 +73,23 @@ def post(
     make_transient_to_detached(entry)
     db.session.add(entry)
     return entry
+
+
+_NOT_UNIQUE = {"referral_id": None, "step": None, "cycle": None}
+
+
+def _values(customer_id: int, amount: int, kind: str, reference: str, actor, after: int):
+    return {
+        "customer_id": customer_id,
+        "amount": amount,
+        "kind": kind,
+        "reference": reference[:200],
+        "actor": actor.name if isinstance(actor, Staff) else (actor or "system"),
+        "actor_staff_id": actor.id if isinstance(actor, Staff) else None,
+        "balance_after": after,
+        "redemption_id": None,
+        "created_at": utcnow(),
+    }
 
 
 # One round trip, on PostgreSQL and SQLite alike: a twin of a referral's reward or
@@ -147,6 +157,53 @@ def reverse(customer_id: int, referral_id: int, step: str, reference: str):
         reference = f"{reference}（已兑换部分无法扣回 {granted - amount}）"
     unique = {"referral_id": referral_id, "step": step, "cycle": reversals}
     return post(customer_id, -amount, "reversal", reference=reference, unique=unique)
+
+
+@dataclass(frozen=True)
+class Credited:
+    """A reward written by `reward_now`, and the account's VIP marks as it was locked."""
+
+    cycle: int
+    balance_after: int
+    vip_since: object
+    vip_review_at: object
+
+
+def reward_now(customer_id: int, referral_id: int, step: str, amount: int, reference: str):
+    """`reward` for the stage event's hot path, in Core statements on the session's
+    connection (the ORM cost more CPU than the database spends): the same rules, locks
+    and unique key; the session's copy of the account is expired. None when the step's
+    reward stands (or a concurrent twin wrote it)."""
+    conn = db.session.connection()
+    counts = conn.execute(_NET, {"referral_id": referral_id, "step": step}).one()
+    rewards, reversals = counts[0] or 0, counts[1] or 0
+    if rewards > reversals or amount <= 0:
+        return None
+    # One statement locks the account and adds the amount (a reward is never negative):
+    # balance_after follows the entries in order, as in `post`.
+    params = {"customer_id": customer_id, "amount": amount, "now": utcnow()}
+    acct = conn.execute(_ADD, params).first()
+    if acct is None:  # the first credit: the row is created (a twin may win), then added to
+        account(customer_id)
+        acct = conn.execute(_ADD, params).one()
+    values = _values(customer_id, amount, "reward", reference, None, acct.balance)
+    values.update(referral_id=referral_id, step=step, cycle=reversals)
+    if conn.execute(_INSERT_ONCE, values).scalar() is None:  # a twin's: take it off again
+        conn.execute(_ADD, {**params, "amount": -amount})
+        return None
+    expire_loaded(CreditAccount, customer_id)
+    return Credited(reversals, acct.balance, acct.vip_since, acct.vip_review_at)
+
+
+_NET = text(
+    "SELECT sum(CASE kind WHEN 'reward' THEN 1 ELSE 0 END),"
+    " sum(CASE kind WHEN 'reversal' THEN 1 ELSE 0 END)"
+    " FROM credit_entries WHERE referral_id = :referral_id AND step = :step"
+)
+_ADD = text(
+    "UPDATE credit_accounts SET balance = balance + :amount, updated_at = :now"
+    " WHERE customer_id = :customer_id RETURNING balance, vip_since, vip_review_at"
+).bindparams(bindparam("now", type_=UTCDateTime))
 
 
 def entries_page(customer_id: int, before: int | None, limit: int):

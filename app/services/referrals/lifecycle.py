@@ -12,20 +12,20 @@ from app.core import queue
 from app.core.extensions import db
 from app.models import STEP_CODES, CreditAccount, Referral
 from app.services.notices import outbox
-from app.services.referrals import attribution, ledger, review, steps, vip
-
-REWARD_SETTINGS = {"signed": "REFERRAL_SIGN_REWARD", "completed": "REFERRAL_COMPLETION_BONUS"}
-REWARD_LABELS = {"signed": "签约奖励", "completed": "竣工奖励"}
+from app.services.referrals import attribution, forward, ledger, review, steps, vip
 
 
 def on_stage_changed(customer_id: int, _old_stage: str, new_stage: str) -> None:
     """Hook "stage_changed": move the referee's live referral to the stage's step (a
     merged-away customer has no stages to change, and no live referral)."""
     target = steps.STEP_OF_STAGE.get(new_stage)
-    referral = attribution.live_for(customer_id, lock=True) if target else None
-    if referral is None or target == referral.step:
+    if target is None:
         return
-    move(referral, target)
+    db.session.flush()  # the Core read below sees what the session changed (a phone, say)
+    live = forward.load(customer_id)
+    if live is None or target == live.step or forward.move(live, target):
+        return
+    move(attribution.live_for(customer_id, lock=True), target)
 
 
 def move(referral: Referral, target: str) -> None:
@@ -63,10 +63,10 @@ def _signed(referral: Referral) -> None:
 
 def grant(referral: Referral, step: str) -> None:
     """The step's reward for an attributed referral (once; nothing while held)."""
-    amount = current_app.config[REWARD_SETTINGS[step]]
+    amount = current_app.config[steps.REWARD_SETTINGS[step]]
     if referral.status != "attributed" or amount <= 0:
         return
-    reference = f"推荐{steps.mask_name(referral.referee)}{REWARD_LABELS[step]}"
+    reference = f"推荐{steps.mask_name(referral.referee)}{steps.REWARD_LABELS[step]}"
     entry = ledger.reward(referral.referrer_id, referral.id, step, amount, reference)
     if entry is None:
         return

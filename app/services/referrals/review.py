@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.core.errors import Conflict
 from app.core.extensions import db
@@ -33,9 +33,17 @@ def _same_address(referrer: Customer, referee: Customer) -> bool:
     return bool(mine) and mine == theirs
 
 
-def _count(referrer_id: int, *where) -> int:
-    query = select(func.count(Referral.id)).where(Referral.referrer_id == referrer_id, *where)
-    return db.session.scalar(query.where(Referral.status.in_(("attributed", "held", "rejected"))))
+def _count(query, **params) -> int:
+    return db.session.scalar(query, params)
+
+
+# Built once: the burst count runs at every attribution.
+_REFERRED = select(func.count(Referral.id)).where(
+    Referral.referrer_id == bindparam("referrer_id"),
+    Referral.status.in_(("attributed", "held", "rejected")),
+)
+_FROM_DEVICE = _REFERRED.where(Referral.device == bindparam("device"))
+_SINCE = _REFERRED.where(Referral.created_at >= bindparam("since"))
 
 
 def at_attribution(referrer: Customer, referee: Customer, device: str, at: datetime) -> str:
@@ -43,12 +51,18 @@ def at_attribution(referrer: Customer, referee: Customer, device: str, at: datet
     config = current_app.config
     if _same_address(referrer, referee):
         return "same_address"
-    if device and _count(referrer.id, Referral.device == device) >= config["REFERRAL_DEVICE_LIMIT"]:
+    limit = config["REFERRAL_DEVICE_LIMIT"]
+    if device and _count(_FROM_DEVICE, referrer_id=referrer.id, device=device) >= limit:
         return "same_device"
     since = at - timedelta(minutes=config["REFERRAL_BURST_MINUTES"])
-    if _count(referrer.id, Referral.created_at >= since) >= config["REFERRAL_BURST_COUNT"]:
+    if _count(_SINCE, referrer_id=referrer.id, since=since) >= config["REFERRAL_BURST_COUNT"]:
         return "burst"
     return ""
+
+
+# The same test as SQL on timeline_events t, for the stage event's one-statement load
+# (app.services.referrals.forward).
+STAFF_CONTACT_SQL = "(t.direction = 'outbound' OR t.actor_type = 'staff')"
 
 
 def contacted_by_staff(customer_id: int) -> bool:
@@ -65,15 +79,16 @@ def contacted_by_staff(customer_id: int) -> bool:
     return found is not None
 
 
-def at_signing(referral: Referral) -> str:
-    """The rule a referral breaks when its referee signs ("" when none)."""
+def at_signing(referral: Referral, *, contacted: bool | None = None) -> str:
+    """The rule a referral breaks when its referee signs ("" when none); `contacted`: whether
+    staff contacted the referee, when the caller already knows."""
     if _same_address(referral.referrer, referral.referee):
         return "same_address"
-    if current_app.config["REFERRAL_REQUIRE_CONTACT"] and not contacted_by_staff(
-        referral.referee_id
-    ):
-        return "no_contact"
-    return ""
+    if not current_app.config["REFERRAL_REQUIRE_CONTACT"]:
+        return ""
+    if contacted is None:
+        contacted = contacted_by_staff(referral.referee_id)
+    return "" if contacted else "no_contact"
 
 
 def hold(referral: Referral, rule: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, text
 
 from app.core.extensions import db
@@ -20,6 +22,24 @@ STEP_OF_STAGE = {
     "completed": "completed",
     "after_sales": "completed",
 }
+
+# The rewards a step earns: the setting holding its credits, and its ledger reference.
+REWARD_SETTINGS = {"signed": "REFERRAL_SIGN_REWARD", "completed": "REFERRAL_COMPLETION_BONUS"}
+REWARD_LABELS = {"signed": "签约奖励", "completed": "竣工奖励"}
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the hot paths read of a referrer or a referee, without the ORM: enough for
+    self_referral, the review rules, mask_name and a notice's customer."""
+
+    id: int
+    name: str | None
+    nickname: str | None
+    phone_hash: str | None
+    address: str | None
+
+    display_name = Customer.display_name  # the notice's customer_name, as for a Customer
 
 
 def rank(step: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.core.extensions import db
 from app.models import STAGE_LABELS, Customer, Project, Referral, TimelineEvent
@@ -88,13 +88,15 @@ def stage(customer: Customer) -> Reason | None:
 def signed_referral_count(customer_id: int) -> int:
     """How many people this customer referred have signed a contract: attributed referrals
     (not held, rejected or void) at 已签约 or 已竣工 (app.services.referrals)."""
-    return db.session.scalar(
-        select(func.count(Referral.id)).where(
-            Referral.referrer_id == customer_id,
-            Referral.status == "attributed",
-            Referral.step.in_(SIGNED_STEPS),
-        )
-    )
+    return db.session.scalar(_SIGNED_REFERRALS, {"referrer_id": customer_id})
+
+
+# Built once: it runs on every referral reward (app.services.referrals).
+_SIGNED_REFERRALS = select(func.count(Referral.id)).where(
+    Referral.referrer_id == bindparam("referrer_id"),
+    Referral.status == "attributed",
+    Referral.step.in_(SIGNED_STEPS),
+)
 
 
 def referrals(customer_id: int) -> Reason | None:

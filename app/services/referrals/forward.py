@@ -1,0 +1,119 @@
+"""The common stage event in Core statements: an attributed referral moving forward that,
+at 签约, breaks no rule. Nearly every event is one, and loading the referral and both people
+as ORM objects cost more CPU than the database spends on the whole event. Anything else (a
+step back, a held referral, a self-referral or review rule found at signing, a VIP to
+name or flag) goes through lifecycle.move, the one place those rules are written out.
+
+The same locks as the ORM path: the referral row (FOR UPDATE) serialises one referee's
+events, the account row each balance, and the ledger's unique key stops a twin reward.
+Rows the session already holds are expired, so their next read sees what was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import bindparam, text
+
+from app.core import queue
+from app.core.database import expire_loaded, locked_text
+from app.core.extensions import db
+from app.models import STEP_CODES, Referral
+from app.models.types import UTCDateTime, utcnow
+from app.services.notices import outbox
+from app.services.referrals import attribution, ledger, review, steps, vip
+
+
+@dataclass(frozen=True)
+class Live:
+    """A referee's live referral, locked, with both people."""
+
+    id: int
+    step: str
+    status: str
+    referrer_id: int
+    referee_id: int
+    referee: steps.Person
+    referrer: steps.Person
+    contacted: bool  # by staff (review.contacted_by_staff)
+
+
+def load(referee_id: int) -> Live | None:
+    """The referee's live referral, locked (its row only), in one round trip."""
+    db_row = _conn().execute(_LIVE(), {"referee_id": referee_id}).first()
+    if db_row is None:
+        return None
+    r = tuple(db_row)
+    referee = steps.Person(r[4], *r[5:9])
+    referrer = steps.Person(r[3], *r[9:13])
+    return Live(*r[:5], referee=referee, referrer=referrer, contacted=bool(r[13]))
+
+
+def move(live: Live, target: str) -> bool:
+    """Move `live` forward to `target` (True), or False, having written nothing, when the
+    event is not the common one."""
+    before = steps.rank(live.step)
+    passed = STEP_CODES[before + 1 : steps.rank(target) + 1]
+    if live.status != "attributed" or not passed or ("signed" in passed and _unclean(live)):
+        return False
+    _conn().execute(_SET_STEP, {"id": live.id, "step": target, "now": utcnow()})
+    for step in passed:
+        steps.record_step(live, step)
+        if step == "signed":
+            _grant(live, "signed")
+    if target == "completed":
+        _grant(live, "completed")
+    expire_loaded(Referral, live.id)
+    return True
+
+
+def _unclean(live: Live) -> bool:
+    """Whether signing would void or hold the referral (lifecycle._signed decides how)."""
+    return bool(
+        attribution.self_referral(live.referrer, live.referee)
+        or review.at_signing(live, contacted=live.contacted)
+    )
+
+
+def _grant(live: Live, step: str) -> None:
+    """lifecycle.grant for the common event; a VIP to name or flag goes to vip.check."""
+    amount = current_app.config[steps.REWARD_SETTINGS[step]]
+    if amount <= 0:  # 竣工's bonus is optional
+        return
+    masked = steps.mask_name(live.referee)
+    reference = f"推荐{masked}{steps.REWARD_LABELS[step]}"
+    credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference)
+    if credited is None:
+        return
+    outbox.notify_customer(
+        "referral-reward",
+        live.referrer,
+        f"referral:{live.id}:{step}:{credited.cycle}",
+        referee_name=masked,
+        credits=amount,
+        balance=credited.balance_after,
+    )
+    if vip.needs_check(live.referrer_id, credited.vip_since, credited.vip_review_at):
+        vip.check(live.referrer_id)
+    queue.enqueue_batched("jobs.value:recompute", live.referrer_id)
+
+
+def _conn():
+    return db.session.connection()
+
+
+_LIVE = locked_text(
+    "SELECT r.id, r.step, r.status, r.referrer_id, r.referee_id,"
+    " e.name, e.nickname, e.phone_hash, e.address,"
+    " o.name, o.nickname, o.phone_hash, o.address,"
+    " EXISTS (SELECT 1 FROM timeline_events t WHERE t.customer_id = r.referee_id"
+    f" AND {review.STAFF_CONTACT_SQL})"
+    " FROM referrals r JOIN customers e ON e.id = r.referee_id"
+    " JOIN customers o ON o.id = r.referrer_id"
+    " WHERE r.referee_id = :referee_id AND r.status IN ('attributed', 'held')",
+    "FOR UPDATE OF r",
+)
+_SET_STEP = text("UPDATE referrals SET step = :step, updated_at = :now WHERE id = :id").bindparams(
+    bindparam("now", type_=UTCDateTime)
+)
