@@ -34,3 +34,20 @@ def test_an_adjustment_past_the_largest_balance_is_refused_on_every_database(app
     assert credits["balance"] == 2000 + 21 * 10**8 <= INT_MAX
     count = select(func.count()).select_from(CreditEntry)
     assert db.session.scalar(count.filter_by(customer_id=referrer.id)) == 22
+
+
+def test_customer_service_reads_credits_and_redemptions_without_the_amounts(app_mini, bearer):
+    """The credits page once failed its own response shape for 客服 (a 500): the money
+    redaction turns `amount` into null, which the shape did not allow."""
+    mine, referrer = _rewarded(app_mini)
+    asked = app_mini.post(
+        "/mini/v1/redemptions", json={"item": "窗帘", "amount": 100}, headers=mine
+    )
+    assert asked.status_code == 201
+    _, service = bearer("郑客服", "service")
+    credits = app_mini.get(f"/api/v1/customers/{referrer.id}/credits", headers=service)
+    assert credits.status_code == 200, credits.json
+    assert [(e["kind"], e["amount"]) for e in credits.json["items"]] == [("reward", None)]
+    listed = app_mini.get("/api/v1/redemptions", headers=service)
+    assert listed.status_code == 200
+    assert [(r["item"], r["amount"]) for r in listed.json["items"]] == [("窗帘", None)]
