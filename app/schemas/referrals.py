@@ -104,9 +104,12 @@ class MiniReferralOut(Out):
     created_at: str | None
 
 
+REDACTED = "客服看不到金额（null）"
+
+
 class CreditEntryOut(Out):
     id: int
-    amount: int
+    amount: int | None = Field(description=REDACTED)
     kind: str
     reference: str
     balance_after: int
@@ -123,7 +126,7 @@ class RedemptionOut(Out):
     id: int
     customer_id: int
     item: str
-    amount: int
+    amount: int | None = Field(description=REDACTED)
     status: str
     note: str
     created_at: str | None

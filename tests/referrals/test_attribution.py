@@ -91,3 +91,15 @@ def test_a_code_of_a_merged_away_customer_credits_the_kept_one(referrer):
     db.session.flush()
     referral = attribution.attribute(person("李四"), code, "mini")
     assert referral.referrer_id == referrer.id
+
+
+def test_a_referral_loop_is_not_attributed(ctx):
+    """A brought B, then A types B's code: A knew us first. Without this, A→B and B→A were
+    both attributed and each signing paid the other; a longer ring (A→B→C→A) too."""
+    a, b, c = person("甲"), person("乙"), person("丙")
+    assert attribution.attribute(b, code_of(a), "mini").status == "attributed"
+    assert attribution.attribute(c, code_of(b), "mini").status == "attributed"
+    for referee, referrer in ((a, b), (a, c)):
+        refused = attribution.attribute(referee, code_of(referrer), "mini")
+        assert (refused.status, refused.reason) == ("not_attributed", "loop")
+    assert attribution.live_for(a.id) is None

@@ -9,6 +9,7 @@ import pytest
 from app.core.extensions import db
 from app.models import Customer, Notice
 from app.services.sales import assignment, rules
+from tests.projects.helpers import mini, uploads  # noqa: F401 - the mini program's second app
 
 _numbers = itertools.count(1)
 

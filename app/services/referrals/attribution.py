@@ -27,7 +27,9 @@ NOT_ATTRIBUTED = {
     "self_phone": "与推荐人手机号相同",
     "existing_customer": "推荐前已是本公司客户",
     "outside_window": "首次接触早于归属期",
+    "loop": "对方已是推荐人的上游（推荐关系成环）",
 }
+LOOP_DEPTH = 20  # how far up the referrer's own referrers a loop is looked for
 CHANNELS = ("mini", "mp", "wecom")
 
 
@@ -49,10 +51,31 @@ def _refusal(referrer: Customer, referee: Customer, at: datetime) -> str:
         return reason
     if stages.rank(referee.stage) > stages.rank("lead"):
         return "existing_customer"
+    if _upstream(referrer.id, referee.id):
+        return "loop"
     window = timedelta(days=current_app.config["REFERRAL_ATTRIBUTION_DAYS"])
     if referee.created_at < at - window:
         return "outside_window"
     return ""
+
+
+def _upstream(referrer_id: int, referee_id: int) -> bool:
+    """Whether `referee_id` brought `referrer_id` in, directly or through others: then the
+    referee knew us first, and a loop would pay each for the other (A→B and B→A)."""
+    seen = {referrer_id}
+    for _ in range(LOOP_DEPTH):
+        up = db.session.scalar(
+            select(Referral.referrer_id).where(
+                Referral.referee_id == referrer_id, Referral.status.in_(("attributed", "held"))
+            )
+        )
+        if up is None or up in seen:
+            return False
+        if up == referee_id:
+            return True
+        seen.add(up)
+        referrer_id = up
+    return False
 
 
 def live_for(referee_id: int, *, lock: bool = False) -> Referral | None:

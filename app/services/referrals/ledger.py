@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.database import expire_loaded, insert_once
-from app.core.errors import Conflict
+from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
 from app.models import CreditAccount, CreditEntry, Staff
 from app.models.types import UTCDateTime, utcnow
@@ -26,6 +26,11 @@ class InsufficientCredits(Conflict):
     """A debit larger than the balance."""
 
     code = "insufficient_credits"
+
+
+# The balance columns are INTEGER: past this PostgreSQL refuses the row (SQLite would take
+# it), so the ledger refuses first, alike on both.
+MAX_BALANCE = 2**31 - 1
 
 
 def account(customer_id: int, *, lock: bool = True) -> CreditAccount:
@@ -63,6 +68,8 @@ def post(
         raise InsufficientCredits(
             f"积分余额不足（余额 {acct.balance}，需要 {-amount}）", {"amount": "积分余额不足"}
         )
+    if after > MAX_BALANCE:
+        raise Invalid(f"积分余额不能超过 {MAX_BALANCE}", {"amount": "调整后积分余额超过上限"})
     values = _values(customer_id, amount, kind, reference, actor, after)
     values.update(redemption_id=redemption_id, **(unique or _NOT_UNIQUE))
     new_id = db.session.execute(_INSERT_ONCE, values).scalar()

@@ -167,6 +167,9 @@ def assign_by(actor: Staff, customer: Customer, rep: Staff, now: datetime | None
     """A manager hands the lead to `rep` (the answer to a lead-unassigned task)."""
     if not rep.active or not rep.has_role("sales", "manager"):
         raise Invalid("只能分配给在职的销售顾问", {"staff_id": "只能分配给在职的销售顾问"})
+    if not actor.has_role("admin") and rep.store_id != actor.store_id:
+        # A store's manager hands leads to their own reps, not into another store's.
+        raise Invalid("只能分配给本门店的销售顾问", {"staff_id": "只能分配给本门店的销售顾问"})
     now = now or utcnow()
     lead = leads.ensure(customer, lock=True)
     previous = db.session.get(Staff, lead.owner_id) if lead.owner_id else None

@@ -19,7 +19,7 @@ from app.core import hooks
 from app.core.errors import Invalid
 from app.core.extensions import db
 from app.core.pii import PhoneError
-from app.models import Customer, TimelineEvent
+from app.models import Customer, CustomerIdentity, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers, mini_auth, phones, timeline
 from app.services.sales import leads, sla
@@ -82,10 +82,25 @@ def from_mini(homeowner: Customer, form: LeadForm, phone_code: str | None = None
         holder = _phone_holder(form.phone)
         if holder is None:
             customers.add_identity(customer, "phone", form.phone)
-        elif holder.id != customer.id:
+        elif holder.id != customer.id and (phone_code or not _on_wechat(holder)):
             older, newer = sorted((holder, customer), key=lambda c: c.id)
             customer = customers.merge(older, newer, actor="lead-form", reason="留资手机号相同")
     return _record(customer, form, "mini", customer.source_channel or "mini")
+
+
+WECHAT_KINDS = ("mp_openid", "mini_openid", "unionid", "wecom_external_userid")
+
+
+def _on_wechat(customer: Customer) -> bool:
+    """Whether the customer has a WeChat identity of their own. A phone merely typed is no
+    proof: merging on it would sign the typist in as that other WeChat user, their
+    projects and credits included. WeChat's getPhoneNumber (phone_code) is proof."""
+    found = db.session.scalar(
+        select(CustomerIdentity.id)
+        .where(CustomerIdentity.customer_id == customer.id, CustomerIdentity.kind.in_(WECHAT_KINDS))
+        .limit(1)
+    )
+    return found is not None
 
 
 def _recent(customer: Customer, now: datetime) -> TimelineEvent | None:

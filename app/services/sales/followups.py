@@ -20,6 +20,8 @@ from app.services.notices import outbox
 from app.services.sales import leads, sla
 
 MAX_CONTENT, MAX_RESULT = 2000, 500
+# A next time past this is a typo; and one near year 9999 overflowed on its way to UTC (a 500).
+MAX_AHEAD = timedelta(days=36500)
 SWEEP_BATCH = 500
 
 
@@ -41,6 +43,8 @@ def _check(data: FollowUpIn, now: datetime) -> dict[str, str]:
         errors["result"] = f"跟进结果不超过 {MAX_RESULT} 字"
     if data.next_at is not None and data.next_at <= now:
         errors["next_at"] = "下次跟进时间必须晚于现在"
+    elif data.next_at is not None and data.next_at > now + MAX_AHEAD:
+        errors["next_at"] = "下次跟进时间不能超过 100 年后"
     return errors
 
 

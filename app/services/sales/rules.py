@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.core.database import load_row
-from app.core.errors import Invalid
+from app.core.errors import Forbidden, Invalid
 from app.core.extensions import db
 from app.models import AssignRule, SalesRep, Staff, Store
 from app.services.customers import audit
@@ -74,6 +74,7 @@ def set_rep(member: Staff, actor: Staff, *, off: bool | None, daily_cap: int | N
     """A rep's availability: off (休息) and the daily cap of new leads (None: no cap)."""
     if daily_cap is not None and daily_cap < 0:
         raise Invalid("每日上限有误", {"daily_cap": "每日上限不能是负数"})
+    _may_set(member, actor)
     row = db.session.get(SalesRep, member.id) or SalesRep(staff_id=member.id)
     before = {"off": row.off, "daily_cap": row.daily_cap}
     if off is not None:
@@ -84,6 +85,15 @@ def set_rep(member: Staff, actor: Staff, *, off: bool | None, daily_cap: int | N
     after = {"off": row.off, "daily_cap": row.daily_cap}
     audit.record("sales_rep.update", "staff", member.id, actor=actor, before=before, after=after)
     return row
+
+
+def _may_set(member: Staff, actor: Staff) -> None:
+    """Only a rep (sales or manager) has availability; a manager sets their own store's
+    only (else one store's manager could switch off another store's reps)."""
+    if not member.has_role("sales", "manager"):
+        raise Invalid("只能设置销售顾问或店长", {"staff_id": "不是销售顾问或店长"})
+    if not actor.has_role("admin") and member.store_id != actor.store_id:
+        raise Forbidden("只能设置本门店的销售顾问")
 
 
 def reps() -> list[tuple[Staff, SalesRep | None]]:
