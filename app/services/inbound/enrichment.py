@@ -34,7 +34,7 @@ from app.core.database import insert_once
 from app.core.extensions import db
 from app.core.logs import redact
 from app.core.queue import PENDING_KEY
-from app.models import Customer, EnrichmentState, TimelineEvent
+from app.models import Customer, EnrichmentState, Lead, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers
 from app.services.inbound import profiles as profile_service
@@ -99,6 +99,14 @@ def _customers(events: list[TimelineEvent]) -> dict[int, Customer]:
     return {c.id: customers.resolve(c) for c in loaded}
 
 
+def _leads(alive: dict[int, Customer]) -> list[Lead]:
+    """The sales leads of the batch's customers, loaded in one query and held by the caller:
+    the SLA hook reads each event's lead by its key (the customer), which the session then
+    finds in its identity map instead of asking the database once per event."""
+    ids = {c.id for c in alive.values()}
+    return list(db.session.scalars(select(Lead).where(Lead.customer_id.in_(ids))))
+
+
 def _refresh_profiles(alive: list[Customer]) -> dict[int, BaseException]:
     """Every due profile of the batch, fetched in bulk and written by one flush; then the
     unionids linked (a merge, maybe), each customer in a savepoint. {customer id: the
@@ -132,6 +140,7 @@ def enrich_batch(event_ids: list[int]) -> Outcome:
     if not events:
         return outcome
     alive = _customers(events)
+    leads = _leads(alive)  # noqa: F841 - held, not read
     # The taxonomy's tags (a few dozen rows) stay loaded for the batch: every tagged event
     # reads its customer's tags, and tagging finds a hit's tag without a query.
     with tagging.taxonomy_held():
