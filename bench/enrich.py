@@ -1,6 +1,8 @@
 """Enrichment catch-up benchmark: a Redis loss strands 10,000 stored events; one worker drains them.
 
-    .venv/bin/python bench/enrich.py [--n 10000] [--poison 500] [--customers 2000] [--baseline 1000]
+    .venv/bin/python bench/enrich.py [--events 10000] [--poison 500] [--customers 2000] [--baseline 1000]
+
+(--events is also --n; --baseline 0 skips the baseline, the slow part of a run.)
 
 Against a fresh PostgreSQL database and Redis (BENCH_REDIS_URL), with the fake WeChat server
 (tests/fakewechat.py) serving every customer's profile (nickname, gender, unionid):
@@ -20,9 +22,10 @@ Against a fresh PostgreSQL database and Redis (BENCH_REDIS_URL), with the fake W
    sweep to the last non-poison event enriched (the database is polled every 0.2 s).
    Poison events retry after ENRICH_RETRY_SECONDS=1 (×4 per attempt) and park at the 3rd
    failure (ENRICH_MAX_ATTEMPTS=3; production waits minutes: 60 s × 4^n, 5 attempts).
-Prints events/s of both, their ratio, the worker's CPU per event (what a free core would
-allow: on a shared machine the wall-clock rate mostly measures the others' load), the WeChat
-calls each made, and what was left behind.
+Prints the setup's time apart (filling, the worker's start and warm-up: not measured), events/s
+of both, their ratio, the time to the last event, the worker's CPU per event (what a free core
+would allow: on a shared machine the wall-clock rate mostly measures the others' load), the
+WeChat calls each made, what was left behind, and the load average at the start and the end.
 Bars: drain ≥ 100 events/s; every non-poison event enriched, every poison event parked.
 """
 
@@ -198,18 +201,22 @@ def wechat_calls(fake: FakeWeChat) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=10_000, help="events stranded for the drain")
+    parser.add_argument(
+        "--events", "--n", dest="n", type=int, default=10_000, help="events stranded for the drain"
+    )
     parser.add_argument("--poison", type=int, default=500, help="of which always fail")
     parser.add_argument("--customers", type=int, default=2000, help="senders of the drain's events")
     parser.add_argument("--baseline", type=int, default=1000, help="events of the baseline")
     parser.add_argument("--sweep-every", type=float, default=10.0, help="seconds between sweeps")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
+    setup_start = time.monotonic()
 
     fake = FakeWeChat().start()
     fake.add_app(wxsign.MP["appid"], MP_SECRET)
     groups = {
         "warm": ("oWarm", 40, 40, 0, 700_000_000),
-        "base": ("oBase", args.baseline, args.baseline, 0, 800_000_000),
+        "base": ("oBase", args.baseline, max(args.baseline, 1), 0, 800_000_000),
         "main": ("oMain", args.n, args.customers, args.poison, 900_000_000),
     }
     for prefix, _, customers, _, _ in groups.values():
@@ -242,6 +249,7 @@ def main() -> int:
     try:
         per_event_jobs(queue_redis, events["warm"].ids())
         events["warm"].wait(lambda c: c["pending"] == 0, timeout=300)
+        setup_s = time.monotonic() - setup_start
 
         calls, cpu = wechat_calls(fake), cpu_seconds(worker.pid)
         base_ids = events["base"].ids()
@@ -249,6 +257,7 @@ def main() -> int:
         base_s = events["base"].wait(lambda c: c["pending"] == 0, timeout=3600)
         base_calls = {k: v - calls[k] for k, v in wechat_calls(fake).items()}
         base_cpu = cpu_seconds(worker.pid) - cpu
+        load_at_drain = os.getloadavg()
 
         calls, cpu = wechat_calls(fake), cpu_seconds(worker.pid)
         before = events["main"].counts()
@@ -269,32 +278,53 @@ def main() -> int:
         conn.close()
         fake.stop()
     real = before["stored"] - before["poison"]
-    base_rate, drain_rate = len(base_ids) / base_s, real / drain_s
+    drain_rate = real / drain_s
     print(
-        f"baseline: one job per event   {len(base_ids):>6} events in {base_s:7.1f} s  "
-        f"{base_rate:7.1f} events/s   WeChat {base_calls}"
+        f"setup (not measured): {setup_s:.1f} s to store, wipe Redis, start and warm up the worker"
     )
+    if base_ids:
+        base_rate = len(base_ids) / base_s
+        print(
+            f"baseline: one job per event   {len(base_ids):>6} events in {base_s:7.1f} s  "
+            f"{base_rate:7.1f} events/s   WeChat {base_calls}"
+        )
     print(
         f"drain: sweep + batched drain  {real:>6} events in {drain_s:7.1f} s  "
         f"{drain_rate:7.1f} events/s   WeChat {drain_calls}"
+    )
+    print(
+        f"  time to the last event: {drain_s:.1f} s (non-poison enriched), "
+        f"{parked_s:.1f} s (poison parked)"
     )
     print(
         f"  handed over {first} events at the first sweep, then {sweeper.handed[1:]} "
         f"(retries of poison after their backoff)"
     )
     print(
-        f"worker CPU per event: baseline {base_cpu / len(base_ids) * 1000:.1f} ms, "
-        f"drain {drain_cpu / before['stored'] * 1000:.1f} ms (a free core's ceiling: "
+        "worker CPU per event: "
+        + (f"baseline {base_cpu / len(base_ids) * 1000:.1f} ms, " if base_ids else "")
+        + f"drain {drain_cpu / before['stored'] * 1000:.1f} ms (a free core's ceiling: "
         f"{before['stored'] / drain_cpu:.0f} events/s)"
     )
-    print(f"ratio drain/baseline   {drain_rate / base_rate:.1f}x")
+    if base_ids:
+        print(f"ratio drain/baseline   {drain_rate / base_rate:.1f}x")
     print(
-        f"poison: {after['parked']} of {after['poison']} parked, the last after {parked_s:.1f} s; "
-        f"enriched by mistake {after['poison_enriched']}"
+        f"poison handled: {after['parked']} of {after['poison']} parked, the last after "
+        f"{parked_s:.1f} s; enriched by mistake {after['poison_enriched']}"
     )
     left = after["pending"]
     print(
-        f"left behind: {left} non-poison events not enriched, {after['poison'] - after['parked']} poison not parked"
+        f"left behind: {left} non-poison events not enriched, "
+        f"{after['poison'] - after['parked']} poison not parked"
+    )
+    print(
+        "load average (1, 5, 15 min): at the start "
+        + ", ".join(f"{x:.2f}" for x in load_at_start)
+        + "; at the drain's start "
+        + ", ".join(f"{x:.2f}" for x in load_at_drain)
+        + "; at the end "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f" ({os.cpu_count()} cores)"
     )
     ok = (
         drain_rate >= 100

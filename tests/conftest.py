@@ -55,7 +55,7 @@ def _without_commit_waits(url: str) -> str:
     tests assert depends on it (every session still sees every commit at once)."""
     if "synchronous_commit" in url:
         return url
-    return url + ("&" if "?" in url else "?") + "options=-c%20synchronous_commit%3Doff"
+    return url + ("&" if "?" in url else "?") + "options=-csynchronous_commit%3Doff"
 
 
 def pytest_configure(config):

@@ -3,7 +3,8 @@
 Runs in a job (jobs.ingest:enrich_events, a batch of event ids), never in the callback: the
 WeChat APIs it calls may take seconds. A batch loads its events and their customers in a
 few queries, fetches the profiles they are due for in bulk (app.services.inbound.profiles),
-then enriches each event in a savepoint of its own and commits once.
+then enriches each event in a savepoint of its own; what the hooks do once per customer
+(app.core.deferred: the value) runs once for the batch; and it commits once.
 
 What a failure is. An exception raised while one event is enriched (a bug the event
 triggers, data the code cannot read) is that event's fault: its savepoint rolls back, and
@@ -28,15 +29,16 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.core import hooks
+from app.core import deferred, hooks
 from app.core.database import insert_once
 from app.core.extensions import db
 from app.core.logs import redact
 from app.core.queue import PENDING_KEY
-from app.models import Customer, EnrichmentState, Tag, TimelineEvent
+from app.models import Customer, EnrichmentState, Lead, TimelineEvent
 from app.models.types import utcnow
 from app.services.customers import customers
 from app.services.inbound import profiles as profile_service
+from app.services.tagging import tagging
 
 log = logging.getLogger(__name__)
 REASON_CHARS = 500
@@ -97,6 +99,14 @@ def _customers(events: list[TimelineEvent]) -> dict[int, Customer]:
     return {c.id: customers.resolve(c) for c in loaded}
 
 
+def _leads(alive: dict[int, Customer]) -> list[Lead]:
+    """The sales leads of the batch's customers, loaded in one query and held by the caller:
+    the SLA hook reads each event's lead by its key (the customer), which the session then
+    finds in its identity map instead of asking the database once per event."""
+    ids = {c.id for c in alive.values()}
+    return list(db.session.scalars(select(Lead).where(Lead.customer_id.in_(ids))))
+
+
 def _refresh_profiles(alive: list[Customer]) -> dict[int, BaseException]:
     """Every due profile of the batch, fetched in bulk and written by one flush; then the
     unionids linked (a merge, maybe), each customer in a savepoint. {customer id: the
@@ -130,32 +140,63 @@ def enrich_batch(event_ids: list[int]) -> Outcome:
     if not events:
         return outcome
     alive = _customers(events)
+    leads = _leads(alive)  # noqa: F841 - held, not read
     # The taxonomy's tags (a few dozen rows) stay loaded for the batch: every tagged event
-    # reads its customer's tags, and the session's identity map keeps a row only while
-    # something refers to it; held here, those reads find them without a query.
-    taxonomy = db.session.scalars(select(Tag)).all()  # noqa: F841 - held, not read
-    broken = _refresh_profiles(list({c.id: c for c in alive.values()}.values()))
-    done = []
-    for event in events:
-        try:
-            failure = broken.get(alive[event.customer_id].id)
-            if failure is not None:
-                raise failure
-            with _isolated():
-                hooks.run("event_enriched", event)  # tagging, rep alerts: see app/hooks.py
-                if (event.payload or {}).get("first_contact"):  # a new customer: a lead
-                    customer = alive[event.customer_id]
-                    hooks.run("lead_created", customer.id, customer.source_channel or "")
-        except NOT_THE_EVENTS_FAULT:
-            raise
-        except Exception as exc:  # noqa: BLE001 - this event's fault: counted, retried, parked
-            _reraise_if_infrastructure(exc)
-            _count_failure(outcome, record_failure(event.id, exc))
-        else:
-            done.append(event.id)
+    # reads its customer's tags, and tagging finds a hit's tag without a query.
+    with tagging.taxonomy_held():
+        broken = _refresh_profiles(list({c.id: c for c in alive.values()}.values()))
+        while (done := _hooks_once(events, alive, broken, outcome)) is None:
+            pass  # a customer's deferred work failed: the batch's hooks ran again without it
     _mark_done(done)
     outcome.enriched = len(done)
     return outcome
+
+
+def _hooks_once(events: list, alive: dict, broken: dict, outcome: Outcome) -> list[int] | None:
+    """Every event's hooks, then the work they left for once per customer (app.core.
+    deferred: its value); the ids of the events done. When a customer's deferred work
+    fails, all of this rolls back and None is returned, that customer now in `broken`: its
+    events fail as if their own hooks had raised, and the rest are enriched again."""
+    counts = Outcome(**outcome.__dict__)
+    try:
+        with _isolated(), deferred.scope():
+            done = [e.id for e in events if _enrich_one(e, alive, broken, counts)]
+            failed = deferred.run(fatal=NOT_THE_EVENTS_FAULT)
+            if failed:
+                raise _DeferredFailed(failed)
+    except _DeferredFailed as exc:
+        for customer_id, failure in exc.failed.items():
+            _reraise_if_infrastructure(failure)
+            broken[customers.resolve(db.session.get(Customer, customer_id)).id] = failure
+        return None
+    outcome.__dict__.update(counts.__dict__)
+    return done
+
+
+class _DeferredFailed(Exception):
+    def __init__(self, failed: dict[int, Exception]) -> None:
+        super().__init__(f"deferred work failed for customers {sorted(failed)}")
+        self.failed = failed
+
+
+def _enrich_one(event: TimelineEvent, alive: dict, broken: dict, outcome: Outcome) -> bool:
+    """Run the event's hooks in a savepoint; False (its failure counted) when they raise."""
+    try:
+        failure = broken.get(alive[event.customer_id].id)
+        if failure is not None:
+            raise failure
+        with _isolated():
+            hooks.run("event_enriched", event)  # tagging, rep alerts: see app/hooks.py
+            if (event.payload or {}).get("first_contact"):  # a new customer: a lead
+                customer = alive[event.customer_id]
+                hooks.run("lead_created", customer.id, customer.source_channel or "")
+    except NOT_THE_EVENTS_FAULT:
+        raise
+    except Exception as exc:  # noqa: BLE001 - this event's fault: counted, retried, parked
+        _reraise_if_infrastructure(exc)
+        _count_failure(outcome, record_failure(event.id, exc))
+        return False
+    return True
 
 
 def _mark_done(event_ids: list[int]) -> None:

@@ -22,10 +22,10 @@ def calendar() -> Calendar:
 
 def find(customer_id: int, *, lock: bool = False) -> Lead | None:
     """The lead of a customer; `lock`: FOR UPDATE (PostgreSQL), read fresh from the row."""
-    query = select(Lead).where(Lead.customer_id == customer_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalars(query).first()
+    if not lock:  # by its key: a lead the session holds is found without a query
+        return db.session.get(Lead, customer_id)
+    query = select(Lead).where(Lead.customer_id == customer_id).with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).first()
 
 
 def ensure(customer: Customer, *, lock: bool = False) -> Lead:

@@ -6,10 +6,13 @@ touches a manual tag. Every change is a timeline event ("tag_added" / "tag_remov
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.core import hooks
 from app.core.database import insert_once
@@ -24,6 +27,7 @@ from app.tagging import BudgetThresholds, TagHit, tag_text_detailed
 from app.tagging.taxonomy import BUDGET_DIMENSION, is_known_tag
 
 AUTO, MANUAL = "auto", "manual"
+_held: ContextVar[dict[tuple[str, str], Tag] | None] = ContextVar("held_tags", default=None)
 
 
 class TagError(Invalid, ValueError):
@@ -70,7 +74,21 @@ def _insert(row) -> bool:
     return insert_once(row)
 
 
+@contextmanager
+def taxonomy_held() -> Iterator[None]:
+    """Within: every tag row loaded once, found by get_tag without a query (a batch of
+    enrichment; tags are only ever added, so a loaded row stays right)."""
+    token = _held.set({(t.dimension, t.value): t for t in db.session.scalars(select(Tag))})
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def get_tag(dimension: str, value: str) -> Tag:
+    held = _held.get()
+    if held is not None and (dimension, value) in held:
+        return held[(dimension, value)]
     query = select(Tag).filter_by(dimension=dimension, value=value)
     tag = db.session.scalars(query).first()
     if tag is None:
@@ -98,6 +116,24 @@ def _log(customer: Customer, kind: str, row: CustomerTag, staff: Staff | None) -
     )
 
 
+def _insert_auto(customer: Customer, tag: Tag, evidence: dict) -> CustomerTag | None:
+    """A new auto tag row, or None when a concurrent worker inserted the same one first: on
+    PostgreSQL one INSERT … ON CONFLICT DO NOTHING RETURNING (no savepoint to open and
+    release around it: a batch of enrichment adds a thousand tags); SQLite as _insert."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        row = CustomerTag(customer_id=customer.id, tag=tag, source=AUTO, evidence=evidence)
+        _insert(row)
+        return row
+    values = {"customer_id": customer.id, "tag_id": tag.id, "source": AUTO, "evidence": evidence}
+    statement = (
+        pg_insert(CustomerTag)
+        .values(**values, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["customer_id", "tag_id"])
+        .returning(CustomerTag)
+    )
+    return db.session.scalars(statement).first()
+
+
 def _evidence(hit: TagHit, event: TimelineEvent | None, extra: dict) -> dict:
     evidence = {"words": list(hit.words), "event_id": event.id if event else None, "rule": hit.rule}
     if hit.amount is not None:
@@ -110,8 +146,8 @@ def _add_auto(customer: Customer, rows: dict, hit: TagHit, evidence: dict) -> Cu
     key = (hit.dimension, hit.value)
     if key in rows:
         return None
-    row = CustomerTag(customer_id=customer.id, tag=get_tag(*key), source=AUTO, evidence=evidence)
-    if not _insert(row):  # another worker tagged the same customer a moment ago
+    row = _insert_auto(customer, get_tag(*key), evidence)
+    if row is None:  # another worker tagged the same customer a moment ago
         return None
     rows[key] = row
     _log(customer, "tag_added", row, None)

@@ -7,13 +7,13 @@ when the input says nothing (no budget known, no contract, still a lead, no refe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 
 from app.core.extensions import db
-from app.models import STAGE_LABELS, Customer, Project, Referral, TimelineEvent
+from app.models import STAGE_LABELS, Customer, CustomerTag, Project, Referral, TimelineEvent
 from app.services.customers import stages
 from app.services.tagging import tagging
 from app.tagging.taxonomy import BUDGET_DIMENSION
@@ -46,9 +46,42 @@ def _wan(yuan: float) -> str:
     return f"{yuan / 10_000:g}万"
 
 
-def budget(customer: Customer) -> Reason | None:
-    """The budget tier a person or the tagger put on the customer (a person's tag first)."""
-    rows = [r for r in tagging.active_tags(customer) if r.tag.dimension == BUDGET_DIMENSION]
+@dataclass
+class Facts:
+    """What the inputs read of one customer; `gather` reads them for many at once."""
+
+    tags: list[CustomerTag] = field(default_factory=list)  # its active tags, oldest first
+    projects: list[tuple[int, int | None]] = field(default_factory=list)  # (id, amount fen)
+    signed_referrals: int = 0
+    inbound: tuple[int, datetime | None, datetime | None] = (0, None, None)  # count, oldest, latest
+
+
+def gather(customer_ids: list[int], now: datetime) -> dict[int, Facts]:
+    """The Facts of each customer, in four queries whatever their number."""
+    facts = {customer_id: Facts() for customer_id in customer_ids}
+    active = select(CustomerTag).where(
+        CustomerTag.customer_id.in_(customer_ids), CustomerTag.removed_at.is_(None)
+    )
+    for row in db.session.scalars(active.order_by(CustomerTag.id)):
+        facts[row.customer_id].tags.append(row)
+    projects = select(Project.customer_id, Project.id, Project.contract_amount_fen)
+    for customer_id, project_id, amount in db.session.execute(
+        projects.where(Project.customer_id.in_(customer_ids)).order_by(Project.id)
+    ):
+        facts[customer_id].projects.append((project_id, amount))
+    for customer_id, count in signed_referral_counts(customer_ids).items():
+        facts[customer_id].signed_referrals = count
+    for customer_id, *inbound in _inbound_since(
+        customer_ids, now - timedelta(days=ENGAGEMENT_DAYS)
+    ):
+        facts[customer_id].inbound = tuple(inbound)
+    return facts
+
+
+def budget(customer: Customer, tags: list[CustomerTag]) -> Reason | None:
+    """The budget tier a person or the tagger put on the customer (a person's tag first);
+    `tags`: its active tags."""
+    rows = [r for r in tags if r.tag.dimension == BUDGET_DIMENSION]
     if not rows:
         return None
     row = min(rows, key=lambda r: (r.source != tagging.MANUAL, r.id))
@@ -59,11 +92,8 @@ def budget(customer: Customer) -> Reason | None:
     return Reason("budget", BUDGET_POINTS[tier], text, evidence)
 
 
-def contract(customer_id: int) -> Reason | None:
-    """The contract amounts of the customer's projects, added up (fen)."""
-    rows = db.session.execute(
-        select(Project.id, Project.contract_amount_fen).where(Project.customer_id == customer_id)
-    ).all()
+def contract(rows: list[tuple[int, int | None]]) -> Reason | None:
+    """The contract amounts of the customer's projects (id, amount in fen), added up."""
     total = sum(amount or 0 for _, amount in rows)
     points = next((p for floor, p in CONTRACT_STEPS_FEN if total >= floor), 0)
     if not points:
@@ -99,9 +129,22 @@ _SIGNED_REFERRALS = select(func.count(Referral.id)).where(
 )
 
 
-def referrals(customer_id: int) -> Reason | None:
-    """Referrals that reached 签约; 3 or more make the customer a VIP (product.md)."""
-    count = signed_referral_count(customer_id)
+def signed_referral_counts(customer_ids: list[int]) -> dict[int, int]:
+    """signed_referral_count of each of these customers (those with none left out)."""
+    query = (
+        select(Referral.referrer_id, func.count(Referral.id))
+        .where(
+            Referral.referrer_id.in_(customer_ids),
+            Referral.status == "attributed",
+            Referral.step.in_(SIGNED_STEPS),
+        )
+        .group_by(Referral.referrer_id)
+    )
+    return dict(db.session.execute(query).tuples().all())
+
+
+def referrals(count: int) -> Reason | None:
+    """Referrals that reached 签约 (`count` of them); 3 or more make a VIP (product.md)."""
     if count <= 0:
         return None
     vip = count >= VIP_REFERRALS
@@ -109,10 +152,13 @@ def referrals(customer_id: int) -> Reason | None:
     return Reason("referrals", REFERRAL_POINTS[vip], text, {"signed_referrals": count})
 
 
-def engagement(customer_id: int, now: datetime) -> tuple[Reason, datetime | None]:
-    """What the customer sent us (inbound events) in the last 90 days; and when the oldest
-    of them leaves the window (the value may change then without any new input)."""
-    count, oldest, latest = _inbound_since(customer_id, now - timedelta(days=ENGAGEMENT_DAYS))
+def engagement(
+    inbound: tuple[int, datetime | None, datetime | None],
+) -> tuple[Reason, datetime | None]:
+    """What the customer sent us (inbound events: count, oldest, latest) in the last 90
+    days; and when the oldest of them leaves the window (the value may change then without
+    any new input)."""
+    count, oldest, latest = inbound
     if count >= ACTIVE_MESSAGES:
         points = ACTIVE_POINTS
     elif count >= SOME_MESSAGES:
@@ -125,19 +171,20 @@ def engagement(customer_id: int, now: datetime) -> tuple[Reason, datetime | None
     return Reason("engagement", points, text, evidence), expires
 
 
-def _inbound_since(
-    customer_id: int, since: datetime
-) -> tuple[int, datetime | None, datetime | None]:
-    """(count, oldest, latest) of the customer's inbound events since `since`."""
-    row = db.session.execute(
+def _inbound_since(customer_ids: list[int], since: datetime):
+    """(customer id, count, oldest, latest) of the inbound events since `since` of each
+    of these customers that has some."""
+    return db.session.execute(
         select(
+            TimelineEvent.customer_id,
             func.count(TimelineEvent.id),
             func.min(TimelineEvent.occurred_at),
             func.max(TimelineEvent.occurred_at),
-        ).where(
-            TimelineEvent.customer_id == customer_id,
+        )
+        .where(
+            TimelineEvent.customer_id.in_(customer_ids),
             TimelineEvent.direction == "inbound",
             TimelineEvent.occurred_at >= since,
         )
-    ).one()
-    return row[0], row[1], row[2]
+        .group_by(TimelineEvent.customer_id)
+    ).all()

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 
+from app.core import deferred
 from app.core.database import insert_once
 from app.core.errors import Invalid
 from app.core.extensions import db
@@ -52,12 +53,16 @@ def level_of(score: int) -> str:
 def assess(customer: Customer, now: datetime | None = None) -> Assessment:
     """The value of `customer` from what is known now (no writes)."""
     now = now or utcnow()
-    engaged, expires = inputs.engagement(customer.id, now)
+    return _judge(customer, inputs.gather([customer.id], now)[customer.id])
+
+
+def _judge(customer: Customer, facts: inputs.Facts) -> Assessment:
+    engaged, expires = inputs.engagement(facts.inbound)
     found = [
-        inputs.budget(customer),
-        inputs.contract(customer.id),
+        inputs.budget(customer, facts.tags),
+        inputs.contract(facts.projects),
         inputs.stage(customer),
-        inputs.referrals(customer.id),
+        inputs.referrals(facts.signed_referrals),
         engaged,
     ]
     reasons = tuple(r for r in found if r is not None)
@@ -65,11 +70,12 @@ def assess(customer: Customer, now: datetime | None = None) -> Assessment:
     return Assessment(level_of(score), score, reasons, expires)
 
 
-def _row(customer_id: int, level: str) -> tuple[CustomerValue, str | None]:
+def _row(
+    customer_id: int, level: str, stored: CustomerValue | None
+) -> tuple[CustomerValue, str | None]:
     """The customer's stored row (created when missing) and its level before this pass."""
-    row = db.session.get(CustomerValue, customer_id)
-    if row is not None:
-        return row, row.level
+    if stored is not None:
+        return stored, stored.level
     row = CustomerValue(customer_id=customer_id, level=level)
     if db.session.get_bind().dialect.name == "sqlite":  # one writer: no race to lose
         db.session.add(row)
@@ -87,15 +93,32 @@ def recompute(customer_id: int, now: datetime | None = None) -> CustomerValue | 
     customer = db.session.get(Customer, customer_id)
     if customer is None:
         return None
-    customer = customers.resolve(customer)
-    found = assess(customer, now)
-    row, before = _row(customer.id, found.level)
+    return recompute_many([customer_id], now)[customers.resolve(customer).id]
+
+
+def recompute_many(
+    customer_ids: list[int], now: datetime | None = None
+) -> dict[int, CustomerValue]:
+    """recompute for many customers at once, in a few queries whatever their number (a
+    batch of enrichment); {live customer id: its row}. Unknown ids are left out."""
+    now = now or utcnow()
+    loaded = (db.session.get(Customer, customer_id) for customer_id in customer_ids)
+    alive = {c.id: c for c in (customers.resolve(c) for c in loaded if c is not None)}
+    facts = inputs.gather(list(alive), now)
+    stored = db.session.scalars(select(CustomerValue).where(CustomerValue.customer_id.in_(alive)))
+    stored = {row.customer_id: row for row in stored}
+    rows = {cid: _store(c, _judge(c, facts[cid]), stored.get(cid), now) for cid, c in alive.items()}
+    db.session.flush()
+    return rows
+
+
+def _store(customer: Customer, found: Assessment, stored, now: datetime) -> CustomerValue:
+    row, before = _row(customer.id, found.level, stored)
     row.level, row.score = found.level, found.score
     row.reasons = [r.as_dict() for r in found.reasons]
-    row.computed_at, row.recompute_after = now or utcnow(), found.recompute_after
+    row.computed_at, row.recompute_after = now, found.recompute_after
     if before is not None and before != found.level:
         _record_change(customer, before, row)
-    db.session.flush()
     return row
 
 
@@ -112,9 +135,10 @@ def _record_change(customer: Customer, before: str, row: CustomerValue) -> None:
 
 
 def on_event(event: TimelineEvent) -> None:
-    """Hook "event_enriched": a message or event from the customer changes its engagement."""
+    """Hook "event_enriched": a message or event from the customer changes its engagement.
+    In a batch of enrichment, assessed once per customer at the batch's end (deferred)."""
     if event.direction == "inbound":
-        recompute(event.customer_id)
+        deferred.call(recompute_many, event.customer_id)
 
 
 def on_stage_changed(customer_id: int, _old_stage: str, _new_stage: str) -> None:
@@ -123,8 +147,8 @@ def on_stage_changed(customer_id: int, _old_stage: str, _new_stage: str) -> None
 
 
 def on_tags_changed(customer_id: int) -> None:
-    """Hook "customer_tags_changed": the budget tier may have changed."""
-    recompute(customer_id)
+    """Hook "customer_tags_changed": the budget tier may have changed (deferred as on_event)."""
+    deferred.call(recompute_many, customer_id)
 
 
 def on_merge(source_id: int, target_id: int) -> None:
@@ -152,8 +176,7 @@ def recompute_due(now: datetime | None = None, limit: int = BATCH) -> int:
     """Assess one batch of due customers (see due_ids); the caller commits. Returns how many."""
     now = now or utcnow()
     ids = due_ids(now, limit)
-    for customer_id in ids:
-        recompute(customer_id, now)
+    recompute_many(ids, now)
     return len(ids)
 
 
