@@ -2,17 +2,20 @@
 
 import io
 import math
+import random
 import re
 
 import pypdfium2
+import qrcode
 import zxingcpp
 from defusedxml import ElementTree
 from PIL import Image
+from qrcode import util
 from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import TraceCode
-from app.services.trace import codes
+from app.services.trace import codes, qr
 from tests.trace.helpers import api, make_batch, make_codes
 
 BASE = "http://127.0.0.1:5000"  # TRACE_PUBLIC_BASE of the test settings
@@ -120,3 +123,26 @@ def test_cli_writes_the_label_sheet_with_a_progress_bar(stocked, tmp_path):
     missing = runner.invoke(args=["trace", "labels", "999", "--out", str(tmp_path / "x.pdf")])
     assert missing.exit_code != 0 and "批次不存在" in missing.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_codewords_are_qrcodes_own():
+    """qr._codewords builds what qrcode's util.create_data does, for URLs of several lengths
+    (byte and mixed modes) and versions."""
+    rng = random.Random(13)
+    for base in (BASE, "https://trace.example.com", "https://t.cn", "https://x.example.com/a/b"):
+        for _ in range(40):
+            url = f"{base}/t/{''.join(rng.choice(codes.ALPHABET) for _ in range(codes.LENGTH))}"
+            code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+            code.add_data(url)
+            code.best_fit()
+            for version in (code.version, code.version + 1, code.version + 5):
+                mine = qr._codewords(version, code.error_correction, code.data_list)
+                assert mine == util.create_data(version, code.error_correction, code.data_list)
+
+
+def test_png_is_one_bit_grey_at_ten_pixels_a_module():
+    url = f"{BASE}/t/{'2' * codes.LENGTH}"
+    image = Image.open(io.BytesIO(qr.png(url)))
+    side = len(qr.matrix(url)) + 2 * qr.QUIET
+    assert image.mode == "1" and image.size == (side * qr.BOX, side * qr.BOX)
+    assert decode(image) == [url]

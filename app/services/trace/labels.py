@@ -103,8 +103,8 @@ def _fixed_lines(pdf: FPDF, batch: MaterialBatch) -> list[Line]:
 
 def _label(pdf: FPDF, slot: int, fixed: list[Line], serial: int, code: str) -> None:
     x, y = (slot % COLS) * LABEL_W, (slot // COLS) * LABEL_H
-    # Grey (8-bit) rather than 1-bit: fpdf2 re-encodes 1-bit images as CCITT, 3x slower.
-    picture = qr.symbol(codes_service.url(code)).convert("L")
+    # qr.symbol is grey (8-bit), not 1-bit: fpdf2 re-encodes 1-bit images as CCITT, 3x slower.
+    picture = qr.symbol(codes_service.url(code))
     pdf.image(picture, x=x + 2, y=y + (LABEL_H - QR_SIZE) / 2, w=QR_SIZE, h=QR_SIZE)
     lines = [*fixed, Line(21.5, 7.5, code), Line(27.0, 6.5, f"扫码查验真伪 · 第 {serial} 号")]
     for line in lines:
