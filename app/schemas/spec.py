@@ -208,7 +208,8 @@ def _refuse_bad_input(models: dict[str, type[BaseModel]], allow: Callable | None
             allow()
         if "json" in models:
             _refuse_non_object()
-        _refuse_missing_body(models)
+        if "json" in models or "form" in models:  # only a body can be missing
+            _refuse_missing_body(models)
         if error is not None:
             fields = field_messages(error, _model_of(error, models))
             raise Invalid("请求参数有误，请检查后重试", fields=fields)
