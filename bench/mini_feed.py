@@ -1,6 +1,7 @@
 """Mini-program feed benchmark: project feed and detail through gunicorn on PostgreSQL.
 
     .venv/bin/python bench/mini_feed.py [--projects 10000] [--entries 1000000] [--n 4000] [--reuse]
+        [--database zxcrm_bench_mini]
 
 Fills a fresh database server-side (INSERT … SELECT generate_series through psycopg, not
 the ORM): 10,000 homeowners with a mini-program identity, 10,000 projects of 8 nodes, and
@@ -138,7 +139,7 @@ def filled(database_url: str, projects: int, entries: int) -> bool:
 
 def prepare(args) -> str:
     """The filled database's URL: a fresh fill, or with --reuse an earlier one of this size."""
-    name = "zxcrm_bench_mini"
+    name = args.database
     reused = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     if args.reuse and filled(reused, args.projects, args.entries):
         print(f"reusing {name}: {args.projects} projects, {args.entries} progress entries")
@@ -207,6 +208,7 @@ def main() -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="keep an earlier run's database of the same sizes"
     )
+    parser.add_argument("--database", default="zxcrm_bench_mini", help="created afresh")
     args = parser.parse_args()
 
     database_url = prepare(args)

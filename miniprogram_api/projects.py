@@ -7,6 +7,7 @@ from app.schemas.project_serializers import feed_json, project_detail_json, proj
 from app.schemas.projects import FeedPage, FeedQuery, ProjectDetail, ProjectList
 from app.schemas.spec import MINI, endpoint
 from app.services.projects import progress, project_reads, projects
+from app.services.trace import deliveries
 from miniprogram_api import bp, current_homeowner_id, current_session
 
 
@@ -23,10 +24,12 @@ def list_projects():
 @endpoint(MINI, ok=ProjectDetail, errors=(404,), tag="项目")
 def get_project(project_id: int):
     """项目详情：节点、进度、预算"""
-    page = project_reads.homeowner_page(current_session(), project_id)
+    # The materials are read in the page's one round trip.
+    materials = deliveries.materials_read(project_id)
+    page = project_reads.homeowner_page(current_session(), project_id, (materials,))
     if page is None:
         projects.visible_id(current_homeowner_id(), project_id)  # 401 or 404
-    return project_detail_json(page.project, projects.local_today(), page)
+    return project_detail_json(page.project, projects.local_today(), page, page.extra[0])
 
 
 @bp.get("/projects/<int:project_id>/feed")

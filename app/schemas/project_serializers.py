@@ -68,10 +68,15 @@ def project_json(project: Project, today: date, nodes=None) -> dict:
     }
 
 
-def project_detail_json(project: Project, today: date, page: ProjectPage | None = None) -> dict:
-    """The project page; from an ORM project, or from rows read by project_reads."""
+def project_detail_json(
+    project: Project, today: date, page: ProjectPage | None = None, materials=None
+) -> dict:
+    """The project page; from an ORM project, or from rows read by project_reads.
+    `materials`: rows of deliveries.MATERIALS when already read (else read here)."""
     nodes = project.nodes if page is None else page.nodes
     orders = change_orders.for_project(project.id) if page is None else page.orders
+    if materials is None:
+        materials = deliveries.project_materials(project.id)
     data = project_json(project, today, nodes)
     data.update(
         area_m2=str(project.area_m2) if project.area_m2 is not None else None,
@@ -84,7 +89,7 @@ def project_detail_json(project: Project, today: date, page: ProjectPage | None 
         nodes=[node_json(n, today) for n in nodes],
         budget=projects.budget(project, orders),
         change_orders=[change_order_json(c) for c in orders],
-        materials=[project_material_json(r) for r in deliveries.project_materials(project.id)],
+        materials=[project_material_json(r) for r in materials],
     )
     return data
 

@@ -55,6 +55,7 @@ class ProjectPage:
     project: Any  # a row of PROJECT
     nodes: list
     orders: list
+    extra: tuple[list, ...] = ()  # the rows of homeowner_page's `extra` reads, in order
 
     @property
     def team(self) -> dict:
@@ -68,12 +69,19 @@ class ProjectPage:
         }
 
 
-def homeowner_page(session: str, project_id: int) -> ProjectPage | None:
+def homeowner_page(
+    session: str, project_id: int, extra: tuple[tuple[Prebuilt, dict], ...] = ()
+) -> ProjectPage | None:
     """Project, nodes and change orders, if the homeowner of this mini-program session (its
-    key, mini_auth.session_key) follows it; None otherwise, or when the session is dead."""
+    key, mini_auth.session_key) follows it; None otherwise, or when the session is dead.
+
+    `extra`: more reads of the page, (Prebuilt, values) from other domains (its materials),
+    sent in the same round trip; their rows are the page's `extra`."""
     params = {"project_id": project_id, **mini_auth.homeowner_params(session)}
     ids = {"project_id": project_id}
-    with reading() as reader:  # three reads of one page, one round trip, no transaction
-        project, nodes, orders = reader.together((PROJECT, params), (NODES, ids), (ORDERS, ids))
-    # Nodes and orders are read alongside, but shown only when the project is the homeowner's.
-    return ProjectPage(project[0], nodes, orders) if project else None
+    with reading() as reader:  # every read of the page, one round trip, no transaction
+        project, nodes, orders, *rest = reader.together(
+            (PROJECT, params), (NODES, ids), (ORDERS, ids), *extra
+        )
+    # The rest is read alongside, but shown only when the project is the homeowner's.
+    return ProjectPage(project[0], nodes, orders, tuple(rest)) if project else None

@@ -178,7 +178,13 @@ def _materials_statement():
 MATERIALS = Prebuilt(_materials_statement())
 
 
+def materials_read(project_id: int) -> tuple[Prebuilt, dict]:
+    """The read of project_materials, for a page that sends its reads together
+    (project_reads.homeowner_page)."""
+    return MATERIALS, {"project_id": project_id}
+
+
 def project_materials(project_id: int) -> list:
     """The project's delivered materials, oldest delivery first (rows: see MATERIALS)."""
     with reading() as reader:
-        return reader.all(MATERIALS, {"project_id": project_id})
+        return reader.all(*materials_read(project_id))
