@@ -90,10 +90,16 @@ def test_the_cache_keeps_entries_of_the_same_version_only():
 def test_the_scan_commits_asynchronously_for_its_own_transaction_only(stocked):
     """A scan's statement turns synchronous_commit off for itself; the pooled connection it
     ran on commits every later write synchronously again."""
+    from app import create_app
     from app.core.database import driver_connection
+    from tests.conftest import PG_URL, env_for_tests
 
-    assert _page(stocked.team.client, stocked.codes[0]["code"])
-    with driver_connection() as pooled:
-        setting = pooled.driver_connection.execute("SHOW synchronous_commit").fetchone()[0]
-    assert setting == "on"
-    assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    # A process on the server's default (the suite's own connections commit without waiting).
+    durable = create_app(env_for_tests(DATABASE_URL=PG_URL))
+    assert _page(durable.test_client(), stocked.codes[0]["code"])
+    with durable.app_context():
+        with driver_connection() as pooled:
+            setting = pooled.driver_connection.execute("SHOW synchronous_commit").fetchone()[0]
+        assert setting == "on"
+        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+        db.session.remove()
