@@ -29,7 +29,8 @@ CATALOG = tuple(f.name for f in dataclasses.fields(scans.ScanView) if f.name not
 # Markup, so the frame's render keeps them as they are; any text of a batch has its "<" escaped.
 SLOTS = {name: Markup(f"<\x00{name}>") for name in ("code", "serial", "scans")}
 SLOT = re.compile("<\x00(code|serial|scans)>")
-FRAMES_KEPT = 4096  # (batch, site) frames an app keeps; past this it starts over
+FRAMES_KEPT = 4096  # (batch, site) frames a process keeps; past this it starts over
+_frames: dict[tuple, list[str]] = {}
 
 
 def _page(template: str, status: int, **context) -> Response:
@@ -54,15 +55,14 @@ def _frame(view: scans.ScanView, tz) -> list[str]:
     env = current_app.jinja_env
     key = (*(getattr(view, name) for name in CATALOG), str(tz))
     key = tuple(repr(part) if isinstance(part, list) else part for part in key)
-    frames = current_app.extensions.setdefault("trace.page_frames", {})
-    found = None if env.auto_reload else frames.get(key)
+    found = None if env.auto_reload else _frames.get(key)
     if found is None:
         template = env.get_template("trace/scan.html")
         slotted = dataclasses.replace(view, code=SLOTS["code"], serial=SLOTS["serial"])
         found = SLOT.split(template.render(v=slotted, tz=tz, scans=SLOTS["scans"]))
-        if len(frames) >= FRAMES_KEPT:
-            frames.clear()
-        frames[key] = found
+        if len(_frames) >= FRAMES_KEPT:
+            _frames.clear()
+        _frames[key] = found
     return found
 
 
