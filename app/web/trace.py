@@ -4,11 +4,7 @@ unknown or malformed codes get the same 404 page; too many openings from one cli
 
 from __future__ import annotations
 
-import dataclasses
-import re
-
 from flask import Blueprint, Flask, Response, current_app, redirect, request
-from markupsafe import Markup, escape
 
 from app.core.database import commit
 from app.core.errors import RateLimited
@@ -23,13 +19,6 @@ HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
 )
 _static: dict[str, bytes] = {}  # template name → its rendered page (pages without context)
-# A scan page's frame: what it shows of the batch and site, rendered once a process.
-PER_CODE = ("code", "serial", "scan_count", "first_scanned_at")
-CATALOG = tuple(f.name for f in dataclasses.fields(scans.ScanView) if f.name not in PER_CODE)
-# Markup, so the frame's render keeps them as they are; any text of a batch has its "<" escaped.
-SLOTS = {name: Markup(f"<\x00{name}>") for name in ("code", "serial", "scans")}
-SLOT = re.compile("<\x00(code|serial|scans)>")
-FRAMES_KEPT = 4096  # (batch, site) frames an app keeps; past this it starts over
 
 
 def _page(template: str, status: int, **context) -> Response:
@@ -44,44 +33,6 @@ def _page(template: str, status: int, **context) -> Response:
             template, env.get_template(template).render().encode()
         )
     return Response(body, status=status, headers=HEADERS)
-
-
-def _frame(view: scans.ScanView, tz) -> list[str]:
-    """trace/scan.html for `view`'s batch and site with slots for the code, its serial and
-    its scans: [text, slot name, text, …]. Rendered once a process per batch and site (the
-    page's Jinja render is a fifth of an opening's CPU); a new value of any catalog field,
-    or an edited template in development, renders a new one."""
-    env = current_app.jinja_env
-    key = (*(getattr(view, name) for name in CATALOG), str(tz))
-    key = tuple(repr(part) if isinstance(part, list) else part for part in key)
-    frames = current_app.extensions.setdefault("trace.page_frames", {})
-    found = None if env.auto_reload else frames.get(key)
-    if found is None:
-        template = env.get_template("trace/scan.html")
-        slotted = dataclasses.replace(view, code=SLOTS["code"], serial=SLOTS["serial"])
-        found = SLOT.split(template.render(v=slotted, tz=tz, scans=SLOTS["scans"]))
-        if len(frames) >= FRAMES_KEPT:
-            frames.clear()
-        frames[key] = found
-    return found
-
-
-def _scan_page(view: scans.ScanView) -> Response:
-    """The scan page of `view`: its frame with this opening's code, serial and scans."""
-    tz = scans.zone()
-    filled = {
-        "code": str(escape(view.code)),
-        "serial": str(escape(view.serial)),
-        "scans": current_app.jinja_env.get_template("trace/scans.html").render(v=view, tz=tz),
-    }
-    parts = _frame(view, tz)
-    body = "".join(filled[part] if odd else part for odd, part in _alternating(parts))
-    return Response(body.encode(), status=200, headers=HEADERS)
-
-
-def _alternating(parts: list[str]):
-    """(False, text), (True, slot name), (False, text), … of a split frame."""
-    return ((index % 2 == 1, part) for index, part in enumerate(parts))
 
 
 def _client() -> clients.Client:
@@ -101,7 +52,7 @@ def scan_page(code: str):
     commit()  # a known customer's timeline event (nothing to commit for most scans)
     if visit.view is None:
         return _page("trace/not_found.html", 404)
-    response = _scan_page(visit.view)
+    response = _page("trace/scan.html", 200, v=visit.view, tz=scans.zone())
     if visit.cookie:
         response.set_cookie(
             oauth.COOKIE,

@@ -157,19 +157,3 @@ def test_the_report_is_linked_and_served_sandboxed(stocked, uploads):
     assert report.status_code == 200 and report.mimetype == "application/pdf"
     assert report.headers["Content-Security-Policy"] == "sandbox"
     assert team.client.get("/t/2222222222222222A/report").status_code == 404
-
-
-def test_each_code_fills_the_batch_frame_with_its_own_code_serial_and_count(site):
-    """The page's batch part is rendered once a process (app.web.trace._frame); a code's own
-    values go into its slots, and the batch's text is escaped as before."""
-    from tests.trace.helpers import make_batch, make_codes
-
-    batch = make_batch(site, "B<x>&1", contract_ref="<b>code</b>")
-    issued = make_codes(site, batch["id"], 3)
-    for item in issued:
-        scan(site.client, item["code"])
-    for item in issued[:2]:
-        html = scan(site.client, item["code"]).get_data(as_text=True)
-        assert html.count(item["code"]) == 1 and f"第 {item['serial']} 号" in html
-        assert "已被查询 <strong>2</strong> 次" in html and "首次查询于" in html
-        assert "B&lt;x&gt;&amp;1" in html and "&lt;b&gt;code&lt;/b&gt;" in html
