@@ -94,7 +94,9 @@ def _isolated() -> Iterator[None]:
 def _customers(events: list[TimelineEvent]) -> dict[int, Customer]:
     """The live customer of each event's customer id (merges followed), in two queries."""
     loaded = db.session.scalars(
-        select(Customer).where(Customer.id.in_({e.customer_id for e in events}))
+        select(Customer)
+        .where(Customer.id.in_({e.customer_id for e in events}))
+        .order_by(Customer.id)  # profiles asked in a stable order, oldest customers first
     ).all()
     return {c.id: customers.resolve(c) for c in loaded}
 
