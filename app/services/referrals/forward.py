@@ -86,14 +86,7 @@ def _grant(live: Live, step: str) -> None:
     credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference)
     if credited is None:
         return
-    outbox.notify_customer(
-        "referral-reward",
-        live.referrer,
-        f"referral:{live.id}:{step}:{credited.cycle}",
-        referee_name=masked,
-        credits=amount,
-        balance=credited.balance_after,
-    )
+    announce(live.referrer, live.id, step, credited.cycle, masked, amount, credited.balance_after)
     if vip.needs_check(live.referrer_id, credited.vip_since, credited.vip_review_at):
         vip.check(live.referrer_id)
     queue.enqueue_batched("jobs.value:recompute", live.referrer_id)
@@ -117,3 +110,18 @@ _LIVE = locked_text(
 _SET_STEP = text("UPDATE referrals SET step = :step, updated_at = :now WHERE id = :id").bindparams(
     bindparam("now", type_=UTCDateTime)
 )
+
+
+def announce(
+    referrer, referral_id: int, step: str, cycle: int, masked: str, amount: int, balance: int
+) -> None:
+    """The referrer's referral-reward notice, once per referral, step and cycle (the notice's
+    key); both reward paths (this one and lifecycle.grant) send it."""
+    outbox.notify_customer(
+        "referral-reward",
+        referrer,
+        f"referral:{referral_id}:{step}:{cycle}",
+        referee_name=masked,
+        credits=amount,
+        balance=balance,
+    )

@@ -11,7 +11,6 @@ from flask import current_app
 from app.core import queue
 from app.core.extensions import db
 from app.models import STEP_CODES, CreditAccount, Referral
-from app.services.notices import outbox
 from app.services.referrals import attribution, forward, ledger, review, steps, vip
 
 
@@ -66,17 +65,13 @@ def grant(referral: Referral, step: str) -> None:
     amount = current_app.config[steps.REWARD_SETTINGS[step]]
     if referral.status != "attributed" or amount <= 0:
         return
-    reference = f"推荐{steps.mask_name(referral.referee)}{steps.REWARD_LABELS[step]}"
+    masked = steps.mask_name(referral.referee)
+    reference = f"推荐{masked}{steps.REWARD_LABELS[step]}"
     entry = ledger.reward(referral.referrer_id, referral.id, step, amount, reference)
     if entry is None:
         return
-    outbox.notify_customer(
-        "referral-reward",
-        referral.referrer,
-        f"referral:{referral.id}:{step}:{entry.cycle}",
-        referee_name=steps.mask_name(referral.referee),
-        credits=amount,
-        balance=entry.balance_after,
+    forward.announce(
+        referral.referrer, referral.id, step, entry.cycle, masked, amount, entry.balance_after
     )
     _after_change(referral)
 
