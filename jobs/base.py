@@ -31,3 +31,14 @@ def job(func: Callable) -> Callable:
             db.session.remove()
 
     return wrapper
+
+
+def drain(step: Callable[..., int], *args) -> int:
+    """Run `step(*args)` (one batch: how many rows it did) and commit, until it does none;
+    the total. A batch per commit, so a long pass holds no lock for long and a crash loses
+    at most the batch in flight."""
+    total = 0
+    while done := step(*args):
+        db.session.commit()
+        total += done
+    return total

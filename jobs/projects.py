@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core.extensions import db
 from app.services.projects import delays, photo_uploads, projects
-from jobs.base import job
+from jobs.base import drain, job
 
 
 @job
@@ -18,8 +18,4 @@ def flag_delayed_nodes() -> int:
 @job
 def prune_uploads() -> int:
     """Delete homeowners' uploads nobody cited (files and rows), a batch per commit."""
-    total = 0
-    while deleted := photo_uploads.prune():
-        db.session.commit()
-        total += deleted
-    return total
+    return drain(photo_uploads.prune)

@@ -3,18 +3,9 @@ return of idle leads to the pool. Each pass commits per batch; running twice ale
 
 from __future__ import annotations
 
-from app.core.extensions import db
 from app.models.types import utcnow
 from app.services.sales import followups, pool, sla
-from jobs.base import job
-
-
-def _drain(step, now) -> int:
-    total = 0
-    while done := step(now):
-        db.session.commit()
-        total += done
-    return total
+from jobs.base import drain, job
 
 
 @job
@@ -22,13 +13,13 @@ def sweep() -> dict:
     """Overdue first responses, due follow-ups, missing first follow-ups; counts of each."""
     now = utcnow()
     return {
-        "overdue": _drain(sla.sweep, now),
-        "reminders": _drain(followups.remind_due, now),
-        "first_followups": _drain(followups.remind_first, now),
+        "overdue": drain(sla.sweep, now),
+        "reminders": drain(followups.remind_due, now),
+        "first_followups": drain(followups.remind_first, now),
     }
 
 
 @job
 def return_idle() -> int:
     """Leads idle for POOL_IDLE_DAYS to their store's pool; how many."""
-    return _drain(pool.return_idle, utcnow())
+    return drain(pool.return_idle, utcnow())

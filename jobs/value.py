@@ -5,18 +5,14 @@ from __future__ import annotations
 from app.core.extensions import db
 from app.models.types import utcnow
 from app.services.value import value
-from jobs.base import job
+from jobs.base import drain, job
 
 
 @job
 def recompute_due() -> int:
     """Assess customers never assessed or whose engagement window dropped a message, a batch
     per commit; returns how many."""
-    now, total = utcnow(), 0
-    while done := value.recompute_due(now):
-        db.session.commit()
-        total += done
-    return total
+    return drain(value.recompute_due, utcnow())
 
 
 @job
