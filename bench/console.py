@@ -258,8 +258,6 @@ def explain(database_url: str, customers: int) -> None:
             ("rep: list by tag", directory.query(rep, Filters(tag="风格:北欧"))),
             ("rep: list by phone", directory.query(rep, Filters(q=phone_of(customer)))),
         ]
-        ids = [row[0] for row in conn.execute(directory_ids(rep))]
-        cases.append(("list: last contacts of a page", directory.last_contacts_query(ids)))
         first = timeline.page_query(customer, None, 20)
         cases.append(("customer page: timeline first page", first))
         cursor = _second_page_cursor(conn, customer)
@@ -270,10 +268,6 @@ def explain(database_url: str, customers: int) -> None:
             )
             plan = [row[0] for row in conn.execute("EXPLAIN ANALYZE " + sql)]
             print(f"\nEXPLAIN ANALYZE {label}:\n  " + "\n  ".join(plan))
-
-
-def directory_ids(rep) -> str:
-    return f"SELECT id FROM customers WHERE owner_id = {rep.id} ORDER BY id DESC LIMIT 50"
 
 
 def main() -> int:

@@ -25,7 +25,6 @@ from app.core.errors import Invalid
 from app.core.extensions import db
 from app.models import (
     STAGE_CODES,
-    STAGE_LABELS,
     VALUE_LABELS,
     Customer,
     CustomerTag,
@@ -90,13 +89,9 @@ class ListCustomer:
     last_contact: datetime | None  # the latest message in or out
     value_level: str | None  # 客户价值 (CustomerValue.level), None before it is computed
 
-    @property
-    def stage_label(self) -> str:
-        return STAGE_LABELS.get(self.stage, self.stage)
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.nickname or f"客户{self.id}"
+    # The entity's own rules (app.models.Customer), read off these plain values.
+    stage_label = Customer.stage_label
+    display_name = Customer.display_name
 
     @property
     def value_label(self) -> str | None:
@@ -285,16 +280,3 @@ def _latest_contact():
         .correlate(Customer)
         .scalar_subquery()
     )
-
-
-def last_contacts_query(customer_ids: list[int]):
-    """Each customer's latest message (the list reads it in its own query; _latest_contact)."""
-    return select(Customer.id, _latest_contact()).where(Customer.id.in_(customer_ids))
-
-
-def last_contacts(customer_ids: list[int]) -> dict[int, datetime]:
-    """The latest message in or out of each customer (one query for a page)."""
-    if not customer_ids:
-        return {}
-    rows = db.session.execute(last_contacts_query(customer_ids)).all()
-    return {cid: when for cid, when in rows if when is not None}
