@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.core.database import expire_loaded, insert_once
+from app.core.database import expire_loaded, insert_new_statement, insert_once
 from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
 from app.models import CreditAccount, CreditEntry, Staff
@@ -116,11 +116,9 @@ _COLUMNS = (
     "step",
     "cycle",
 )
-_INSERT_ONCE = text(
-    f"INSERT INTO credit_entries ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-    " ON CONFLICT (referral_id, step, kind, cycle) DO NOTHING RETURNING id"
-).bindparams(bindparam("created_at", type_=UTCDateTime))
+_INSERT_ONCE = insert_new_statement(
+    CreditEntry.__table__, _COLUMNS, ("referral_id", "step", "kind", "cycle")
+)
 
 
 def net(referral_id: int, step: str) -> tuple[int, int]:
