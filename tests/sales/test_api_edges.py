@@ -56,3 +56,35 @@ def test_a_manager_assigns_to_their_own_stores_reps_only(bearer):
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).owner_id == rep.id
     assert client.post(path, json={"staff_id": manager.id}, headers=mh).status_code == 200
+
+
+def test_a_managers_assignment_rules_stay_in_their_own_store(bearer):
+    """One store's manager may not route leads of every store (or another store's) to
+    anyone, nor hand their own leads to another store's reps."""
+    manager, east = bearer("王店长", "manager", "城东旗舰店")
+    rep, _ = bearer("李销售", "sales", "城东旗舰店")
+    west_rep, _ = bearer("钱销售", "sales", "城西体验店")
+    _, west = bearer("赵店长", "manager", "城西体验店")
+    _, admin = bearer("管理员", "admin")
+    client = current_app.test_client()
+    path = "/api/v1/assignment-rules"
+    body = {"name": "展会", "source": "mp_qr:expo", "rep_ids": [rep.id]}
+    made = client.post(path, json=body, headers=east)
+    assert made.status_code == 201 and made.json["store_id"] == manager.store_id
+    other = {**body, "store_id": west_rep.store_id}
+    refused = client.post(path, json=other, headers=east)
+    assert refused.status_code == 400 and "store_id" in refused.json["error"]["fields"]
+    refused = client.post(path, json={**body, "rep_ids": [west_rep.id]}, headers=east)
+    assert refused.status_code == 400 and "rep_ids" in refused.json["error"]["fields"]
+    widened = client.patch(f"{path}/{made.json['id']}", json={"store_id": None}, headers=east)
+    assert widened.status_code == 400 and "store_id" in widened.json["error"]["fields"]
+    taken = client.patch(f"{path}/{made.json['id']}", json={"active": False}, headers=west)
+    assert taken.status_code == 403
+    every_store = client.post(path, json={**body, "name": "全公司"}, headers=admin)
+    assert every_store.status_code == 201 and every_store.json["store_id"] is None
+    assert (
+        client.patch(f"{path}/{every_store.json['id']}", json={}, headers=east).status_code == 403
+    )
+    rows = {r["name"]: r for r in client.get(path, headers=admin).json["items"]}
+    assert rows["展会"]["active"] is True and rows["展会"]["store_id"] == manager.store_id
+    assert len(rows) == 2

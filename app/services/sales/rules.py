@@ -51,8 +51,9 @@ def _check(data: dict) -> dict:
 
 
 def save(rule: AssignRule | None, data: dict, actor: Staff) -> AssignRule:
-    """Create (rule None) or change a rule with the given fields; Invalid names a field."""
-    data = _check(dict(data))
+    """Create (rule None) or change a rule with the given fields; Invalid names a field,
+    Forbidden when a manager touches another store's rule (`_scope`)."""
+    data = _check(_scope(rule, dict(data), actor))
     before = snapshot(rule) if rule is not None else None
     if rule is None:
         if not data.get("name") or not data.get("rep_ids"):
@@ -68,6 +69,25 @@ def save(rule: AssignRule | None, data: dict, actor: Staff) -> AssignRule:
     action = "assign_rule.update" if before else "assign_rule.create"
     audit.record(action, "assign_rule", rule.id, actor=actor, before=before, after=snapshot(rule))
     return rule
+
+
+def _scope(rule: AssignRule | None, data: dict, actor: Staff) -> dict:
+    """A manager's rules are their own store's: one left without a store is scoped to it,
+    and another store, another store's reps or another store's (or every store's) rule are
+    refused; else one store's manager could route every store's leads to their own reps."""
+    if actor.has_role("admin"):
+        return data
+    if rule is not None and rule.store_id != actor.store_id:
+        raise Forbidden("只能修改本门店的分配规则")
+    if rule is None and data.get("store_id") is None:
+        data["store_id"] = actor.store_id
+    if "store_id" in data and data["store_id"] != actor.store_id:
+        raise Invalid("分配规则有误", {"store_id": "只能为本门店设置分配规则"})
+    reps = data.get("rep_ids") or ()
+    found = db.session.scalars(select(Staff.store_id).where(Staff.id.in_(reps))).all()
+    if any(store_id != actor.store_id for store_id in found):
+        raise Invalid("分配规则有误", {"rep_ids": "只能选择本门店的销售顾问或店长"})
+    return data
 
 
 def set_rep(member: Staff, actor: Staff, *, off: bool | None, daily_cap: int | None) -> SalesRep:
