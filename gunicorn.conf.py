@@ -29,8 +29,9 @@ def post_worker_init(worker) -> None:
     (about 250,000 objects the collector tracks) live as long as the process. Frozen, they
     are left out of every later collection. Without this, a full collection walked them all
     every few thousand requests (objects still in use by the other threads when a young
-    collection runs are moved to the oldest generation, and pile up there): 170-590 ms with
-    the GIL held, during which every request of that worker waited (bench/mini_feed.py's
-    p99). Garbage from the start is collected first, so none of it is kept for good."""
+    collection runs are moved to the oldest generation, and pile up there): 0.3-1.1 s with
+    the GIL held on the loaded 2-core machine, about once per worker in each
+    bench/mini_feed.py run, during which every request of that worker waited (its p99).
+    Garbage from the start is collected first, so none of it is kept for good."""
     gc.collect()
     gc.freeze()

@@ -76,8 +76,9 @@ class _Plugin(FlaskPlugin):
     """spectree's Flask plugin, checking answers against their declared shapes only where
     RESPONSE_CHECKS is on (development and tests, not production). The shapes document the
     answers, and the suite checks every answer it receives against them; in production the
-    check built a pydantic model of each answer (60 objects for a feed page), a tenth of the
-    page's CPU, to turn a serializer's mistake into a 500. Requests are always validated."""
+    check built a pydantic model of each answer (60 objects for a feed page: a tenth of the
+    page's time in the app), to turn a serializer's mistake into a 500. Requests are always
+    validated."""
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
         skip = skip_validation or not current_app.config["RESPONSE_CHECKS"]
