@@ -162,12 +162,17 @@ def _combined(runs: list[dict]) -> dict:
 
 class CpuMeter:
     """CPU seconds per request spent by gunicorn (the server `pid` and its workers),
-    PostgreSQL, Redis and the load generator (this process's children), around a load."""
+    PostgreSQL, Redis and the load generator (this process's children), around a load.
+
+    `database`: count only the PostgreSQL backends connected to it (on a shared machine
+    other sessions' backends come and go between two samples, which can even make the
+    difference negative); by default every postgres process counts."""
 
     GROUPS = ("gunicorn", "postgres", "redis", "loadgen")
 
-    def __init__(self, server_pid: int):
+    def __init__(self, server_pid: int, database: str | None = None):
         self.server_pid = server_pid
+        self.backend = f" {database} ".encode() if database else b"postgres"
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def _sample(self) -> dict:
@@ -188,7 +193,7 @@ class CpuMeter:
     def _group(self, pid: int, ppid: int, cmdline: bytes) -> str | None:
         if self.server_pid in (pid, ppid):
             return "gunicorn"
-        if cmdline.startswith(b"postgres"):
+        if cmdline.startswith(b"postgres") and self.backend in cmdline:
             return "postgres"
         return "redis" if cmdline.startswith(b"redis-server") else None
 

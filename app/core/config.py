@@ -103,6 +103,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "TIMEZONE": env_str(env, "TIMEZONE", "Asia/Shanghai"),
         "LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": env_int(env, "MAX_BODY_BYTES", 1024 * 1024),
+        # Answers checked against their declared shapes (app.schemas.spec): not in production.
+        "RESPONSE_CHECKS": env_bool(env, "RESPONSE_CHECKS", app_env != "production"),
         **wechat_settings(env),
         **reply_settings(env),
         **tagging_settings(env),

@@ -32,6 +32,13 @@ def test_production_with_everything_set_starts():
     config = load_config(PROD)
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://x@h/db"
     assert config["TIMEZONE"] == "Asia/Shanghai"
+    assert config["RESPONSE_CHECKS"] is False  # answers are checked in development and tests
+
+
+def test_answers_are_checked_outside_production():
+    assert load_config({})["RESPONSE_CHECKS"] is True
+    assert load_config({"APP_ENV": "test"})["RESPONSE_CHECKS"] is True
+    assert load_config({**PROD, "RESPONSE_CHECKS": "true"})["RESPONSE_CHECKS"] is True
 
 
 def test_development_defaults_to_sqlite_under_instance():

@@ -277,6 +277,32 @@ def test_homeowner_feed_shows_entries_as_they_were_posted(site, mini):
     assert log.json["created_at"].endswith("+00:00") and log.json["node"] == "水电改造"
 
 
+def test_unchecked_answers_are_the_checked_answers(app, site, mini, monkeypatch):
+    """Production does not check answers against their shapes (RESPONSE_CHECKS): the pages
+    answer the same bytes either way, and the suite's check still catches a wrong shape."""
+    headers = owner_headers(site, mini)
+    pid = site.project["id"]
+    posted = site.client.post(
+        f"/api/v1/projects/{pid}/logs",
+        headers=site.pm_h,
+        data={"text": "水电开槽", "photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert posted.status_code == 201
+    paths = (f"/mini/v1/projects/{pid}", f"/mini/v1/projects/{pid}/feed", "/mini/v1/projects/0")
+    with time_machine.travel(utcnow(), tick=False):  # the same signing time for every URL
+        checked = [mini.get(path, headers=headers) for path in paths]
+        monkeypatch.setitem(app.config, "RESPONSE_CHECKS", False)
+        unchecked = [mini.get(path, headers=headers) for path in paths]
+    assert [(r.status_code, r.data) for r in checked] == [
+        (r.status_code, r.data) for r in unchecked
+    ]
+    assert [r.status_code for r in checked] == [200, 200, 404]
+    monkeypatch.setitem(app.config, "RESPONSE_CHECKS", True)
+    monkeypatch.setattr("miniprogram_api.projects.feed_json", lambda rows: [{"id": "x"}])
+    assert mini.get(paths[1], headers=headers).status_code == 500
+
+
 def test_a_token_whose_openid_is_gone_is_401_on_every_page(site, mini):
     headers = owner_headers(site, mini)
     pid = site.project["id"]
