@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam
 
-from app.core.extensions import db
+from app.core import prebuilt
 from app.models import STEP_CODES, STEP_LABELS, Customer, Referral
 from app.models.types import JSONType, UTCDateTime, utcnow
 from app.services.customers import timeline
@@ -70,7 +70,7 @@ def record_step(referral: Referral, step: str, kind: str = "referral_step") -> N
     ):
         values = {**_EVENT, "customer_id": customer_id, "kind": kind, "payload": payload}
         rows.update({f"{c}_{n}": values.get(c, now) for c in timeline.EVENT_COLUMNS})
-    db.session.execute(_TWO_EVENTS, rows)
+    prebuilt.execute(_TWO_EVENTS, rows)
 
 
 _EVENT = {
@@ -81,16 +81,15 @@ _EVENT = {
     "dedupe_key": None,
     "needs_enrichment": False,
 }
-_TWO_EVENTS = text(
+_TWO_EVENTS = prebuilt.Statement(
     timeline.INSERT_EVENT
     + " VALUES "
     + ", ".join(
         "(" + ", ".join(f":{c}_{n}" for c in timeline.EVENT_COLUMNS) + ")" for n in range(2)
-    )
-).bindparams(
+    ),
     *(
         bindparam(f"{c}_{n}", type_=JSONType if c == "payload" else UTCDateTime)
         for n in range(2)
         for c in ("payload", "occurred_at", "created_at")
-    )
+    ),
 )
