@@ -138,13 +138,16 @@ class Statement(_Compiled):
         self.plain = text(sql).bindparams(*binds)
 
 
-def execute(statement: Statement, values: dict) -> list | None:
+def execute(statement: Statement, values: dict, *, first: list | tuple = ()) -> list | None:
     """Run `statement` in the Session's transaction (begun if none is open): its rows as
     tuples, or None for a statement that returns none. On PostgreSQL on that transaction's
     own psycopg connection, through a cursor kept with it (making one costs a third of
     running the statement), rows as psycopg returns them (no result processors: read ids,
     counts, text). Elsewhere through SQLAlchemy's Core execute. A driver error comes out as
-    SQLAlchemy's (IntegrityError…), as through the Session."""
+    SQLAlchemy's (IntegrityError…), as through the Session. `first`: (statement, values)
+    pairs whose rows nobody reads, run before it in the same round trip."""
+    if first:
+        return execute_together(*first, (statement, values))[-1]
     conn = db.session.connection()
     if conn.dialect.name != "postgresql":
         return _rows(conn.execute(statement.plain, values))
@@ -154,7 +157,7 @@ def execute(statement: Statement, values: dict) -> list | None:
         cursor = pooled.info["tx_cursor"] = pooled.driver_connection.cursor()
     try:
         cursor.execute(*statement.bound(conn.dialect, values))
-        return cursor.fetchall() if cursor.description is not None else None
+        return _fetched(cursor)
     except psycopg.Error as exc:
         raise _driver_error(conn, exc) from exc
 
@@ -170,9 +173,18 @@ def execute_together(*runs: tuple[Statement, dict]) -> list[list | None]:
     try:
         with driver.pipeline():
             cursors = [driver.execute(*s.bound(conn.dialect, values)) for s, values in runs]
-        return [c.fetchall() if c.description is not None else None for c in cursors]
+        return [_fetched(c) for c in cursors]
     except psycopg.Error as exc:
         raise _driver_error(conn, exc) from exc
+
+
+def _fetched(cursor: psycopg.Cursor) -> list | None:
+    """The cursor's rows, None for a statement without (asking `description` would build
+    its column objects, a tenth of the statement's CPU)."""
+    return cursor.fetchall() if cursor.pgresult.status == _ROWS else None
+
+
+_ROWS = psycopg.pq.ExecStatus.TUPLES_OK
 
 
 def _driver_error(conn, exc: psycopg.Error) -> DBAPIError:

@@ -38,9 +38,11 @@ class Live:
     contacted: bool  # by staff (review.contacted_by_staff)
 
 
-def load(referee_id: int) -> Live | None:
-    """The referee's live referral, locked (its row only), in one round trip."""
-    rows = prebuilt.execute(_LIVE, {"referee_id": referee_id})
+def load(referee_id: int, target: str) -> Live | None:
+    """The referee's live referral, locked (its row only), in one round trip; None when
+    there is none or its step is `target` already (a redelivered event: then nothing is
+    locked, so the transaction writes nothing and its commit waits for no WAL flush)."""
+    rows = prebuilt.execute(_LIVE, {"referee_id": referee_id, "target": target})
     if not rows:
         return None
     r = tuple(rows[0])
@@ -56,13 +58,17 @@ def move(live: Live, target: str) -> bool:
     passed = STEP_CODES[before + 1 : steps.rank(target) + 1]
     if live.status != "attributed" or not passed or ("signed" in passed and _unclean(live)):
         return False
-    prebuilt.execute(_SET_STEP, {"id": live.id, "step": target, "now": utcnow()})
+    # Writes whose results nobody reads wait to go in one round trip with the next
+    # statement that needs its answer (the reward's first read), in the order written.
+    writes = [(_SET_STEP, {"id": live.id, "step": target, "now": utcnow()})]
     for step in passed:
-        steps.record_step(live, step)
+        writes.append(steps.step_events(live, step))
         if step == "signed":
-            _grant(live, "signed")
+            writes = _grant(live, "signed", writes)
     if target == "completed":
-        _grant(live, "completed")
+        writes = _grant(live, "completed", writes)
+    if writes:
+        prebuilt.execute_together(*writes)
     expire_loaded(Referral, live.id)
     return True
 
@@ -75,20 +81,22 @@ def _unclean(live: Live) -> bool:
     )
 
 
-def _grant(live: Live, step: str) -> None:
-    """lifecycle.grant for the common event; a VIP to name or flag goes to vip.check."""
+def _grant(live: Live, step: str, writes: list) -> list:
+    """lifecycle.grant for the common event; a VIP to name or flag goes to vip.check.
+    `writes` go first (with the ledger's first statement); those still unsent are returned."""
     amount = current_app.config[steps.REWARD_SETTINGS[step]]
     if amount <= 0:  # 竣工's bonus is optional
-        return
+        return writes
     masked = steps.mask_name(live.referee)
     reference = f"推荐{masked}{steps.REWARD_LABELS[step]}"
-    credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference)
+    credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference, writes)
     if credited is None:
-        return
+        return []
     announce(live.referrer, live.id, step, credited.cycle, masked, amount, credited.balance_after)
     if vip.needs_check(live.referrer_id, credited.vip_since, credited.vip_review_at):
         vip.check(live.referrer_id)
     queue.enqueue_batched("jobs.value:recompute", live.referrer_id)
+    return []
 
 
 _LIVE = prebuilt.Statement(
@@ -99,7 +107,10 @@ _LIVE = prebuilt.Statement(
     f" AND {review.STAFF_CONTACT_SQL})"
     " FROM referrals r JOIN customers e ON e.id = r.referee_id"
     " JOIN customers o ON o.id = r.referrer_id"
-    " WHERE r.referee_id = :referee_id AND r.status IN ('attributed', 'held')",
+    " WHERE r.referee_id = :referee_id AND r.status IN ('attributed', 'held')"
+    # A row whose step is the target is neither returned nor locked; a row a twin moved to
+    # the target while this waited for its lock is checked again, and not returned.
+    " AND r.step <> :target",
     lock="FOR UPDATE OF r",
 )
 _SET_STEP = prebuilt.Statement(

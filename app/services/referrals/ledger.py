@@ -175,12 +175,16 @@ class Credited:
     vip_review_at: object
 
 
-def reward_now(customer_id: int, referral_id: int, step: str, amount: int, reference: str):
+def reward_now(
+    customer_id: int, referral_id: int, step: str, amount: int, reference: str, first=()
+):
     """`reward` for the stage event's hot path, in prebuilt statements on the session's
     connection (the ORM cost more CPU than the database spends): the same rules, locks
     and unique key; the session's copy of the account is expired. None when the step's
-    reward stands (or a concurrent twin wrote it)."""
-    rewards, reversals = prebuilt.execute(_NET, {"referral_id": referral_id, "step": step})[0]
+    reward stands (or a concurrent twin wrote it). `first`: the caller's writes, sent in
+    the same round trip as the first read (prebuilt.execute)."""
+    net = prebuilt.execute(_NET, {"referral_id": referral_id, "step": step}, first=first)
+    rewards, reversals = net[0]
     rewards, reversals = rewards or 0, reversals or 0
     if rewards > reversals or amount <= 0:
         return None

@@ -55,6 +55,12 @@ def mask_name(customer: Customer | None) -> str:
 def record_step(referral: Referral, step: str, kind: str = "referral_step") -> None:
     """The step as a timeline event of the referee and of the referrer: both rows in one
     INSERT (timeline.INSERT_EVENT, the timeline's own column list)."""
+    prebuilt.execute(*step_events(referral, step, kind))
+
+
+def step_events(referral: Referral, step: str, kind: str = "referral_step") -> tuple:
+    """record_step's INSERT as (statement, values), for a caller that sends it together with
+    other statements (prebuilt.execute_together)."""
     common = {"referral_id": referral.id, "step": step, "step_label": STEP_LABELS[step]}
     referee = {**common, "role": "referee", "referrer_id": referral.referrer_id}
     referrer = {
@@ -70,7 +76,7 @@ def record_step(referral: Referral, step: str, kind: str = "referral_step") -> N
     ):
         values = {**_EVENT, "customer_id": customer_id, "kind": kind, "payload": payload}
         rows.update({f"{c}_{n}": values.get(c, now) for c in timeline.EVENT_COLUMNS})
-    prebuilt.execute(_TWO_EVENTS, rows)
+    return _TWO_EVENTS, rows
 
 
 _EVENT = {
