@@ -1,6 +1,8 @@
-"""The common stage event in Core statements: an attributed referral moving forward that,
-at 签约, breaks no rule. Nearly every event is one, and loading the referral and both people
-as ORM objects cost more CPU than the database spends on the whole event. Anything else (a
+"""The common stage event in prebuilt statements (app.core.prebuilt, on the transaction's
+psycopg connection): an attributed referral moving forward that, at 签约, breaks no rule.
+Nearly every event is one, and loading the referral and both people as ORM objects, or
+running its statements through SQLAlchemy's execute, cost more CPU than the database
+spends on the whole event. Anything else (a
 step back, a held referral, a self-referral or review rule found at signing, a VIP to
 name or flag) goes through lifecycle.move, the one place those rules are written out.
 
