@@ -152,9 +152,10 @@ def execute(statement: Statement, values: dict, *, first: list | tuple = ()) -> 
     if conn.dialect.name != "postgresql":
         return _rows(conn.execute(statement.plain, values))
     pooled = conn.connection
+    driver = pooled.driver_connection
     cursor = pooled.info.get("tx_cursor")
-    if cursor is None or cursor.closed:
-        cursor = pooled.info["tx_cursor"] = pooled.driver_connection.cursor()
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        cursor = pooled.info["tx_cursor"] = driver.cursor()
     try:
         cursor.execute(*statement.bound(conn.dialect, values))
         return _fetched(cursor)
