@@ -1,8 +1,9 @@
 """Referral ledger benchmark: referral events through the service against bare INSERTs.
 
     .venv/bin/python bench/ledger.py [--events 100000] [--workers 4] [--per-referrer 20]
+                                     [--database ledger_bench]
 
-Against a fresh PostgreSQL database (ledger_bench) and Redis (BENCH_REDIS_URL; notices are
+Against a fresh PostgreSQL database (--database, default ledger_bench) and Redis (BENCH_REDIS_URL; notices are
 queued there and never sent):
 1. Setup, not timed: events/5 referees (new leads, each contacted by a sales rep so no
    review rule holds them), one referrer per --per-referrer referees with a code.
@@ -186,9 +187,10 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--per-referrer", type=int, default=20)
+    parser.add_argument("--database", default="ledger_bench", help="created afresh")
     opts = parser.parse_args()
     referrals = max(1, opts.events // (1 + len(STEPS)))
-    env = environment(fresh_database("ledger_bench"))
+    env = environment(fresh_database(opts.database))
     redis.Redis.from_url(REDIS_URL).flushdb()
     flask(env, "db", "upgrade")
     work = setup(env, referrals, opts.per_referrer)

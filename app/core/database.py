@@ -127,18 +127,6 @@ def expire_loaded(model, key) -> None:
         db.session.expire(row)
 
 
-def locked_text(sql: str, clause: str = "FOR UPDATE"):
-    """`sql` built once as two statements, with its lock clause for PostgreSQL and without
-    it for SQLite (one writer, no such clause); the returned function picks the one for
-    this session's database."""
-    both = {"postgresql": text(f"{sql} {clause}"), "other": text(sql)}
-
-    def statement():
-        return both.get(db.session.get_bind().dialect.name, both["other"])
-
-    return statement
-
-
 def load_row(model, row_id: int, *scope, missing: str = "资源不存在"):
     """The `model` row with this id that also meets every `scope` clause (who may see it,
     whose it is), else NotFound(`missing`): a row someone may not see is answered exactly

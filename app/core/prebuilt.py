@@ -1,4 +1,5 @@
-"""Prebuilt read statements run on the driver's connection: the mini program's hot pages.
+"""Prebuilt statements run on the driver's connection: the mini program's hot pages and the
+referral stage event.
 
 The project page and its feed are what homeowners open most. Built once at import, their
 statements still cost SQLAlchemy's Core execute and result machinery more CPU per request
@@ -7,6 +8,10 @@ the psycopg connection of a pooled connection in autocommit (no BEGIN, no ROLLBA
 Session), with the column types' own result processors applied, so rows carry the same
 values as through SQLAlchemy. Other databases (SQLite in development and tests) go through
 the Session's Core execute as before.
+
+A `Statement` (plain SQL with typed binds) does the same for writes inside the Session's
+own transaction: the referral's stage event runs a dozen of them per event, each costing
+SQLAlchemy three times what psycopg spends (see `run`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from sqlalchemy import Select
+from sqlalchemy import Select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.core.database import begin_autocommit, driver_connection
 from app.core.extensions import db
@@ -27,14 +33,12 @@ def _impl(type_, dialect):
     return type_.dialect_impl(dialect)
 
 
-class Prebuilt:
-    """A SELECT and how to run it on psycopg: SQL text, bind and result processors."""
+class _Compiled:
+    """A statement compiled once for PostgreSQL, with its binds' type processors."""
 
-    def __init__(self, statement: Select) -> None:
+    def __init__(self, statement) -> None:
         self.statement = statement
-        self.row = namedtuple("Row", [column.key for column in statement.selected_columns])
         self._compiled = None  # (compiled, bind processors) for the PostgreSQL dialect
-        self._processors = None  # [(index, processor)] from the first result's column types
 
     def _compile(self, dialect):
         if self._compiled is None:
@@ -52,6 +56,15 @@ class Prebuilt:
         for name, process in processors.items():
             params[name] = process(params[name])
         return compiled.string, params
+
+
+class Prebuilt(_Compiled):
+    """A SELECT and how to run it on psycopg: SQL text, bind and result processors."""
+
+    def __init__(self, statement: Select) -> None:
+        super().__init__(statement)
+        self.row = namedtuple("Row", [column.key for column in statement.selected_columns])
+        self._processors = None  # [(index, processor)] from the first result's column types
 
     def rows(self, dialect, cursor: psycopg.Cursor) -> list:
         """The cursor's rows as named tuples, each value as SQLAlchemy's types return it."""
@@ -109,3 +122,80 @@ def reading() -> Iterator[Reader]:
         return
     with driver_connection() as pooled:
         yield Reader(engine.dialect, pooled.driver_connection)
+
+
+class Statement(_Compiled):
+    """A statement built once: plain SQL with typed binds (`bindparam(name, type_=…)` where
+    a type matters), or a Core statement. `lock` (e.g. "FOR UPDATE OF r") is added to plain
+    SQL on PostgreSQL only: SQLite has one writer and no such clause."""
+
+    def __init__(self, sql, *binds, lock: str = "") -> None:
+        if not isinstance(sql, str):  # a Core statement, or text() already bound
+            super().__init__(sql)
+            self.plain = sql
+            return
+        super().__init__(text(f"{sql} {lock}" if lock else sql).bindparams(*binds))
+        self.plain = text(sql).bindparams(*binds)
+
+
+def execute(statement: Statement, values: dict, *, first: list | tuple = ()) -> list | None:
+    """Run `statement` in the Session's transaction (begun if none is open): its rows as
+    tuples, or None for a statement that returns none. On PostgreSQL on that transaction's
+    own psycopg connection, through a cursor kept with it (making one costs a third of
+    running the statement), rows as psycopg returns them (no result processors: read ids,
+    counts, text). Elsewhere through SQLAlchemy's Core execute. A driver error comes out as
+    SQLAlchemy's (IntegrityError…), as through the Session. `first`: (statement, values)
+    pairs whose rows nobody reads, run before it in the same round trip."""
+    if first:
+        return execute_together(*first, (statement, values))[-1]
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return _rows(conn.execute(statement.plain, values))
+    pooled = conn.connection
+    driver = pooled.driver_connection
+    cursor = pooled.info.get("tx_cursor")
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        cursor = pooled.info["tx_cursor"] = driver.cursor()
+    try:
+        cursor.execute(*statement.bound(conn.dialect, values))
+        return _fetched(cursor)
+    except psycopg.Error as exc:
+        raise _driver_error(conn, exc) from exc
+
+
+def execute_together(*runs: tuple[Statement, dict]) -> list[list | None]:
+    """`execute` of each (statement, values), in order, sent in one round trip on
+    PostgreSQL (psycopg's pipeline mode: entering it costs about one statement's CPU, so
+    for two statements or more)."""
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return [_rows(conn.execute(s.plain, values)) for s, values in runs]
+    driver = conn.connection.driver_connection
+    try:
+        with driver.pipeline():
+            cursors = [driver.execute(*s.bound(conn.dialect, values)) for s, values in runs]
+        return [_fetched(c) for c in cursors]
+    except psycopg.Error as exc:
+        raise _driver_error(conn, exc) from exc
+
+
+def _fetched(cursor: psycopg.Cursor) -> list | None:
+    """The cursor's rows, None for a statement without (asking `description` would build
+    its column objects, a tenth of the statement's CPU)."""
+    return cursor.fetchall() if cursor.pgresult.status == _ROWS else None
+
+
+_ROWS = psycopg.pq.ExecStatus.TUPLES_OK
+
+
+def _driver_error(conn, exc: psycopg.Error) -> DBAPIError:
+    """psycopg's error as SQLAlchemy's (no parameters: they may be personal data); a
+    connection the server dropped is invalidated, as SQLAlchemy does."""
+    driver = conn.connection.driver_connection
+    if driver is None or driver.broken or driver.closed:
+        conn.invalidate(exc)
+    return DBAPIError.instance(None, None, exc, psycopg.Error)
+
+
+def _rows(result) -> list | None:
+    return result.all() if result.returns_rows else None

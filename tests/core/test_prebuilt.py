@@ -1,10 +1,12 @@
-"""Prebuilt reads: run outside a transaction, and leave the pooled connection as they found it."""
+"""Prebuilt reads: run outside a transaction, and leave the pooled connection as they found it.
+Prebuilt statements: run inside the Session's transaction."""
 
 import pytest
 from sqlalchemy import bindparam, select, text
 
-from app.core.prebuilt import Prebuilt, reading
+from app.core.prebuilt import Prebuilt, Statement, execute, execute_together, reading
 from app.models import Store
+from app.models.types import UTCDateTime, utcnow
 
 STORES = Prebuilt(select(Store.id, Store.name).order_by(Store.id))
 
@@ -63,3 +65,37 @@ def test_after_the_server_drops_its_connections_one_read_fails_then_reads_work(c
     assert failed == 1
     with reading() as reader:
         assert reader.all(STORES, {}) == [] and reader.driver.info.backend_pid not in pids
+
+
+# Statements in the Session's own transaction (the referral stage event's hot path).
+ADD_STORE = Statement(
+    "INSERT INTO stores (name, city, region, created_at) VALUES (:name, '上海', '', :at)"
+    " RETURNING id",
+    bindparam("at", type_=UTCDateTime),
+)
+STORE_NAMES = Statement("SELECT name FROM stores ORDER BY id", lock="FOR UPDATE")
+
+
+def test_statements_run_in_the_sessions_transaction_and_roll_back_with_it(ctx):
+    from app.core.extensions import db
+
+    db.session.add(Store(name="城东旗舰店", city="上海"))
+    db.session.flush()  # the Session's transaction is open: the statements join it
+    new_id = execute(ADD_STORE, {"name": "城西店", "at": utcnow()})[0][0]
+    assert execute(STORE_NAMES, {}) == [("城东旗舰店",), ("城西店",)] and new_id == 2
+    db.session.rollback()
+    assert db.session.scalars(select(Store.name)).all() == []
+
+
+def test_statements_sent_together_answer_in_order_and_errors_are_sqlalchemys(ctx):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.extensions import db
+
+    at = utcnow()
+    first, names = execute_together((ADD_STORE, {"name": "城东店", "at": at}), (STORE_NAMES, {}))
+    assert first == [(1,)] and names == [("城东店",)]
+    with pytest.raises(IntegrityError):  # stores.name is unique, as through the Session
+        execute(ADD_STORE, {"name": "城东店", "at": at})
+    db.session.rollback()
+    assert execute(STORE_NAMES, {}) == []

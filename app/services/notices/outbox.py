@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.core import queue
+from app.core import batch, prebuilt, queue
 from app.core.database import insert_new_statement
 from app.core.extensions import db
 from app.models import Customer, Notice, Staff
@@ -52,9 +52,13 @@ def create(
     context: dict | None = None,
     at: datetime | None = None,
     urgent: bool | None = None,
+    batched: bool = False,
 ) -> Notice:
     """The notice row (rendered now: a bad template fails here), or the existing one (the
-    insert, one statement, finds the key taken)."""
+    insert, one statement, finds the key taken). A due one is handed to the send job after
+    the commit: its own RQ job, or with `batched` the batched hand-off (queue.enqueue_batched:
+    one RPUSH for the notices of many transactions, for the busiest kinds; a hand-off lost
+    with its process leaves the row "queued", and recover_stuck sends it)."""
     tpl = notice_templates.load(kind)
     key = f"{kind}:{subject}" + (f":staff:{staff.id}" if tpl.audience == "staff" else "")
     urgent = tpl.urgent if urgent is None else urgent
@@ -78,14 +82,16 @@ def create(
     due = values["scheduled_at"] <= now
     if due:  # straight to the queue; the minute pass handles the later ones
         values["status"], values["locked_at"] = "queued", now
-    new_id = db.session.execute(_INSERT_NEW, values).scalar()
-    if new_id is None:  # a concurrent twin won
+    rows = prebuilt.execute(_INSERT_NEW, values)
+    if not rows:  # a concurrent twin won
         return find(key)
-    notice = Notice(id=new_id, **values)
+    notice = Notice(id=rows[0][0], **values)
     make_transient_to_detached(notice)
     db.session.add(notice)
-    if due:
-        _enqueue([new_id])
+    if due and batched:
+        queue.enqueue_batched(SEND_JOB, notice.id, queue="outbound")
+    elif due:
+        _enqueue([notice.id])
     return notice
 
 
@@ -102,28 +108,32 @@ _DEFAULTS = {
     "locked_at": None,
     "sent_at": None,
 }
-_INSERT_NEW = insert_new_statement(
-    Notice.__table__,
-    (
-        "kind",
-        "audience",
-        "idem_key",
-        "urgent",
-        "marketing",
-        "context",
-        "payload",
-        "customer_id",
-        "staff_id",
-        "scheduled_at",
-        "created_at",
-        *_DEFAULTS,
-    ),
-    ("idem_key",),
+_INSERT_NEW = prebuilt.Statement(
+    insert_new_statement(
+        Notice.__table__,
+        (
+            "kind",
+            "audience",
+            "idem_key",
+            "urgent",
+            "marketing",
+            "context",
+            "payload",
+            "customer_id",
+            "staff_id",
+            "scheduled_at",
+            "created_at",
+            *_DEFAULTS,
+        ),
+        ("idem_key",),
+    )
 )
 
 
-def notify_customer(kind: str, customer: Customer, subject: str, **context) -> Notice:
-    return create(kind, subject, customer=customer, context=context)
+def notify_customer(
+    kind: str, customer: Customer, subject: str, *, batched: bool = False, **context
+) -> Notice:
+    return create(kind, subject, customer=customer, context=context, batched=batched)
 
 
 def notify_staff(kind: str, staff: Staff, subject: str, **context) -> Notice:
@@ -144,8 +154,11 @@ def _context(context: dict | None, customer: Customer | None, staff: Staff | Non
     return {**base, **(context or {})}
 
 
+SEND_JOB = "jobs.notices:send_notices"
+
+
 def _enqueue(ids: list[int]) -> None:
-    queue.enqueue("jobs.notices:send_notices", ids, queue="outbound")
+    queue.enqueue(SEND_JOB, ids, queue="outbound")
 
 
 def recover_stuck(now: datetime | None = None, older_than: timedelta | None = None) -> int:
@@ -178,6 +191,7 @@ def dispatch_due(now: datetime | None = None, limit: int = DISPATCH_LIMIT) -> in
     """Recover stuck rows, then mark due rows queued and enqueue them in batches."""
     now = now or utcnow()
     recover_stuck(now)
+    batch.kick(SEND_JOB, "outbound")  # a wake-up lost between a batched push and its drain
     due = (
         select(Notice.id)
         .where(Notice.status == "pending", Notice.scheduled_at <= now)

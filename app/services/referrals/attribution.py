@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from app.core.database import insert_statement, locked_text
+from app.core import prebuilt
+from app.core.database import insert_statement
 from app.core.extensions import db
 from app.models import Customer, Referral, TimelineEvent
 from app.models.types import utcnow
@@ -64,11 +65,8 @@ def _upstream(referrer_id: int, referee_id: int) -> bool:
     referee knew us first, and a loop would pay each for the other (A→B and B→A)."""
     seen = {referrer_id}
     for _ in range(LOOP_DEPTH):
-        up = db.session.scalar(
-            select(Referral.referrer_id).where(
-                Referral.referee_id == referrer_id, Referral.status.in_(("attributed", "held"))
-            )
-        )
+        rows = prebuilt.execute(_LIVE, {"referee_id": referrer_id})
+        up = rows[0][1] if rows else None
         if up is None or up in seen:
             return False
         if up == referee_id:
@@ -104,12 +102,11 @@ def attribute(
     code, referrer = found
     at = at or utcnow()
     referee = customers.resolve(referee)
-    conn = db.session.connection()
-    conn.execute(_LOCK_CUSTOMER(), {"id": referee.id})  # one referee's attributions in turn
+    prebuilt.execute(_LOCK_CUSTOMER, {"id": referee.id})  # one referee's attributions in turn
     # A statement of its own after the lock: it sees a referral a twin committed meanwhile.
-    existing = conn.execute(_LIVE_ID, {"referee_id": referee.id}).scalar()
-    if existing is not None:
-        return db.session.get(Referral, existing)
+    existing = prebuilt.execute(_LIVE, {"referee_id": referee.id})
+    if existing:
+        return db.session.get(Referral, existing[0][0])
     refused = _refusal(referrer, referee, at)
     if refused:
         return _not_attributed(referrer, referee, code, channel, refused)
@@ -139,7 +136,7 @@ def _new(
     rule = review.at_attribution(referrer, referee, device, at)
     if rule:
         values.update(status="held", reason=rule)  # review.hold
-    referral = Referral(id=db.session.execute(_INSERT, values).scalar_one(), **values)
+    referral = Referral(id=prebuilt.execute(_INSERT, values)[0][0], **values)
     make_transient_to_detached(referral)
     db.session.add(referral)
     steps.record_step(referral, "registered")
@@ -152,41 +149,47 @@ def _code_and_owner(code: str) -> tuple[str, steps.Person | Customer] | None:
     code = codes.normalise(code)
     if not code or len(code) > 16:
         return None
-    row = db.session.connection().execute(_CODE, {"code": code}).first()
-    if row is None:
+    rows = prebuilt.execute(_CODE, {"code": code})
+    if not rows:
         return None
-    if row.merged_into_id is not None:  # merged away: the customer it went into
-        return row.code, customers.resolve(db.session.get(Customer, row.id))
-    return row.code, steps.Person(row.id, row.name, row.nickname, row.phone_hash, row.address)
+    code, owner_id, merged_into_id, *person = rows[0]
+    if merged_into_id is not None:  # merged away: the customer it went into
+        return code, customers.resolve(db.session.get(Customer, owner_id))
+    return code, steps.Person(owner_id, *person)
 
 
-# Built once, plain SQL: attribution is one of the referral bench's events.
-_CODE = text(
+# Built once, plain SQL on the driver (app.core.prebuilt): attribution is one of the
+# referral bench's events.
+_CODE = prebuilt.Statement(
     "SELECT k.code, c.id, c.merged_into_id, c.name, c.nickname, c.phone_hash, c.address"
     " FROM referral_codes k JOIN customers c ON c.id = k.customer_id WHERE k.code = :code"
 )
-_LOCK_CUSTOMER = locked_text("SELECT id FROM customers WHERE id = :id")
-_LIVE_ID = text(
-    "SELECT id FROM referrals WHERE referee_id = :referee_id AND status IN ('attributed', 'held')"
+_LOCK_CUSTOMER = prebuilt.Statement("SELECT id FROM customers WHERE id = :id", lock="FOR UPDATE")
+# A customer's live referral as referee: its id, and who brought them.
+_LIVE = prebuilt.Statement(
+    "SELECT id, referrer_id FROM referrals"
+    " WHERE referee_id = :referee_id AND status IN ('attributed', 'held')"
 )
-_INSERT = insert_statement(
-    Referral.__table__,
-    (
-        "referrer_id",
-        "referee_id",
-        "code",
-        "channel",
-        "device",
-        "step",
-        "status",
-        "reason",
-        "review_note",
-        "reviewed_by_id",
-        "reviewed_at",
-        "attributed_at",
-        "created_at",
-        "updated_at",
-    ),
+_INSERT = prebuilt.Statement(
+    insert_statement(
+        Referral.__table__,
+        (
+            "referrer_id",
+            "referee_id",
+            "code",
+            "channel",
+            "device",
+            "step",
+            "status",
+            "reason",
+            "review_note",
+            "reviewed_by_id",
+            "reviewed_at",
+            "attributed_at",
+            "created_at",
+            "updated_at",
+        ),
+    )
 )
 
 

@@ -1,6 +1,8 @@
-"""The common stage event in Core statements: an attributed referral moving forward that,
-at 签约, breaks no rule. Nearly every event is one, and loading the referral and both people
-as ORM objects cost more CPU than the database spends on the whole event. Anything else (a
+"""The common stage event in prebuilt statements (app.core.prebuilt, on the transaction's
+psycopg connection): an attributed referral moving forward that, at 签约, breaks no rule.
+Nearly every event is one, and loading the referral and both people as ORM objects, or
+running its statements through SQLAlchemy's execute, cost more CPU than the database
+spends on the whole event. Anything else (a
 step back, a held referral, a self-referral or review rule found at signing, a VIP to
 name or flag) goes through lifecycle.move, the one place those rules are written out.
 
@@ -14,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam
 
-from app.core import queue
-from app.core.database import expire_loaded, locked_text
-from app.core.extensions import db
+from app.core import prebuilt, queue
+from app.core.database import expire_loaded
 from app.models import STEP_CODES, Referral
 from app.models.types import UTCDateTime, utcnow
 from app.services.notices import outbox
@@ -39,12 +40,14 @@ class Live:
     contacted: bool  # by staff (review.contacted_by_staff)
 
 
-def load(referee_id: int) -> Live | None:
-    """The referee's live referral, locked (its row only), in one round trip."""
-    db_row = _conn().execute(_LIVE(), {"referee_id": referee_id}).first()
-    if db_row is None:
+def load(referee_id: int, target: str) -> Live | None:
+    """The referee's live referral, locked (its row only), in one round trip; None when
+    there is none or its step is `target` already (a redelivered event: then nothing is
+    locked, so the transaction writes nothing and its commit waits for no WAL flush)."""
+    rows = prebuilt.execute(_LIVE, {"referee_id": referee_id, "target": target})
+    if not rows:
         return None
-    r = tuple(db_row)
+    r = tuple(rows[0])
     referee = steps.Person(r[4], *r[5:9])
     referrer = steps.Person(r[3], *r[9:13])
     return Live(*r[:5], referee=referee, referrer=referrer, contacted=bool(r[13]))
@@ -57,13 +60,17 @@ def move(live: Live, target: str) -> bool:
     passed = STEP_CODES[before + 1 : steps.rank(target) + 1]
     if live.status != "attributed" or not passed or ("signed" in passed and _unclean(live)):
         return False
-    _conn().execute(_SET_STEP, {"id": live.id, "step": target, "now": utcnow()})
+    # Writes whose results nobody reads wait to go in one round trip with the next
+    # statement that needs its answer (the reward's first read), in the order written.
+    writes = [(_SET_STEP, {"id": live.id, "step": target, "now": utcnow()})]
     for step in passed:
-        steps.record_step(live, step)
+        writes.append(steps.step_events(live, step))
         if step == "signed":
-            _grant(live, "signed")
+            writes = _grant(live, "signed", writes)
     if target == "completed":
-        _grant(live, "completed")
+        writes = _grant(live, "completed", writes)
+    if writes:
+        prebuilt.execute_together(*writes)
     expire_loaded(Referral, live.id)
     return True
 
@@ -76,27 +83,25 @@ def _unclean(live: Live) -> bool:
     )
 
 
-def _grant(live: Live, step: str) -> None:
-    """lifecycle.grant for the common event; a VIP to name or flag goes to vip.check."""
+def _grant(live: Live, step: str, writes: list) -> list:
+    """lifecycle.grant for the common event; a VIP to name or flag goes to vip.check.
+    `writes` go first (with the ledger's first statement); those still unsent are returned."""
     amount = current_app.config[steps.REWARD_SETTINGS[step]]
     if amount <= 0:  # 竣工's bonus is optional
-        return
+        return writes
     masked = steps.mask_name(live.referee)
     reference = f"推荐{masked}{steps.REWARD_LABELS[step]}"
-    credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference)
+    credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference, writes)
     if credited is None:
-        return
+        return []
     announce(live.referrer, live.id, step, credited.cycle, masked, amount, credited.balance_after)
     if vip.needs_check(live.referrer_id, credited.vip_since, credited.vip_review_at):
         vip.check(live.referrer_id)
     queue.enqueue_batched("jobs.value:recompute", live.referrer_id)
+    return []
 
 
-def _conn():
-    return db.session.connection()
-
-
-_LIVE = locked_text(
+_LIVE = prebuilt.Statement(
     "SELECT r.id, r.step, r.status, r.referrer_id, r.referee_id,"
     " e.name, e.nickname, e.phone_hash, e.address,"
     " o.name, o.nickname, o.phone_hash, o.address,"
@@ -104,11 +109,15 @@ _LIVE = locked_text(
     f" AND {review.STAFF_CONTACT_SQL})"
     " FROM referrals r JOIN customers e ON e.id = r.referee_id"
     " JOIN customers o ON o.id = r.referrer_id"
-    " WHERE r.referee_id = :referee_id AND r.status IN ('attributed', 'held')",
-    "FOR UPDATE OF r",
+    " WHERE r.referee_id = :referee_id AND r.status IN ('attributed', 'held')"
+    # A row whose step is the target is neither returned nor locked; a row a twin moved to
+    # the target while this waited for its lock is checked again, and not returned.
+    " AND r.step <> :target",
+    lock="FOR UPDATE OF r",
 )
-_SET_STEP = text("UPDATE referrals SET step = :step, updated_at = :now WHERE id = :id").bindparams(
-    bindparam("now", type_=UTCDateTime)
+_SET_STEP = prebuilt.Statement(
+    "UPDATE referrals SET step = :step, updated_at = :now WHERE id = :id",
+    bindparam("now", type_=UTCDateTime),
 )
 
 
@@ -116,11 +125,13 @@ def announce(
     referrer, referral_id: int, step: str, cycle: int, masked: str, amount: int, balance: int
 ) -> None:
     """The referrer's referral-reward notice, once per referral, step and cycle (the notice's
-    key); both reward paths (this one and lifecycle.grant) send it."""
+    key); both reward paths (this one and lifecycle.grant) send it. Batched hand-off: one
+    RQ job per reward cost the stage event a sixth of its CPU."""
     outbox.notify_customer(
         "referral-reward",
         referrer,
         f"referral:{referral_id}:{step}:{cycle}",
+        batched=True,
         referee_name=masked,
         credits=amount,
         balance=balance,

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import make_transient_to_detached
 
+from app.core import prebuilt
 from app.core.database import expire_loaded, insert_new_statement, insert_once
 from app.core.errors import Conflict, Invalid
 from app.core.extensions import db
@@ -174,41 +175,47 @@ class Credited:
     vip_review_at: object
 
 
-def reward_now(customer_id: int, referral_id: int, step: str, amount: int, reference: str):
-    """`reward` for the stage event's hot path, in Core statements on the session's
+def reward_now(
+    customer_id: int, referral_id: int, step: str, amount: int, reference: str, first=()
+):
+    """`reward` for the stage event's hot path, in prebuilt statements on the session's
     connection (the ORM cost more CPU than the database spends): the same rules, locks
     and unique key; the session's copy of the account is expired. None when the step's
-    reward stands (or a concurrent twin wrote it)."""
-    conn = db.session.connection()
-    counts = conn.execute(_NET, {"referral_id": referral_id, "step": step}).one()
-    rewards, reversals = counts[0] or 0, counts[1] or 0
+    reward stands (or a concurrent twin wrote it). `first`: the caller's writes, sent in
+    the same round trip as the first read (prebuilt.execute)."""
+    net = prebuilt.execute(_NET, {"referral_id": referral_id, "step": step}, first=first)
+    rewards, reversals = net[0]
+    rewards, reversals = rewards or 0, reversals or 0
     if rewards > reversals or amount <= 0:
         return None
     # One statement locks the account and adds the amount (a reward is never negative):
     # balance_after follows the entries in order, as in `post`.
     params = {"customer_id": customer_id, "amount": amount, "now": utcnow()}
-    acct = conn.execute(_ADD, params).first()
-    if acct is None:  # the first credit: the row is created (a twin may win), then added to
+    rows = prebuilt.execute(_ADD, params)
+    if not rows:  # the first credit: the row is created (a twin may win), then added to
         account(customer_id)
-        acct = conn.execute(_ADD, params).one()
-    values = _values(customer_id, amount, "reward", reference, None, acct.balance)
+        rows = prebuilt.execute(_ADD, params)
+    balance_after, vip_since, vip_review_at = rows[0]
+    values = _values(customer_id, amount, "reward", reference, None, balance_after)
     values.update(referral_id=referral_id, step=step, cycle=reversals)
-    if conn.execute(_INSERT_ONCE, values).scalar() is None:  # a twin's: take it off again
-        conn.execute(_ADD, {**params, "amount": -amount})
+    if not prebuilt.execute(_INSERT_ONCE_NOW, values):  # a twin's: take it off again
+        prebuilt.execute(_ADD, {**params, "amount": -amount})
         return None
     expire_loaded(CreditAccount, customer_id)
-    return Credited(reversals, acct.balance, acct.vip_since, acct.vip_review_at)
+    return Credited(reversals, balance_after, vip_since, vip_review_at)
 
 
-_NET = text(
+_NET = prebuilt.Statement(
     "SELECT sum(CASE kind WHEN 'reward' THEN 1 ELSE 0 END),"
     " sum(CASE kind WHEN 'reversal' THEN 1 ELSE 0 END)"
     " FROM credit_entries WHERE referral_id = :referral_id AND step = :step"
 )
-_ADD = text(
+_ADD = prebuilt.Statement(
     "UPDATE credit_accounts SET balance = balance + :amount, updated_at = :now"
-    " WHERE customer_id = :customer_id RETURNING balance, vip_since, vip_review_at"
-).bindparams(bindparam("now", type_=UTCDateTime))
+    " WHERE customer_id = :customer_id RETURNING balance, vip_since, vip_review_at",
+    bindparam("now", type_=UTCDateTime),
+)
+_INSERT_ONCE_NOW = prebuilt.Statement(_INSERT_ONCE)
 
 
 def entries_page(customer_id: int, before: int | None, limit: int):

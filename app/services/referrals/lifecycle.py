@@ -21,8 +21,8 @@ def on_stage_changed(customer_id: int, _old_stage: str, new_stage: str) -> None:
     if target is None:
         return
     db.session.flush()  # the Core read below sees what the session changed (a phone, say)
-    live = forward.load(customer_id)
-    if live is None or target == live.step or forward.move(live, target):
+    live = forward.load(customer_id, target)
+    if live is None or forward.move(live, target):
         return
     move(attribution.live_for(customer_id, lock=True), target)
 

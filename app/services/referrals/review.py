@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, or_, select
 
+from app.core import prebuilt
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.models import Customer, Referral, Staff, TimelineEvent
-from app.models.types import utcnow
+from app.models.types import UTCDateTime, utcnow
 from app.services.customers import audit
 
 REASONS = {
@@ -34,16 +35,18 @@ def _same_address(referrer: Customer, referee: Customer) -> bool:
 
 
 def _count(query, **params) -> int:
-    return db.session.scalar(query, params)
+    return prebuilt.execute(query, params)[0][0]
 
 
-# Built once: the burst count runs at every attribution.
-_REFERRED = select(func.count(Referral.id)).where(
-    Referral.referrer_id == bindparam("referrer_id"),
-    Referral.status.in_(("attributed", "held", "rejected")),
+# Built once (app.core.prebuilt): the burst count runs at every attribution.
+_REFERRED = (
+    "SELECT count(*) FROM referrals WHERE referrer_id = :referrer_id"
+    " AND status IN ('attributed', 'held', 'rejected')"
 )
-_FROM_DEVICE = _REFERRED.where(Referral.device == bindparam("device"))
-_SINCE = _REFERRED.where(Referral.created_at >= bindparam("since"))
+_FROM_DEVICE = prebuilt.Statement(_REFERRED + " AND device = :device")
+_SINCE = prebuilt.Statement(
+    _REFERRED + " AND created_at >= :since", bindparam("since", type_=UTCDateTime)
+)
 
 
 def at_attribution(referrer: Customer, referee: Customer, device: str, at: datetime) -> str:

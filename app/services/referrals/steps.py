@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam
 
-from app.core.extensions import db
+from app.core import prebuilt
 from app.models import STEP_CODES, STEP_LABELS, Customer, Referral
 from app.models.types import JSONType, UTCDateTime, utcnow
 from app.services.customers import timeline
@@ -55,6 +55,12 @@ def mask_name(customer: Customer | None) -> str:
 def record_step(referral: Referral, step: str, kind: str = "referral_step") -> None:
     """The step as a timeline event of the referee and of the referrer: both rows in one
     INSERT (timeline.INSERT_EVENT, the timeline's own column list)."""
+    prebuilt.execute(*step_events(referral, step, kind))
+
+
+def step_events(referral: Referral, step: str, kind: str = "referral_step") -> tuple:
+    """record_step's INSERT as (statement, values), for a caller that sends it together with
+    other statements (prebuilt.execute_together)."""
     common = {"referral_id": referral.id, "step": step, "step_label": STEP_LABELS[step]}
     referee = {**common, "role": "referee", "referrer_id": referral.referrer_id}
     referrer = {
@@ -70,7 +76,7 @@ def record_step(referral: Referral, step: str, kind: str = "referral_step") -> N
     ):
         values = {**_EVENT, "customer_id": customer_id, "kind": kind, "payload": payload}
         rows.update({f"{c}_{n}": values.get(c, now) for c in timeline.EVENT_COLUMNS})
-    db.session.execute(_TWO_EVENTS, rows)
+    return _TWO_EVENTS, rows
 
 
 _EVENT = {
@@ -81,16 +87,15 @@ _EVENT = {
     "dedupe_key": None,
     "needs_enrichment": False,
 }
-_TWO_EVENTS = text(
+_TWO_EVENTS = prebuilt.Statement(
     timeline.INSERT_EVENT
     + " VALUES "
     + ", ".join(
         "(" + ", ".join(f":{c}_{n}" for c in timeline.EVENT_COLUMNS) + ")" for n in range(2)
-    )
-).bindparams(
+    ),
     *(
         bindparam(f"{c}_{n}", type_=JSONType if c == "payload" else UTCDateTime)
         for n in range(2)
         for c in ("payload", "occurred_at", "created_at")
-    )
+    ),
 )

@@ -5,10 +5,10 @@ account for a manager; nobody is downgraded by the machine."""
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
 
+from app.core import prebuilt
 from app.core.extensions import db
-from app.models import CreditAccount, Customer, Referral
+from app.models import CreditAccount, Customer
 from app.models.types import utcnow
 from app.services.customers import timeline
 from app.services.notices import outbox
@@ -36,24 +36,20 @@ def check(referrer_id: int, acct: CreditAccount | None = None) -> None:
 def needs_check(referrer_id: int, vip_since, vip_review_at) -> bool:
     """Whether `check` would change anything for an account with these marks (one count
     query; the hot path calls `check` only then)."""
-    count = db.session.connection().execute(_SIGNED, {"referrer_id": referrer_id}).scalar()
+    count = prebuilt.execute(_SIGNED, {"referrer_id": referrer_id})[0][0]
     needed = current_app.config["REFERRAL_VIP_COUNT"]
     if count >= needed:
         return vip_since is None
     return vip_since is not None and vip_review_at is None
 
 
-# inputs.signed_referral_count as a Core statement, built once (the ORM's is dearer); run
-# after the account is locked, so it counts what a concurrent reward committed meanwhile.
-_referrals = Referral.__table__
-_SIGNED = (
-    select(func.count())
-    .select_from(_referrals)
-    .where(
-        _referrals.c.referrer_id == bindparam("referrer_id"),
-        _referrals.c.status == "attributed",
-        _referrals.c.step.in_(inputs.SIGNED_STEPS),
-    )
+# inputs.signed_referral_count as a prebuilt statement (the ORM's is dearer); run after the
+# account is locked, so it counts what a concurrent reward committed meanwhile.
+_SIGNED = prebuilt.Statement(
+    "SELECT count(*) FROM referrals WHERE referrer_id = :referrer_id"
+    " AND status = 'attributed' AND step IN ("
+    + ", ".join(f"'{step}'" for step in inputs.SIGNED_STEPS)
+    + ")"
 )
 
 
