@@ -106,6 +106,36 @@ def test_a_reversal_never_takes_the_balance_below_zero(referrer, bearer):
     assert [e.balance_after for e in entries(referrer)] == [2000, 500, 0]
 
 
+def test_signing_again_after_a_part_kept_reversal_pays_only_the_rest(referrer, bearer):
+    """Signed (2,000), 1,500 redeemed, cancelled (only 500 could be taken back), signed
+    again: the referrer still holds 1,500 of the step, so the new reward is 500 and the
+    referral has paid 2,000 in all, as one signing should. Cancelled again (the 500 taken
+    back) and signed a third time: 500 again, still 2,000 in all."""
+    manager, _ = bearer("店长", "manager")
+    referee, _ = referred(referrer)
+    move(referee, "contract")
+    from app.services.referrals import redemptions
+
+    redemptions.decide(redemptions.request(referrer, "窗帘", 1500), True, "", manager)
+    move(referee, "measured")
+    move(referee, "contract")
+    rows = entries(referrer)
+    assert [(e.kind, e.amount) for e in rows] == [
+        ("reward", 2000),
+        ("redemption", -1500),
+        ("reversal", -500),
+        ("reward", 500),
+    ]
+    assert "已扣除此前取消时未能扣回的 1500" in rows[-1].reference
+    assert notices("referral-reward")[-1].context["credits"] == 500
+    assert balance(referrer) == 500
+    move(referee, "measured")
+    move(referee, "contract")
+    assert [e.amount for e in entries(referrer)][4:] == [-500, 500]
+    assert sum(e.amount for e in entries(referrer) if e.kind != "redemption") == 2000
+    assert [n.context["credits"] for n in notices("referral-reward")] == [2000, 500, 500]
+
+
 def test_a_referee_never_contacted_by_staff_is_held_until_a_manager_releases(referrer, bearer):
     manager, _ = bearer("店长", "manager")
     referee = person("李四")

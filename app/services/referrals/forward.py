@@ -94,7 +94,15 @@ def _grant(live: Live, step: str, writes: list) -> list:
     credited = ledger.reward_now(live.referrer_id, live.id, step, amount, reference, writes)
     if credited is None:
         return []
-    announce(live.referrer, live.id, step, credited.cycle, masked, amount, credited.balance_after)
+    announce(
+        live.referrer,
+        live.id,
+        step,
+        credited.cycle,
+        masked,
+        credited.amount,
+        credited.balance_after,
+    )
     if vip.needs_check(live.referrer_id, credited.vip_since, credited.vip_review_at):
         vip.check(live.referrer_id)
     queue.enqueue_batched("jobs.value:recompute", live.referrer_id)

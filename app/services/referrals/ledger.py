@@ -122,21 +122,38 @@ _INSERT_ONCE = insert_new_statement(
 )
 
 
-def net(referral_id: int, step: str) -> tuple[int, int]:
-    """(rewards, reversals) written for one referral's step."""
-    rows = db.session.execute(
-        select(CreditEntry.kind, func.count())
-        .where(CreditEntry.referral_id == referral_id, CreditEntry.step == step)
-        .group_by(CreditEntry.kind)
-    ).all()
-    counts = dict(rows)
-    return counts.get("reward", 0), counts.get("reversal", 0)
+def net(referral_id: int, step: str) -> tuple[int, int, int]:
+    """(rewards, reversals, held) written for one referral's step: held is what its
+    entries add up to, the credits the referrer still has from it."""
+    row = db.session.execute(
+        select(
+            func.count().filter(CreditEntry.kind == "reward"),
+            func.count().filter(CreditEntry.kind == "reversal"),
+            func.coalesce(func.sum(CreditEntry.amount), 0),
+        ).where(CreditEntry.referral_id == referral_id, CreditEntry.step == step)
+    ).one()
+    return row[0], row[1], row[2]
+
+
+def due(amount: int, held: int, reference: str) -> tuple[int, str]:
+    """What a step's reward pays now, and its reference. A reward cancelled after its
+    credits were redeemed could not all be taken back (`reverse`); what the referrer
+    still holds of the step counts toward the reward when the referral signs again, else
+    cancel-and-sign-again would pay the step twice."""
+    pay = amount - max(held, 0)
+    if 0 < pay < amount:
+        reference = f"{reference}（已扣除此前取消时未能扣回的 {amount - pay}）"
+    return pay, reference
 
 
 def reward(customer_id: int, referral_id: int, step: str, amount: int, reference: str):
-    """The step's reward, once per cycle (None when it is already granted and standing)."""
-    rewards, reversals = net(referral_id, step)
+    """The step's reward, once per cycle (None when it is already granted and standing,
+    or what the referrer still holds of it covers it: `due`)."""
+    rewards, reversals, held = net(referral_id, step)
     if rewards > reversals or amount <= 0:
+        return None
+    amount, reference = due(amount, held, reference)
+    if amount <= 0:
         return None
     unique = {"referral_id": referral_id, "step": step, "cycle": reversals}
     return post(customer_id, amount, "reward", reference=reference, unique=unique)
@@ -146,7 +163,7 @@ def reverse(customer_id: int, referral_id: int, step: str, reference: str):
     """Take back the step's standing reward (None when none stands). A reversal may not
     leave the balance negative: it takes back what is left (credits already redeemed
     stay redeemed) and says so in its reference."""
-    rewards, reversals = net(referral_id, step)
+    rewards, reversals, _held = net(referral_id, step)
     if rewards <= reversals:
         return None
     granted = db.session.scalar(
@@ -170,6 +187,7 @@ class Credited:
     """A reward written by `reward_now`, and the account's VIP marks as it was locked."""
 
     cycle: int
+    amount: int
     balance_after: int
     vip_since: object
     vip_review_at: object
@@ -184,9 +202,12 @@ def reward_now(
     reward stands (or a concurrent twin wrote it). `first`: the caller's writes, sent in
     the same round trip as the first read (prebuilt.execute)."""
     net = prebuilt.execute(_NET, {"referral_id": referral_id, "step": step}, first=first)
-    rewards, reversals = net[0]
+    rewards, reversals, held = net[0]
     rewards, reversals = rewards or 0, reversals or 0
     if rewards > reversals or amount <= 0:
+        return None
+    amount, reference = due(amount, held or 0, reference)
+    if amount <= 0:
         return None
     # One statement locks the account and adds the amount (a reward is never negative):
     # balance_after follows the entries in order, as in `post`.
@@ -202,12 +223,12 @@ def reward_now(
         prebuilt.execute(_ADD, {**params, "amount": -amount})
         return None
     expire_loaded(CreditAccount, customer_id)
-    return Credited(reversals, balance_after, vip_since, vip_review_at)
+    return Credited(reversals, amount, balance_after, vip_since, vip_review_at)
 
 
 _NET = prebuilt.Statement(
     "SELECT sum(CASE kind WHEN 'reward' THEN 1 ELSE 0 END),"
-    " sum(CASE kind WHEN 'reversal' THEN 1 ELSE 0 END)"
+    " sum(CASE kind WHEN 'reversal' THEN 1 ELSE 0 END), sum(amount)"
     " FROM credit_entries WHERE referral_id = :referral_id AND step = :step"
 )
 _ADD = prebuilt.Statement(

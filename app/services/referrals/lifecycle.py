@@ -71,7 +71,7 @@ def grant(referral: Referral, step: str) -> None:
     if entry is None:
         return
     forward.announce(
-        referral.referrer, referral.id, step, entry.cycle, masked, amount, entry.balance_after
+        referral.referrer, referral.id, step, entry.cycle, masked, entry.amount, entry.balance_after
     )
     _after_change(referral)
 
