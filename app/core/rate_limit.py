@@ -105,7 +105,8 @@ class Batched:
     Redis count it last saw (`known`) and those in flight they are under the limit. The
     opening after that adds them to Redis in one script call, which allows it only while the
     shared count is under the limit. A window's count in Redis only grows, so a refusal here
-    is never wrong (one process alone allows exactly the limit); what the other processes
+    is not early (one process alone allows exactly the limit; only while two of its syncs of
+    a key cross may it count the slower one's openings twice); what the other processes
     allowed and have not yet sent is at most `batch` each, so a window allows one key at
     most limit + (P - 1) × batch openings over P processes, whatever their threads do.
     Without Redis (or while it fails, as Limiter) each process counts alone up to the limit.
