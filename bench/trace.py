@@ -13,8 +13,9 @@ scan page through gunicorn against /healthz of the same server.
 2. gunicorn with the production settings (gunicorn.conf.py) serves GET /t/<code> for random
    codes of that batch (half delivered to a site, so the page shows the delivery and the
    community) and GET /healthz at concurrency 16, alternated in --rounds rounds (bench.common
-   .alternate). Every scan is a real one: the rate limit counted in Redis (its limit raised,
-   all load comes from one address), the code row counted, a scan row stored. The page's
+   .alternate). Every scan is a real one: the rate limit counted (its limit raised, all load
+   comes from one address, so each process adds its count to Redis every 5 openings, the
+   most app.core.rate_limit.allow_batched waits), the code row counted, a scan row stored. The page's
    catalog part comes from each process's cache (app.services.trace.pagecache), here two
    entries (the batch undelivered and delivered): the hit path, which is what a busy site
    runs; a miss costs one more read per batch and delivery per process every 30 s.

@@ -3,6 +3,8 @@ when Redis is unset or does not answer."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from app import create_app
@@ -46,3 +48,51 @@ def test_with_redis_two_processes_share_one_count(redis_conn):
     with second.app_context():
         assert not rate_limit.allow("two-apps", "k", "3/minute")
     assert any(b"two-apps" in key for key in redis_conn.scan_iter("zxcrm*"))
+
+
+def _opened(app, attempts: int, key: str = "k", limit: int = 30) -> int:
+    """How many of `attempts` openings of `key` allow_batched allowed in `app` (one process)."""
+    with app.app_context():
+        return sum(rate_limit.allow_batched("scan", key, limit, 10**8) for _ in range(attempts))
+
+
+@pytest.mark.parametrize("url", ["", "redis://127.0.0.1:1/0"])
+def test_batched_counts_exactly_the_limit_in_one_process_without_redis(url):
+    app = create_app(env_for_tests(REDIS_URL=url))
+    assert _opened(app, 45) == 30
+    assert _opened(app, 5, key="other") == 5  # another client is not limited
+
+
+@pytest.mark.redis
+def test_batched_counts_exactly_the_limit_in_one_process_with_redis(redis_conn):
+    app = create_app(env_for_tests(REDIS_URL=REDIS_URL))
+    assert _opened(app, 45) == 30
+    assert any(b"batched:scan" in key for key in redis_conn.scan_iter("zxcrm*"))
+
+
+@pytest.mark.redis
+def test_batched_a_second_process_allows_at_most_one_batch_more(redis_conn):
+    first, second = (create_app(env_for_tests(REDIS_URL=REDIS_URL)) for _ in range(2))
+    assert _opened(first, 40) == 30
+    assert _opened(second, 40) == 3  # the limit // 10 it allowed before asking Redis
+    assert _opened(first, 10) == 0
+
+
+@pytest.mark.redis
+def test_batched_bound_over_processes_and_threads(redis_conn):
+    """Two processes of four threads each, every thread trying 30 openings of one client:
+    the window allows at least the limit and at most limit + (2 - 1) processes × batch (3)."""
+    apps = [create_app(env_for_tests(REDIS_URL=REDIS_URL)) for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        allowed = sum(pool.map(lambda app: _opened(app, 30), apps * 4))
+    assert 30 <= allowed <= 33
+
+
+def test_batched_a_new_window_starts_a_new_count(monkeypatch):
+    app = create_app(env_for_tests())
+    now = [1_000_000.0]
+    monkeypatch.setattr(rate_limit, "_now", lambda: now[0])
+    with app.app_context():
+        assert [rate_limit.allow_batched("w", "k", 2, 60) for _ in range(3)] == [1, 1, 0]
+        now[0] += 60
+        assert [rate_limit.allow_batched("w", "k", 2, 60) for _ in range(3)] == [1, 1, 0]

@@ -1,9 +1,11 @@
 """The scan page's rate limit: at most TRACE_SCAN_LIMIT openings per client per
 TRACE_SCAN_WINDOW seconds, so codes cannot be enumerated (issue 13).
 
-Counted by the app's one limiter (app.core.rate_limit: a moving window in Redis, shared by
-every web process, counted in-process while Redis fails, so an outage neither opens the page
-to enumeration nor closes it to homeowners).
+Counted by the app's one limiter in its batched form (app.core.rate_limit.allow_batched:
+fixed windows, counted in each web process and added to Redis every few openings of a
+client, so most openings cost no Redis round trip; a window allows at most the limit plus
+a few per web process, see there; counted in-process while Redis fails, so an outage
+neither opens the page to enumeration nor closes it to homeowners).
 """
 
 from __future__ import annotations
@@ -22,5 +24,5 @@ def hit(client_key: str) -> None:
     if limit <= 0:  # 0 turns the limit off
         return
     window = max(current_app.config["TRACE_SCAN_WINDOW"], 1)
-    if not rate_limit.allow("trace-scan", client_key, f"{limit}/{window}second"):
+    if not rate_limit.allow_batched("trace-scan", client_key, limit, window):
         raise RateLimited(MESSAGE)
