@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from flask import g
 from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.core.errors import NotFound
 from app.core.extensions import db
@@ -117,6 +118,25 @@ def insert_new_statement(table, columns: tuple[str, ...], key: tuple[str, ...]):
     return insert_statement(
         table, columns, f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING id"
     )
+
+
+def as_loaded(model, values: dict):
+    """The `model` row a Core INSERT just wrote (`values`, its id among them), handed to the
+    session as if it had been loaded: no SELECT, no flush. Give every column, or reading
+    a missing one asks the database.
+
+    The database just gave this id to a new row, so a copy the session still holds under
+    it is a row a rolled-back savepoint took away (SQLite hands its rowid out again): that
+    copy goes."""
+    stale = db.session.identity_map.get(
+        inspect(model).identity_key_from_primary_key((values["id"],))
+    )
+    if stale is not None:
+        db.session.expunge(stale)
+    row = model(**values)
+    make_transient_to_detached(row)
+    db.session.add(row)
+    return row
 
 
 def expire_loaded(model, key) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.core import deferred
+from app.core import deferred, hooks
 from app.core.extensions import db
 from app.models import Customer, CustomerTag, CustomerValue, EnrichmentState, TimelineEvent
 from app.services.customers import customers
@@ -160,3 +160,63 @@ def test_many_customers_assessed_at_once_are_assessed_as_one_by_one(ctx, fake):
             assert stored[customer.id] == (alone.level, alone.score, reasons)
     assert len({score for _, score, _ in stored.values()}) == 3  # they differ: a real check
     assert db.session.scalar(select(EnrichmentState.event_id)) is None
+
+
+def tag_rows(openid: str, label: str) -> list[CustomerTag]:
+    rows = db.session.scalars(select(CustomerTag).filter_by(customer_id=customer_of(openid).id))
+    return [row for row in rows if row.tag.label == label]
+
+
+def tag_events(openid: str, label: str) -> list[TimelineEvent]:
+    customer_id = customer_of(openid).id
+    events = db.session.scalars(
+        select(TimelineEvent).filter_by(customer_id=customer_id, kind="tag_added")
+    )
+    return [e for e in events if e.payload["tag"] == label]
+
+
+def test_a_customers_events_in_one_batch_add_a_tag_once_from_the_first(ctx, fake):
+    app = make_app(fake)
+    with app.app_context():
+        ids = stranded(["oTWICE"], TEXT, per_customer=3)
+        assert ingest_jobs.enrich_events(ids)["enriched"] == 3
+    rows = tag_rows("oTWICE", "风格:北欧")
+    assert len(rows) == 1 and rows[0].evidence["event_id"] == ids[0]
+    assert [e.payload["evidence"]["event_id"] for e in tag_events("oTWICE", "风格:北欧")] == [
+        ids[0]
+    ]
+
+
+@pytest.fixture
+def fails_after_tagging():
+    """A bug in the hook after tagging (rep alerts): the event's tags were added, then its
+    savepoint rolls them back."""
+    original = hooks.installed("event_enriched")
+
+    def explode(event):
+        if POISON in str((event.payload or {}).get("content")):
+            raise ValueError(f"cannot alert on event {event.id}")
+
+    def install():
+        hooks.install({"event_enriched": (original[0], explode, *original[1:])})
+
+    yield install
+    hooks.install({"event_enriched": original})
+
+
+def test_a_tag_rolled_back_with_a_failing_event_is_added_by_the_next(
+    ctx, fake, fails_after_tagging
+):
+    app = make_app(fake)
+    fails_after_tagging()
+    with app.app_context():
+        first = stranded(["oSAME"], "你好，想问下报价")
+        bad = stranded(["oSAME"], POISON + TEXT)
+        other = stranded(["oOTHER"], TEXT)
+        last = stranded(["oSAME"], TEXT)
+        result = ingest_jobs.enrich_events(first + bad + other + last)
+    assert (result["enriched"], result["failed"]) == (3, 1) and pending(bad) == 1
+    for openid, by in (("oSAME", last[0]), ("oOTHER", other[0])):
+        rows = tag_rows(openid, "风格:北欧")
+        assert len(rows) == 1 and rows[0].evidence["event_id"] == by
+        assert len(tag_events(openid, "风格:北欧")) == 1

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, text, tuple_
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.core import cursors
 from app.core.cursors import CursorError  # noqa: F401 - part of this module's API
+from app.core.database import as_loaded
 from app.core.extensions import db
 from app.models import CHANNELS, DIRECTIONS, Customer, Staff, TimelineEvent
 from app.models.types import JSONType, UTCDateTime, utcnow
@@ -48,29 +48,22 @@ def record_once(
         "dedupe_key": dedupe_key,
         "needs_enrichment": needs_enrichment,
     }
-    if dedupe_key is None:
-        event = TimelineEvent(**values)
-        db.session.add(event)
-        db.session.flush()
-        return event, True
     event = _insert_unless_duplicate(values)
-    if event is not None:
+    if event is not None:  # always, without a dedupe key
         return event, True
     return find_by_dedupe_key(dedupe_key), False
 
 
 def _insert_unless_duplicate(values: dict) -> TimelineEvent | None:
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING: one round trip, and a
-    concurrent twin of the same WeChat message simply gets no row back."""
+    concurrent twin of the same WeChat message simply gets no row back. The row is handed
+    to the session as if loaded (no flush of the unit of work, no SELECT): the callback's
+    hot path, and the tag events a batch of enrichment writes by the thousand."""
     values = {**values, "created_at": utcnow()}
     new_id = db.session.execute(_UPSERT, values).scalar()
     if new_id is None:
         return None
-    # Hand the row to the ORM as if loaded, without a SELECT: this is the callback hot path.
-    event = TimelineEvent(id=new_id, **values)
-    make_transient_to_detached(event)
-    db.session.add(event)
-    return event
+    return as_loaded(TimelineEvent, {"id": new_id, **values})
 
 
 # The one column list of every SQL insert into timeline_events (this module's own, the

@@ -101,6 +101,11 @@ def _customers(events: list[TimelineEvent]) -> dict[int, Customer]:
     return {c.id: customers.resolve(c) for c in loaded}
 
 
+def _ids(alive: dict[int, Customer]) -> list[int]:
+    """The live customers' ids, after the profiles' merges (a unionid may have merged one)."""
+    return sorted({customers.resolve(c).id for c in alive.values()})
+
+
 def _leads(alive: dict[int, Customer]) -> list[Lead]:
     """The sales leads of the batch's customers, loaded in one query and held by the caller:
     the SLA hook reads each event's lead by its key (the customer), which the session then
@@ -161,7 +166,7 @@ def _hooks_once(events: list, alive: dict, broken: dict, outcome: Outcome) -> li
     events fail as if their own hooks had raised, and the rest are enriched again."""
     counts = Outcome(**outcome.__dict__)
     try:
-        with _isolated(), deferred.scope():
+        with _isolated(), deferred.scope(), tagging.rows_held(_ids(alive)):
             done = [e.id for e in events if _enrich_one(e, alive, broken, counts)]
             failed = deferred.run(fatal=NOT_THE_EVENTS_FAULT)
             if failed:
@@ -196,6 +201,7 @@ def _enrich_one(event: TimelineEvent, alive: dict, broken: dict, outcome: Outcom
         raise
     except Exception as exc:  # noqa: BLE001 - this event's fault: counted, retried, parked
         _reraise_if_infrastructure(exc)
+        tagging.forget(event)  # its savepoint took back any tag it added
         _count_failure(outcome, record_failure(event.id, exc))
         return False
     return True

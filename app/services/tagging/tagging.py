@@ -12,10 +12,10 @@ from contextvars import ContextVar
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import hooks
-from app.core.database import insert_once
+from app.core.database import as_loaded, insert_new_statement, insert_once
 from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import Customer, CustomerTag, Staff, Tag, TimelineEvent
@@ -28,6 +28,8 @@ from app.tagging.taxonomy import BUDGET_DIMENSION, is_known_tag
 
 AUTO, MANUAL = "auto", "manual"
 _held: ContextVar[dict[tuple[str, str], Tag] | None] = ContextVar("held_tags", default=None)
+Rows = dict[tuple[str, str], CustomerTag]  # a customer's tag rows by (dimension, value)
+_held_rows: ContextVar[dict[int, Rows] | None] = ContextVar("held_rows", default=None)
 
 
 class TagError(Invalid, ValueError):
@@ -98,6 +100,41 @@ def get_tag(dimension: str, value: str) -> Tag:
     return tag
 
 
+@contextmanager
+def rows_held(customer_ids: Iterable[int]) -> Iterator[None]:
+    """Within: these customers' tag rows loaded in one query and kept, and kept up to date
+    by apply_hits (a batch of enrichment, where nothing else writes tags): a tagged event
+    reads its customer's tags without a query. A customer not loaded is read when first
+    tagged and kept too. After an event's savepoint rolls back, `forget` it."""
+    held: dict[int, Rows] = {customer_id: {} for customer_id in customer_ids}
+    query = select(CustomerTag).where(CustomerTag.customer_id.in_(held)).order_by(CustomerTag.id)
+    for row in db.session.scalars(query):
+        held[row.customer_id][(row.tag.dimension, row.tag.value)] = row
+    token = _held_rows.set(held)
+    try:
+        yield
+    finally:
+        _held_rows.reset(token)
+
+
+def forget(event: TimelineEvent) -> None:
+    """The event's writes rolled back: its customer's kept rows (rows_held) may name tags
+    that are gone, so they are read again when next needed."""
+    held = _held_rows.get()
+    if held is not None:
+        held.pop(_customer_of(event).id, None)
+
+
+def _rows(customer: Customer) -> Rows:
+    held = _held_rows.get()
+    if held is not None and customer.id in held:
+        return held[customer.id]
+    rows = {(r.tag.dimension, r.tag.value): r for r in customer_tags(customer)}
+    if held is not None:
+        held[customer.id] = rows
+    return rows
+
+
 def customer_tags(customer: Customer) -> list[CustomerTag]:
     """Every tag row of a customer, removed ones included."""
     return list(
@@ -117,21 +154,31 @@ def _log(customer: Customer, kind: str, row: CustomerTag, staff: Staff | None) -
 
 
 def _insert_auto(customer: Customer, tag: Tag, evidence: dict) -> CustomerTag | None:
-    """A new auto tag row, or None when a concurrent worker inserted the same one first: on
-    PostgreSQL one INSERT … ON CONFLICT DO NOTHING RETURNING (no savepoint to open and
-    release around it: a batch of enrichment adds a thousand tags); SQLite as _insert."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        row = CustomerTag(customer_id=customer.id, tag=tag, source=AUTO, evidence=evidence)
-        _insert(row)
-        return row
-    values = {"customer_id": customer.id, "tag_id": tag.id, "source": AUTO, "evidence": evidence}
-    statement = (
-        pg_insert(CustomerTag)
-        .values(**values, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["customer_id", "tag_id"])
-        .returning(CustomerTag)
-    )
-    return db.session.scalars(statement).first()
+    """A new auto tag row, or None when a concurrent worker inserted the same one first: one
+    INSERT … ON CONFLICT DO NOTHING RETURNING, built once (no savepoint around it, no
+    flush, no statement compiled per call: a batch of enrichment adds a thousand tags)."""
+    values = {
+        "customer_id": customer.id,
+        "tag_id": tag.id,
+        "source": AUTO,
+        "evidence": evidence,
+        "created_at": utcnow(),
+        "removed_at": None,
+        "removed_by_id": None,
+    }
+    new_id = db.session.execute(_INSERT_AUTO, values).scalar()
+    if new_id is None:
+        return None
+    row = as_loaded(CustomerTag, {"id": new_id, **values})
+    set_committed_value(row, "tag", tag)
+    return row
+
+
+_INSERT_AUTO = insert_new_statement(
+    CustomerTag.__table__,
+    ("customer_id", "tag_id", "source", "evidence", "created_at", "removed_at", "removed_by_id"),
+    ("customer_id", "tag_id"),
+)
 
 
 def _evidence(hit: TagHit, event: TimelineEvent | None, extra: dict) -> dict:
@@ -209,7 +256,7 @@ def apply_hits(
         extra.update(source="staff", staff_id=staff.id)
     elif origin:
         extra["source"] = origin
-    rows = {(r.tag.dimension, r.tag.value): r for r in customer_tags(customer)}
+    rows = _rows(customer)  # updated in place as tags are added and dropped
     before = {k for k, r in rows.items() if r.removed_at is None}
     for hit in hits:
         evidence = _evidence(hit, event, extra)
@@ -236,8 +283,11 @@ def tag_event(event: TimelineEvent) -> list[str]:
     text = message_text(event.payload or {})
     if not text.strip():
         return []
-    customer = customers.resolve(db.session.get(Customer, event.customer_id))
-    return tag_message(customer, text, event)
+    return tag_message(_customer_of(event), text, event)
+
+
+def _customer_of(event: TimelineEvent) -> Customer:
+    return customers.resolve(db.session.get(Customer, event.customer_id))
 
 
 def tag_staff_note(
