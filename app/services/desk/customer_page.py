@@ -18,17 +18,13 @@ from app.core.extensions import db
 from app.models import (
     Customer,
     CustomerIdentity,
-    CustomerTag,
-    CustomerValue,
     Notice,
-    Project,
     Staff,
-    Task,
     TimelineEvent,
 )
 from app.services.customers import access, phones, timeline
-from app.services.desk import replies
-from app.services.sales import followups, leads, sla
+from app.services.desk import customer_reads, replies
+from app.services.sales import sla
 from app.services.tagging import tag_profile
 
 TIMELINE_PAGE = 20
@@ -76,16 +72,16 @@ class CustomerPage:
     customer: Customer
     phone: str | None
     version: str
-    identities: list[CustomerIdentity]
+    identities: list  # rows of customer_reads.IDENTITIES
     label: str
-    tags: list[CustomerTag]
+    tags: list[customer_reads.TagWithEvidence]
     evidence: dict[int, str]  # timeline event id → the words it said
     budget: dict | None  # None for roles that see no money
     events: list[TimelineEvent]
     next_cursor: str | None
     kind: str
-    projects: list[Project]
-    tasks: list[Task]
+    projects: list  # rows of customer_reads.PROJECTS
+    tasks: list
     window: replies.Window
     candidates: list[Customer]
     show_money: bool
@@ -120,7 +116,7 @@ def timeline_page(customer: Customer, kind: str, before: str | None):
         raise Invalid(str(exc), {"before": str(exc)}) from exc
 
 
-def _evidence(rows: list[CustomerTag]) -> dict[int, str]:
+def _evidence(rows: list) -> dict[int, str]:
     ids = {(r.evidence or {}).get("event_id") for r in rows} - {None}
     if not ids:
         return {}
@@ -128,17 +124,6 @@ def _evidence(rows: list[CustomerTag]) -> dict[int, str]:
         select(TimelineEvent.id, TimelineEvent.payload).where(TimelineEvent.id.in_(ids))
     ).all()
     return {i: timeline.message_text(p or {}) or (p or {}).get("content", "") for i, p in found}
-
-
-def _active_tags(customer: Customer) -> list[CustomerTag]:
-    """The customer's tags with their Tag rows, in one query."""
-    query = (
-        select(CustomerTag)
-        .options(joinedload(CustomerTag.tag))
-        .where(CustomerTag.customer_id == customer.id, CustomerTag.removed_at.is_(None))
-        .order_by(CustomerTag.id)
-    )
-    return list(db.session.scalars(query))
 
 
 def _notices(events: list[TimelineEvent]) -> dict[int, Notice]:
@@ -187,49 +172,35 @@ def duplicates(
 def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = None):
     """The whole customer page for `staff` (who may see `customer`: see load)."""
     events, next_cursor = timeline_page(customer, kind, before)
-    tags = tag_profile.ordered(_active_tags(customer))
-    identities = list(customer.identities)
+    side = customer_reads.side_reads(customer.id)
+    tags = tag_profile.ordered(side.tags)
     money = access.can_see_money(staff)
     full = access.can_see_full_phone(staff, customer)
-    projects = db.session.scalars(
-        select(Project).where(Project.customer_id == customer.id).order_by(Project.id.desc())
-    )
-    tasks = db.session.scalars(
-        select(Task)
-        .where(Task.customer_id == customer.id, Task.status == "open")
-        .order_by(Task.id.desc())
-        .limit(20)
-    )
     return CustomerPage(
         customer=customer,
         phone=phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
         version=version(customer),
-        identities=identities,
-        label=tag_profile.label(customer, tags, db.session.get(CustomerValue, customer.id)),
+        identities=side.identities,
+        label=tag_profile.label(customer, tags, side.value),
         tags=tags,
         evidence=_evidence(tags),
         budget=tag_profile.budget_json(customer, tags) if money else None,
         events=events,
         next_cursor=next_cursor,
         kind=kind,
-        projects=list(projects),
-        tasks=list(tasks),
-        window=replies.window(customer, identities),
-        candidates=duplicates(staff, customer, identities),
+        projects=side.projects,
+        tasks=side.tasks,
+        window=replies.window(customer, side.identities),
+        candidates=duplicates(staff, customer, side.identities),
         show_money=money,
         notices=_notices(events),
-        panels={"sales": sales_panel(customer)},
+        panels={"sales": sales_panel(side)},
     )
 
 
-def sales_panel(customer: Customer) -> dict:
+def sales_panel(side: customer_reads.SideReads) -> dict:
     """The sales block: response SLA state, the lead's pool state, recent follow-ups."""
-    lead = leads.find(customer.id)
-    return {
-        "lead": lead,
-        "sla": sla.state(lead),
-        "followups": followups.for_customer(customer.id, limit=10),
-    }
+    return {"lead": side.lead, "sla": sla.state(side.lead), "followups": side.followups}
 
 
 def event_actors(events: list[TimelineEvent]) -> dict[int, str]:
