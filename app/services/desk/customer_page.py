@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import joinedload
 
+from app.core import cursors
 from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import (
@@ -77,7 +78,7 @@ class CustomerPage:
     tags: list[customer_reads.TagWithEvidence]
     evidence: dict[int, str]  # timeline event id → the words it said
     budget: dict | None  # None for roles that see no money
-    events: list[TimelineEvent]
+    events: list  # rows of customer_reads.TIMELINE_COLUMNS
     next_cursor: str | None
     kind: str
     projects: list  # rows of customer_reads.PROJECTS
@@ -105,15 +106,17 @@ def load(staff: Staff, customer_id: int) -> Customer:
     return customer
 
 
-def timeline_page(customer: Customer, kind: str, before: str | None):
-    """(events, next cursor) of one kind group ('' for all), newest first."""
+def timeline_read(kind: str, before: str | None):
+    """(statement, values) of the page of one kind group ('' for all) older than `before`
+    (customer_reads.timeline_read); Invalid for a kind or cursor we do not know."""
     if kind and kind != "other" and kind not in KIND_GROUPS:
         raise Invalid("没有这种记录类型", {"kind": "没有这种记录类型"})
     kinds = GROUPED if kind == "other" else (KIND_GROUPS[kind][1] if kind else None)
     try:
-        return timeline.page(customer.id, before, TIMELINE_PAGE, kinds, exclude=kind == "other")
-    except timeline.CursorError as exc:
+        after = cursors.decode(before) if before else None
+    except cursors.CursorError as exc:
         raise Invalid(str(exc), {"before": str(exc)}) from exc
+    return customer_reads.timeline_read(kinds, kind == "other", after, TIMELINE_PAGE)
 
 
 def _evidence(rows: list) -> dict[int, str]:
@@ -126,7 +129,7 @@ def _evidence(rows: list) -> dict[int, str]:
     return {i: timeline.message_text(p or {}) or (p or {}).get("content", "") for i, p in found}
 
 
-def _notices(events: list[TimelineEvent]) -> dict[int, Notice]:
+def _notices(events: list) -> dict[int, Notice]:
     ids = {(e.payload or {}).get("notice_id") for e in events if e.kind.startswith("notice_")}
     ids = {i for i in ids if isinstance(i, int)}
     if not ids:
@@ -171,8 +174,9 @@ def duplicates(
 
 def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = None):
     """The whole customer page for `staff` (who may see `customer`: see load)."""
-    events, next_cursor = timeline_page(customer, kind, before)
-    side = customer_reads.side_reads(customer.id)
+    side = customer_reads.side_reads(customer.id, timeline_read(kind, before))
+    events = side.events[:TIMELINE_PAGE]
+    more = len(side.events) > TIMELINE_PAGE
     tags = tag_profile.ordered(side.tags)
     money = access.can_see_money(staff)
     full = access.can_see_full_phone(staff, customer)
@@ -186,7 +190,7 @@ def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = 
         evidence=_evidence(tags),
         budget=tag_profile.budget_json(customer, tags) if money else None,
         events=events,
-        next_cursor=next_cursor,
+        next_cursor=timeline.encode_cursor(events[-1]) if more else None,
         kind=kind,
         projects=side.projects,
         tasks=side.tasks,
@@ -203,12 +207,9 @@ def sales_panel(side: customer_reads.SideReads) -> dict:
     return {"lead": side.lead, "sla": sla.state(side.lead), "followups": side.followups}
 
 
-def event_actors(events: list[TimelineEvent]) -> dict[int, str]:
-    """Names of the staff who acted in these events (one query)."""
-    ids = {e.actor_staff_id for e in events} - {None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all())
+def event_actors(events: list) -> dict[int, str]:
+    """Names of the staff who acted in these events (read with them: TIMELINE_COLUMNS)."""
+    return {e.actor_staff_id: e.actor_name for e in events if e.actor_name is not None}
 
 
 def staff_choices(staff: Staff) -> list:

@@ -1,8 +1,9 @@
-"""The customer page's side reads (identities, tags, projects, tasks, value, lead,
-follow-ups), as statements built once and sent in one round trip (app.core.prebuilt).
+"""The customer page's reads (a page of its timeline with each event's staff name,
+identities, tags, projects, tasks, value, lead, follow-ups), as statements built once and
+sent in one round trip (app.core.prebuilt).
 
 Through the Session each of them cost SQLAlchemy 0.5-0.9 ms of CPU to build, run and turn
-into ORM objects, far more than PostgreSQL spends on them; the page reads seven. Rows come
+into ORM objects, far more than PostgreSQL spends on them; the page reads eight. Rows come
 back, with the attribute names the page reads of the entities (a tag row carries its tag as
 `row.tag`, as tag_profile reads it). Writes never go through here: the page's forms
 still load the ORM customer (customer_page.load).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select
 
 from app.core.prebuilt import Prebuilt, reading
 from app.models import (
@@ -26,7 +27,10 @@ from app.models import (
     Staff,
     Tag,
     Task,
+    TimelineEvent,
 )
+from app.models.types import UTCDateTime
+from app.services.customers import timeline
 from app.services.desk.customer_list import TagName, TagOnRow, ValueName
 
 FOLLOWUPS_SHOWN = 10
@@ -98,6 +102,41 @@ FOLLOWUPS = Prebuilt(
 )
 
 
+TIMELINE_COLUMNS = (
+    TimelineEvent.id,
+    TimelineEvent.occurred_at,
+    TimelineEvent.kind,
+    TimelineEvent.channel,
+    TimelineEvent.direction,
+    TimelineEvent.actor_type,
+    TimelineEvent.actor_staff_id,
+    TimelineEvent.payload,
+    Staff.name.label("actor_name"),
+)
+# (kinds, exclude, after a cursor, page size) -> its statement, built on first use.
+_TIMELINES: dict[tuple, Prebuilt] = {}
+
+
+def timeline_read(kinds: tuple | None, exclude: bool, before, size: int):
+    """(statement, values) of a timeline page (size + 1 rows, newest first): only `kinds`
+    (all but them with `exclude`), older than `before`, a (when, id) pair, when given."""
+    key = (kinds, exclude, before is not None, size)
+    prebuilt = _TIMELINES.get(key)
+    if prebuilt is None:
+        after = (bindparam("before_at", type_=UTCDateTime), bindparam("before_id", type_=Integer))
+        where = timeline.page_clauses(_ID, kinds, exclude, after if before else None)
+        statement = (
+            select(*TIMELINE_COLUMNS)
+            .outerjoin(Staff, Staff.id == TimelineEvent.actor_staff_id)
+            .where(*where)
+            .order_by(*timeline.NEWEST_FIRST)
+            .limit(size + 1)
+        )
+        prebuilt = _TIMELINES[key] = Prebuilt(statement)
+    values = {"before_at": before[0], "before_id": before[1]} if before else {}
+    return prebuilt, values
+
+
 @dataclass(frozen=True)
 class TagWithEvidence(TagOnRow):
     """A tag row of the page: what tag_profile reads, and the evidence it shows."""
@@ -107,6 +146,7 @@ class TagWithEvidence(TagOnRow):
 
 @dataclass
 class SideReads:
+    events: list  # rows of TIMELINE_COLUMNS, one more than the page when more follow
     identities: list
     tags: list[TagWithEvidence]
     projects: list
@@ -116,15 +156,17 @@ class SideReads:
     followups: list
 
 
-def side_reads(customer_id: int) -> SideReads:
-    """Every side read of the customer page, in one round trip on PostgreSQL."""
+def side_reads(customer_id: int, events: tuple[Prebuilt, dict]) -> SideReads:
+    """Every read of the customer page, `events` (timeline_read) first, in one round trip
+    on PostgreSQL."""
     values = {"customer_id": customer_id}
     reads = (IDENTITIES, TAGS, PROJECTS, TASKS, VALUE, LEAD, FOLLOWUPS)
     with reading() as reader:  # outside a transaction: each statement reads committed rows
-        identities, tags, projects, tasks, value, lead, followups = reader.together(
-            *((prebuilt, values) for prebuilt in reads)
+        page, identities, tags, projects, tasks, value, lead, followups = reader.together(
+            (events[0], {**values, **events[1]}), *((prebuilt, values) for prebuilt in reads)
         )
     return SideReads(
+        events=page,
         identities=identities,
         tags=[
             TagWithEvidence(r.id, r.source, r.created_at, TagName(r.dimension, r.value), r.evidence)
