@@ -55,25 +55,28 @@ def customers():
 
 
 def _forms(staff, customer, data: customer_page.CustomerPage) -> dict:
-    """Every form of the customer page, filled from the record (never from another form's
-    POST: two forms share field names)."""
+    """Every form the customer page shows, filled from the record (never from another
+    form's POST: two forms share field names). Inside the reply window the reply form,
+    outside it the notice form: the page shows one of the two."""
     blank = {"formdata": None}
     profile = f.ProfileForm(obj=customer, version=data.version, **blank)
     profile.owner_id.choices = _owner_choices(staff)
     profile.owner_id.data = customer.owner_id or 0
-    return {
+    forms = {
         "profile": profile,
         "stage": f.StageForm(version=data.version, stage=customer.stage, **blank),
         "note": f.NoteForm(nonce=submissions.new_nonce(), **blank),
         "tag": f.TagForm(**blank),
-        "reply": f.ReplyForm(nonce=secrets.token_urlsafe(16), **blank),
-        "notice": f.TemplateNoticeForm(
-            nonce=secrets.token_urlsafe(16), kind="rep-followup", **blank
-        ),
         "merge": f.MergeForm(**blank),
         "followup": f.FollowUpForm(**blank),
-        "action": f.ActionForm(**blank),
     }
+    if data.window.open:
+        forms["reply"] = f.ReplyForm(nonce=secrets.token_urlsafe(16), **blank)
+    else:
+        forms["notice"] = f.TemplateNoticeForm(
+            nonce=secrets.token_urlsafe(16), kind="rep-followup", **blank
+        )
+    return forms
 
 
 def _owner_choices(staff) -> list:

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.console.field_html import FastMeta
 from app.models import FOLLOWUP_METHODS, GENDERS, ROLE_LABELS, ROLES, STAGES
 from app.models.progress import HAZARD_LEVELS
 from app.schemas.base import storable
@@ -141,7 +142,13 @@ class YuanField(StringField):
         return int(Decimal(self._plain()) * 100)
 
 
-class ConsoleForm(FlaskForm):
+class Form(FlaskForm):
+    """A console form: CSRF token (Flask-WTF), fields written by field_html."""
+
+    Meta = FastMeta
+
+
+class ConsoleForm(Form):
     """Every console form: besides its fields' own checks, nothing posted (a field or any
     other value of the form) may be text a database cannot store; such a post is refused
     with the message next to the field, before any service sees it."""
@@ -312,14 +319,14 @@ class NodeTemplateForm(ConsoleForm):
     active = BooleanField("启用", default=True)
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     method = SelectField("方式", choices=options((m, m) for m in FOLLOWUP_METHODS))
     content = TextAreaField("内容", [required(), at_most(2000)])
     result = StringField("结果", [at_most(500)])
     next_at = DateTimeLocalField("下次跟进时间", [Optional()], format="%Y-%m-%dT%H:%M")
 
 
-class AssignRuleForm(FlaskForm):
+class AssignRuleForm(Form):
     name = StringField("规则名称", [required(), at_most(100)])
     position = IntegerField("顺序（小的先匹配）", [Optional(), NumberRange(0, 100000)], default=100)
     store_id = SelectField("门店", coerce=int, validate_choice=False)
@@ -331,6 +338,6 @@ class AssignRuleForm(FlaskForm):
     active = BooleanField("启用", default=True)
 
 
-class SalesRepForm(FlaskForm):
+class SalesRepForm(Form):
     off = BooleanField("休息（不接新线索）")
     daily_cap = IntegerField("每日上限（空为不限）", [Optional(), NumberRange(0, 10000)])

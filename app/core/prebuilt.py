@@ -50,8 +50,16 @@ class _Compiled:
         return self._compiled
 
     def bound(self, dialect, values: dict) -> tuple[str, dict]:
-        """(SQL, parameters) for psycopg: the statement's own literals filled in, types bound."""
+        """(SQL, parameters) for psycopg: the statement's own literals filled in, types bound.
+        An expanding IN (`bindparam(..., expanding=True)`) gets one placeholder a value."""
         compiled, processors = self._compile(dialect)
+        if "POSTCOMPILE" in compiled.string:
+            expanded = compiled.construct_expanded_state(values)
+            params = dict(expanded.parameters)
+            for name, process in expanded.processors.items():
+                if name in params:
+                    params[name] = process(params[name])
+            return expanded.statement, params
         params = compiled.construct_params(values)
         for name, process in processors.items():
             params[name] = process(params[name])

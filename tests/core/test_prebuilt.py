@@ -99,3 +99,22 @@ def test_statements_sent_together_answer_in_order_and_errors_are_sqlalchemys(ctx
         execute(ADD_STORE, {"name": "城东店", "at": at})
     db.session.rollback()
     assert execute(STORE_NAMES, {}) == []
+
+
+def test_an_expanding_in_takes_a_list_of_any_length(ctx):
+    from app.core.extensions import db
+
+    db.session.add_all([Store(name=f"店{n}", city="上海") for n in range(1, 4)])
+    db.session.commit()
+    some = Prebuilt(
+        select(Store.name)
+        .where(Store.id.in_(bindparam("ids", expanding=True)), Store.city == bindparam("city"))
+        .order_by(Store.id)
+    )
+    with reading() as reader:
+        rows = reader.together(
+            (some, {"ids": [1, 3], "city": "上海"}),
+            (some, {"ids": [2], "city": "上海"}),
+            (some, {"ids": [1, 2, 3], "city": "杭州"}),
+        )
+    assert [[r.name for r in found] for found in rows] == [["店1", "店3"], ["店2"], []]

@@ -114,17 +114,28 @@ def page_query(
     exclude: bool = False,
 ):
     """The SELECT of one page (limit + 1 rows); CursorError for a cursor we did not issue."""
-    query = select(TimelineEvent).where(TimelineEvent.customer_id == customer_id)
-    if kinds:
-        chosen = TimelineEvent.kind.in_(kinds)
-        query = query.where(~chosen if exclude else chosen)
+    bound = None
     if before:
         when, ident = cursors.decode(before)
+        bound = (bindparam("before_at", when, type_=UTCDateTime), ident)
+    where = page_clauses(customer_id, kinds, exclude, bound)
+    return select(TimelineEvent).where(*where).order_by(*NEWEST_FIRST).limit(limit + 1)
+
+
+NEWEST_FIRST = (TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+
+
+def page_clauses(customer_id, kinds=None, exclude: bool = False, before=None) -> list:
+    """The WHERE clauses of a page: one customer's events (only `kinds`, or with `exclude`
+    all but them) older than `before`, a (when, id) pair. Values or bind parameters."""
+    where = [TimelineEvent.customer_id == customer_id]
+    if kinds:
+        chosen = TimelineEvent.kind.in_(kinds)
+        where.append(~chosen if exclude else chosen)
+    if before is not None:
         # A row value, so PostgreSQL seeks the (customer_id, occurred_at, id) index to it.
-        bound = tuple_(bindparam("before_at", when, type_=UTCDateTime), ident)
-        query = query.where(tuple_(TimelineEvent.occurred_at, TimelineEvent.id) < bound)
-    query = query.order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
-    return query.limit(limit + 1)
+        where.append(tuple_(TimelineEvent.occurred_at, TimelineEvent.id) < tuple_(*before))
+    return where
 
 
 def page(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.core.extensions import db
+from app.core.prebuilt import Prebuilt, reading
 from app.models import CustomerTag, Staff, Store, Tag
 from app.services.customers import access, directory, phones
 from app.services.customers.directory import Filters
@@ -60,24 +61,34 @@ class TagOnRow:
     tag: TagName
 
 
-def _tags_of(ids: list[int]) -> dict[int, list[TagOnRow]]:
+# The tags of a page of customers, built once (sent with the page's SLA read).
+PAGE_TAGS = Prebuilt(
+    select(
+        CustomerTag.customer_id,
+        CustomerTag.id,
+        CustomerTag.source,
+        CustomerTag.created_at,
+        Tag.dimension,
+        Tag.value,
+    )
+    .join(Tag, Tag.id == CustomerTag.tag_id)
+    .where(
+        CustomerTag.customer_id.in_(bindparam("ids", expanding=True)),
+        CustomerTag.removed_at.is_(None),
+    )
+)
+
+
+def _side_reads(ids: list[int]) -> tuple[dict[int, list[TagOnRow]], dict]:
+    """({customer id: tags}, {customer id: SLA state}) of a page, in one round trip."""
     found: dict[int, list[TagOnRow]] = {i: [] for i in ids}
-    if ids:
-        rows = db.session.execute(
-            select(
-                CustomerTag.customer_id,
-                CustomerTag.id,
-                CustomerTag.source,
-                CustomerTag.created_at,
-                Tag.dimension,
-                Tag.value,
-            )
-            .join(Tag, Tag.id == CustomerTag.tag_id)
-            .where(CustomerTag.customer_id.in_(ids), CustomerTag.removed_at.is_(None))
-        )
-        for cid, tid, source, created, dimension, value in rows:
-            found[cid].append(TagOnRow(tid, source, created, TagName(dimension, value)))
-    return found
+    if not ids:
+        return found, {}
+    with reading() as reader:
+        tags, leads = reader.together((PAGE_TAGS, {"ids": ids}), (sla.PAGE_STATES, {"ids": ids}))
+    for cid, tid, source, created, dimension, value in tags:
+        found[cid].append(TagOnRow(tid, source, created, TagName(dimension, value)))
+    return found, sla.states_of(leads)  # response SLA: minutes left or overdue, in working time
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,7 @@ def list_page(staff: Staff, filters: Filters, before: str | None = None) -> List
     """One page of the customers `staff` may see (directory.page), ready to show."""
     customers, next_cursor = directory.page(staff, filters, before)
     ids = [c.id for c in customers]
-    tags = _tags_of(ids)
+    tags, states = _side_reads(ids)
     rows = []
     for customer in customers:
         ordered = tag_profile.ordered(tags[customer.id])
@@ -106,7 +117,6 @@ def list_page(staff: Staff, filters: Filters, before: str | None = None) -> List
                 customer.last_contact,
             )
         )
-    states = sla.states(ids)  # response SLA: minutes left or overdue, in working time
     for row in rows:
         row.extra["sla"] = states.get(row.customer.id)
     return ListPage(rows, next_cursor, filters)

@@ -13,22 +13,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import joinedload
 
+from app.core import cursors
 from app.core.errors import Invalid, NotFound
 from app.core.extensions import db
 from app.models import (
     Customer,
     CustomerIdentity,
-    CustomerTag,
-    CustomerValue,
     Notice,
-    Project,
     Staff,
-    Task,
     TimelineEvent,
 )
 from app.services.customers import access, phones, timeline
-from app.services.desk import replies
-from app.services.sales import followups, leads, sla
+from app.services.desk import customer_reads, replies
+from app.services.sales import sla
 from app.services.tagging import tag_profile
 
 TIMELINE_PAGE = 20
@@ -76,16 +73,16 @@ class CustomerPage:
     customer: Customer
     phone: str | None
     version: str
-    identities: list[CustomerIdentity]
+    identities: list  # rows of customer_reads.IDENTITIES
     label: str
-    tags: list[CustomerTag]
+    tags: list[customer_reads.TagWithEvidence]
     evidence: dict[int, str]  # timeline event id → the words it said
     budget: dict | None  # None for roles that see no money
-    events: list[TimelineEvent]
+    events: list  # rows of customer_reads.TIMELINE_COLUMNS
     next_cursor: str | None
     kind: str
-    projects: list[Project]
-    tasks: list[Task]
+    projects: list  # rows of customer_reads.PROJECTS
+    tasks: list
     window: replies.Window
     candidates: list[Customer]
     show_money: bool
@@ -109,18 +106,20 @@ def load(staff: Staff, customer_id: int) -> Customer:
     return customer
 
 
-def timeline_page(customer: Customer, kind: str, before: str | None):
-    """(events, next cursor) of one kind group ('' for all), newest first."""
+def timeline_read(kind: str, before: str | None):
+    """(statement, values) of the page of one kind group ('' for all) older than `before`
+    (customer_reads.timeline_read); Invalid for a kind or cursor we do not know."""
     if kind and kind != "other" and kind not in KIND_GROUPS:
         raise Invalid("没有这种记录类型", {"kind": "没有这种记录类型"})
     kinds = GROUPED if kind == "other" else (KIND_GROUPS[kind][1] if kind else None)
     try:
-        return timeline.page(customer.id, before, TIMELINE_PAGE, kinds, exclude=kind == "other")
-    except timeline.CursorError as exc:
+        after = cursors.decode(before) if before else None
+    except cursors.CursorError as exc:
         raise Invalid(str(exc), {"before": str(exc)}) from exc
+    return customer_reads.timeline_read(kinds, kind == "other", after, TIMELINE_PAGE)
 
 
-def _evidence(rows: list[CustomerTag]) -> dict[int, str]:
+def _evidence(rows: list) -> dict[int, str]:
     ids = {(r.evidence or {}).get("event_id") for r in rows} - {None}
     if not ids:
         return {}
@@ -130,18 +129,7 @@ def _evidence(rows: list[CustomerTag]) -> dict[int, str]:
     return {i: timeline.message_text(p or {}) or (p or {}).get("content", "") for i, p in found}
 
 
-def _active_tags(customer: Customer) -> list[CustomerTag]:
-    """The customer's tags with their Tag rows, in one query."""
-    query = (
-        select(CustomerTag)
-        .options(joinedload(CustomerTag.tag))
-        .where(CustomerTag.customer_id == customer.id, CustomerTag.removed_at.is_(None))
-        .order_by(CustomerTag.id)
-    )
-    return list(db.session.scalars(query))
-
-
-def _notices(events: list[TimelineEvent]) -> dict[int, Notice]:
+def _notices(events: list) -> dict[int, Notice]:
     ids = {(e.payload or {}).get("notice_id") for e in events if e.kind.startswith("notice_")}
     ids = {i for i in ids if isinstance(i, int)}
     if not ids:
@@ -186,58 +174,42 @@ def duplicates(
 
 def page(staff: Staff, customer: Customer, kind: str = "", before: str | None = None):
     """The whole customer page for `staff` (who may see `customer`: see load)."""
-    events, next_cursor = timeline_page(customer, kind, before)
-    tags = tag_profile.ordered(_active_tags(customer))
-    identities = list(customer.identities)
+    side = customer_reads.side_reads(customer.id, timeline_read(kind, before))
+    events = side.events[:TIMELINE_PAGE]
+    more = len(side.events) > TIMELINE_PAGE
+    tags = tag_profile.ordered(side.tags)
     money = access.can_see_money(staff)
     full = access.can_see_full_phone(staff, customer)
-    projects = db.session.scalars(
-        select(Project).where(Project.customer_id == customer.id).order_by(Project.id.desc())
-    )
-    tasks = db.session.scalars(
-        select(Task)
-        .where(Task.customer_id == customer.id, Task.status == "open")
-        .order_by(Task.id.desc())
-        .limit(20)
-    )
     return CustomerPage(
         customer=customer,
         phone=phones.reveal(customer.phone_enc) if full else phones.masked(customer.phone_enc),
         version=version(customer),
-        identities=identities,
-        label=tag_profile.label(customer, tags, db.session.get(CustomerValue, customer.id)),
+        identities=side.identities,
+        label=tag_profile.label(customer, tags, side.value),
         tags=tags,
         evidence=_evidence(tags),
         budget=tag_profile.budget_json(customer, tags) if money else None,
         events=events,
-        next_cursor=next_cursor,
+        next_cursor=timeline.encode_cursor(events[-1]) if more else None,
         kind=kind,
-        projects=list(projects),
-        tasks=list(tasks),
-        window=replies.window(customer, identities),
-        candidates=duplicates(staff, customer, identities),
+        projects=side.projects,
+        tasks=side.tasks,
+        window=replies.window(customer, side.identities),
+        candidates=duplicates(staff, customer, side.identities),
         show_money=money,
         notices=_notices(events),
-        panels={"sales": sales_panel(customer)},
+        panels={"sales": sales_panel(side)},
     )
 
 
-def sales_panel(customer: Customer) -> dict:
+def sales_panel(side: customer_reads.SideReads) -> dict:
     """The sales block: response SLA state, the lead's pool state, recent follow-ups."""
-    lead = leads.find(customer.id)
-    return {
-        "lead": lead,
-        "sla": sla.state(lead),
-        "followups": followups.for_customer(customer.id, limit=10),
-    }
+    return {"lead": side.lead, "sla": sla.state(side.lead), "followups": side.followups}
 
 
-def event_actors(events: list[TimelineEvent]) -> dict[int, str]:
-    """Names of the staff who acted in these events (one query)."""
-    ids = {e.actor_staff_id for e in events} - {None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all())
+def event_actors(events: list) -> dict[int, str]:
+    """Names of the staff who acted in these events (read with them: TIMELINE_COLUMNS)."""
+    return {e.actor_staff_id: e.actor_name for e in events if e.actor_name is not None}
 
 
 def staff_choices(staff: Staff) -> list:

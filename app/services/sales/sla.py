@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core.extensions import db
+from app.core.prebuilt import Prebuilt
 from app.models import Customer, Lead, Notice, Staff, TimelineEvent
 from app.models.types import utcnow
 from app.services.sales import clock, leads
@@ -84,19 +85,21 @@ def state(lead: Lead | None, now: datetime | None = None) -> SlaState | None:
     return SlaState(f"超时 {-left} 分钟", True, -left)
 
 
-def states(customer_ids: list[int], now: datetime | None = None) -> dict[int, SlaState]:
-    """{customer id: SLA state} of a page of customers, in one query."""
-    if not customer_ids:
-        return {}
-    # The columns `state` reads, not Lead entities: a page of 50 builds no ORM objects.
-    columns = (
+# The columns `state` reads of a page of leads, not Lead entities (a page of 50 builds no
+# ORM objects), built once: the customer list sends it with its other reads.
+PAGE_STATES = Prebuilt(
+    select(
         Lead.customer_id,
         Lead.first_inbound_at,
         Lead.responded_at,
         Lead.response_work_minutes,
         Lead.response_target_at,
-    )
-    rows = db.session.execute(select(*columns).where(Lead.customer_id.in_(customer_ids))).all()
+    ).where(Lead.customer_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def states_of(rows, now: datetime | None = None) -> dict[int, SlaState]:
+    """{customer id: SLA state} of rows of PAGE_STATES."""
     now = now or utcnow()
     found = {row.customer_id: state(row, now) for row in rows}
     return {cid: s for cid, s in found.items() if s is not None}
