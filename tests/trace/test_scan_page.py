@@ -128,8 +128,7 @@ def test_the_limit_survives_a_redis_that_forgot_its_scripts(stocked, redis_conn)
     from app import create_app
     from tests.conftest import REDIS_URL, env_for_tests
 
-    # A window of about three years, so the test never straddles two.
-    env = env_for_tests(REDIS_URL=REDIS_URL, TRACE_SCAN_LIMIT="3", TRACE_SCAN_WINDOW="100000000")
+    env = env_for_tests(REDIS_URL=REDIS_URL, TRACE_SCAN_LIMIT="3")
     client = create_app(env).test_client()
     code = stocked.codes[0]["code"]
     assert scan(client, code).status_code == 200
