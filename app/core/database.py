@@ -61,10 +61,11 @@ def driver_connection() -> Iterator:
         yield pooled
     except error as exc:
         driver = pooled.driver_connection if pooled is not None else None
-        if driver is not None and (driver.broken or driver.closed):
+        gone = driver is not None and (driver.broken or driver.closed)
+        if gone:
             pooled.invalidate(exc)
             engine.dispose(close=False)
-        raise DBAPIError.instance(None, None, exc, error) from exc
+        raise DBAPIError.instance(None, None, exc, error, connection_invalidated=gone) from exc
     finally:
         if pooled is not None:
             _hand_back(pooled)

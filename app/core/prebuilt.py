@@ -197,12 +197,16 @@ _ROWS = psycopg.pq.ExecStatus.TUPLES_OK
 
 
 def _driver_error(conn, exc: psycopg.Error) -> DBAPIError:
-    """psycopg's error as SQLAlchemy's (no parameters: they may be personal data); a
-    connection the server dropped is invalidated, as SQLAlchemy does."""
+    """psycopg's error as SQLAlchemy's (no parameters: they may be personal data). When the
+    server dropped the connection, it is invalidated and the pool dropped, as SQLAlchemy
+    does (else after a restart each pooled connection failed one more request or job), and
+    the error says so (connection_invalidated, which the enrichment job reads)."""
     driver = conn.connection.driver_connection
-    if driver is None or driver.broken or driver.closed:
+    gone = driver is None or driver.broken or driver.closed
+    if gone:
         conn.invalidate(exc)
-    return DBAPIError.instance(None, None, exc, psycopg.Error)
+        conn.engine.dispose(close=False)
+    return DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=gone)
 
 
 def _rows(result) -> list | None:

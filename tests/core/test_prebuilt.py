@@ -118,3 +118,31 @@ def test_an_expanding_in_takes_a_list_of_any_length(ctx):
             (some, {"ids": [1, 2, 3], "city": "杭州"}),
         )
     assert [[r.name for r in found] for found in rows] == [["店1", "店3"], ["店2"], []]
+
+
+@pytest.mark.postgres
+def test_after_the_server_drops_its_connections_one_statement_fails_then_statements_work(ctx):
+    """A restart mid-transaction: the statement's error is an OperationalError (a 503, a
+    retried job) marked as an invalidated connection, and the whole pool is dropped, so
+    the next transactions (on any pooled connection) work."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from app.core.extensions import db
+
+    session_pid = db.session.connection().connection.driver_connection.info.backend_pid
+    with reading() as first, reading() as second:  # pooled connections, as a restart finds them
+        pids = [session_pid, first.driver.info.backend_pid, second.driver.info.backend_pid]
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+    with pytest.raises(OperationalError) as failed:
+        execute(STORE_NAMES, {})
+    assert failed.value.connection_invalidated
+    db.session.rollback()
+    for _ in range(4):
+        assert execute_together((ADD_STORE, {"name": "城西店", "at": utcnow()}), (STORE_NAMES, {}))[
+            1
+        ] == [("城西店",)]
+        assert db.session.connection().connection.driver_connection.info.backend_pid not in pids
+        db.session.rollback()

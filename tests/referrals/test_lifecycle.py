@@ -136,6 +136,36 @@ def test_signing_again_after_a_part_kept_reversal_pays_only_the_rest(referrer, b
     assert [n.context["credits"] for n in notices("referral-reward")] == [2000, 500, 500]
 
 
+def test_the_completion_bonus_and_a_raised_reward_count_what_is_still_held(
+    referrer, bearer, app, monkeypatch
+):
+    """Signed (500) and completed (300), 700 redeemed, stepped back before signing: the
+    bonus gives back 100 of its 300, the reward nothing. Completed again: the reward is
+    covered (no entry, no notice), the bonus pays its 100. Stepped back again and the
+    reward raised to 800 meanwhile: completed again, the reward pays 800 less the 500 held
+    and the bonus its 100 again; the referral has paid 800 + 300, never a negative balance."""
+    monkeypatch.setitem(app.config, "REFERRAL_SIGN_REWARD", 500)
+    monkeypatch.setitem(app.config, "REFERRAL_COMPLETION_BONUS", 300)
+    manager, _ = bearer("店长", "manager")
+    referee, _ = referred(referrer)
+    move(referee, "completed")
+    from app.services.referrals import redemptions
+
+    redemptions.decide(redemptions.request(referrer, "窗帘", 700), True, "", manager)
+    move(referee, "measured")
+    move(referee, "completed")
+    assert [e.amount for e in entries(referrer)] == [500, 300, -700, -100, 0, 100]
+    assert [n.context["credits"] for n in notices("referral-reward")] == [500, 300, 100]
+    monkeypatch.setitem(app.config, "REFERRAL_SIGN_REWARD", 800)
+    move(referee, "measured")
+    move(referee, "completed")
+    assert [e.amount for e in entries(referrer)][6:] == [-100, 300, 100]
+    assert [n.context["credits"] for n in notices("referral-reward")][3:] == [300, 100]
+    assert sum(e.amount for e in entries(referrer) if e.kind != "redemption") == 1100
+    assert balance(referrer) == 400
+    assert min(e.balance_after for e in entries(referrer)) >= 0
+
+
 def test_a_referee_never_contacted_by_staff_is_held_until_a_manager_releases(referrer, bearer):
     manager, _ = bearer("店长", "manager")
     referee = person("李四")

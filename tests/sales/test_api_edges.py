@@ -88,3 +88,30 @@ def test_a_managers_assignment_rules_stay_in_their_own_store(bearer):
     rows = {r["name"]: r for r in client.get(path, headers=admin).json["items"]}
     assert rows["展会"]["active"] is True and rows["展会"]["store_id"] == manager.store_id
     assert len(rows) == 2
+
+
+def test_a_manager_without_a_store_may_not_write_every_stores_rules(bearer):
+    """A storeless manager's rule would have been scoped to 'no store', that is every store."""
+    rep, _ = bearer("李销售", "sales", "城东旗舰店")
+    loose, _ = bearer("吴销售", "sales")
+    _, storeless = bearer("孙店长", "manager")
+    _, admin = bearer("管理员", "admin")
+    client = current_app.test_client()
+    path = "/api/v1/assignment-rules"
+    for reps in ([rep.id], [loose.id]):
+        body = {"name": "全公司", "rep_ids": reps}
+        assert client.post(path, json=body, headers=storeless).status_code == 403
+    every_store = client.post(path, json={"name": "全公司", "rep_ids": [rep.id]}, headers=admin)
+    rule_path = f"{path}/{every_store.json['id']}"
+    assert (
+        client.patch(rule_path, json={"rep_ids": [loose.id]}, headers=storeless).status_code == 403
+    )
+    assert (
+        client.put(
+            f"/api/v1/sales-reps/{loose.id}", json={"off": True}, headers=storeless
+        ).status_code
+        == 403
+    )
+    assert db.session.scalars(select(SalesRep)).all() == []
+    rows = client.get(path, headers=admin).json["items"]
+    assert [r["rep_ids"] for r in rows] == [[rep.id]]

@@ -110,6 +110,19 @@ def test_enumeration_is_429_per_client(stocked):
     assert scan(client, stocked.codes[0]["code"], address="198.51.100.9").status_code == 200
 
 
+def test_one_ipv6_subscriber_is_one_client_for_the_limit(stocked):
+    """A phone or a home holds a whole IPv6 /64: each address of it is not a new client."""
+    client, limit = stocked.team.client, stocked.team.client.application.config["TRACE_SCAN_LIMIT"]
+    guesses = [codes.new_code() for _ in range(limit)]
+    for n, guess in enumerate(guesses):
+        assert scan(client, guess, address=f"2001:db8:1:2::{n + 1:x}").status_code == 404
+    assert scan(client, codes.new_code(), address="2001:db8:1:2:ffff::1").status_code == 429
+    assert scan(client, stocked.codes[0]["code"], address="2001:db8:1:3::1").status_code == 200
+    for _ in range(limit):  # IPv4 clients on a dual-stack socket are each their own
+        scan(client, codes.new_code(), address="::ffff:198.51.100.9")
+    assert scan(client, stocked.codes[0]["code"], address="::ffff:198.51.100.10").status_code == 200
+
+
 @pytest.mark.redis
 def test_the_limit_is_counted_in_redis_when_configured(stocked, redis_conn):
     from app import create_app

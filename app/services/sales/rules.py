@@ -77,6 +77,7 @@ def _scope(rule: AssignRule | None, data: dict, actor: Staff) -> dict:
     refused; else one store's manager could route every store's leads to their own reps."""
     if actor.has_role("admin"):
         return data
+    _has_store(actor)
     if rule is not None and rule.store_id != actor.store_id:
         raise Forbidden("只能修改本门店的分配规则")
     if rule is None and data.get("store_id") is None:
@@ -112,8 +113,18 @@ def _may_set(member: Staff, actor: Staff) -> None:
     only (else one store's manager could switch off another store's reps)."""
     if not member.has_role("sales", "manager"):
         raise Invalid("只能设置销售顾问或店长", {"staff_id": "不是销售顾问或店长"})
-    if not actor.has_role("admin") and member.store_id != actor.store_id:
+    if actor.has_role("admin"):
+        return
+    _has_store(actor)
+    if member.store_id != actor.store_id:
         raise Forbidden("只能设置本门店的销售顾问")
+
+
+def _has_store(actor: Staff) -> None:
+    """A manager without a store has no store to be scoped to: comparing store ids would
+    let them write every store's rules (store None) and set storeless reps."""
+    if actor.store_id is None:
+        raise Forbidden("未分配门店的店长不能设置分配规则或接单状态")
 
 
 def reps() -> list[tuple[Staff, SalesRep | None]]:

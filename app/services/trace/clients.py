@@ -37,7 +37,7 @@ class Client:
     os: str
     device: str  # "mobile" | "desktop"
     in_wechat: bool
-    limit_key: str  # what the rate limit counts: the address alone, hashed
+    limit_key: str  # what the rate limit counts: the address (an IPv6 one's /64), hashed
 
     def columns(self) -> dict:
         """The scan row's client columns."""
@@ -99,8 +99,23 @@ def describe(address_: str, user_agent: str) -> Client:
         os=os_of(user_agent),
         device="mobile" if any(m in user_agent for m in MOBILE_MARKERS) else "desktop",
         in_wechat="MicroMessenger" in user_agent,
-        limit_key=_digest(address_),
+        limit_key=_digest(subscriber(address_)),
     )
+
+
+def subscriber(address_: str) -> str:
+    """What one subscriber holds: an IPv4 address, or an IPv6 /64 (a home or a phone gets
+    at least a /64, so keying the limit on the full address let one phone enumerate codes
+    from 2**64 addresses, and flood the limiter's table of keys)."""
+    if ":" not in address_:  # IPv4 (or nothing), the common case, without parsing
+        return address_
+    try:
+        ip = ipaddress.IPv6Address(address_)
+    except ValueError:
+        return address_
+    if ip.ipv4_mapped:  # a dual-stack socket's IPv4 client: that one address
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
 
 
 def mini(user: str, user_agent: str) -> Client:
