@@ -115,3 +115,17 @@ def test_a_manager_without_a_store_may_not_write_every_stores_rules(bearer):
     assert db.session.scalars(select(SalesRep)).all() == []
     rows = client.get(path, headers=admin).json["items"]
     assert [r["rep_ids"] for r in rows] == [[rep.id]]
+
+
+def test_a_rule_cannot_be_emptied_of_reps(bearer):
+    _, admin = bearer("管理员", "admin")
+    rep, _ = bearer("李销售", "sales", "城东旗舰店")
+    client = current_app.test_client()
+    body = {"name": "展会", "source": "mp_qr:expo", "rep_ids": [rep.id]}
+    made = client.post("/api/v1/assignment-rules", json=body, headers=admin).json
+    emptied = client.patch(
+        f"/api/v1/assignment-rules/{made['id']}", json={"rep_ids": []}, headers=admin
+    )
+    assert emptied.status_code == 400 and "rep_ids" in emptied.json["error"]["fields"]
+    listed = client.get("/api/v1/assignment-rules", headers=admin).json["items"]
+    assert listed[0]["rep_ids"] == [rep.id]

@@ -39,7 +39,9 @@ def _check(data: dict) -> dict:
         if ":" not in tag:
             errors["tags"] = "标签写成 维度:值，例如 预算:高端"
     reps = data.get("rep_ids")
-    if reps is not None:
+    if reps is not None and not reps:  # a rule nobody takes turns in would pass every lead on
+        errors["rep_ids"] = "请至少选择一位销售顾问"
+    elif reps is not None:
         found = db.session.scalars(select(Staff).where(Staff.id.in_(reps))).all()
         if len(reps) != len(set(reps)) or len(found) != len(set(reps)):
             errors["rep_ids"] = "销售顾问不存在或重复"
