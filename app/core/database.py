@@ -60,15 +60,27 @@ def driver_connection() -> Iterator:
         pooled.driver_connection.autocommit = True
         yield pooled
     except error as exc:
-        driver = pooled.driver_connection if pooled is not None else None
-        gone = driver is not None and (driver.broken or driver.closed)
-        if gone:
-            pooled.invalidate(exc)
-            engine.dispose(close=False)
-        raise DBAPIError.instance(None, None, exc, error, connection_invalidated=gone) from exc
+        if pooled is None:
+            raise DBAPIError.instance(None, None, exc, error) from exc
+        raise driver_error(exc, pooled.driver_connection, pooled.invalidate) from exc
     finally:
         if pooled is not None:
             _hand_back(pooled)
+
+
+def driver_error(exc: Exception, driver, invalidate) -> DBAPIError:
+    """The driver's error `exc` as SQLAlchemy's DBAPIError (no parameters: they may be
+    personal data), as it would come through the Session. When the server dropped the
+    connection (`driver` broken, closed or gone), `invalidate(exc)` marks it and the whole
+    pool is dropped, as SQLAlchemy does, so a database restart fails one request or job,
+    not one per pooled connection; the error then says so (connection_invalidated, which
+    the enrichment job reads)."""
+    gone = driver is None or driver.broken or driver.closed
+    if gone:
+        invalidate(exc)
+        db.engine.dispose(close=False)
+    error = db.engine.dialect.loaded_dbapi.Error
+    return DBAPIError.instance(None, None, exc, error, connection_invalidated=gone)
 
 
 def _hand_back(pooled) -> None:

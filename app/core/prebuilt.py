@@ -24,7 +24,7 @@ import psycopg
 from sqlalchemy import Select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.core.database import begin_autocommit, driver_connection
+from app.core.database import begin_autocommit, driver_connection, driver_error
 from app.core.extensions import db
 
 
@@ -197,16 +197,8 @@ _ROWS = psycopg.pq.ExecStatus.TUPLES_OK
 
 
 def _driver_error(conn, exc: psycopg.Error) -> DBAPIError:
-    """psycopg's error as SQLAlchemy's (no parameters: they may be personal data). When the
-    server dropped the connection, it is invalidated and the pool dropped, as SQLAlchemy
-    does (else after a restart each pooled connection failed one more request or job), and
-    the error says so (connection_invalidated, which the enrichment job reads)."""
-    driver = conn.connection.driver_connection
-    gone = driver is None or driver.broken or driver.closed
-    if gone:
-        conn.invalidate(exc)
-        conn.engine.dispose(close=False)
-    return DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=gone)
+    """psycopg's error on the Session's connection `conn` as SQLAlchemy's (database.driver_error)."""
+    return driver_error(exc, conn.connection.driver_connection, conn.invalidate)
 
 
 def _rows(result) -> list | None:
