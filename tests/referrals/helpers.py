@@ -10,7 +10,7 @@ from app.core.extensions import db
 from app.models import CreditEntry, Customer, Notice, Referral
 from app.models.types import utcnow
 from app.services.customers import customers, phones, stages, timeline
-from app.services.referrals import codes, ledger
+from app.services.referrals import codes, ledger, redemptions
 
 
 def person(
@@ -59,6 +59,11 @@ def referred(referrer: Customer, name="李四", **fields) -> tuple[Customer, Ref
 def entries(customer: Customer) -> list[CreditEntry]:
     query = select(CreditEntry).filter_by(customer_id=customer.id).order_by(CreditEntry.id)
     return list(db.session.scalars(query))
+
+
+def redeem(customer: Customer, amount: int, manager) -> None:
+    """`amount` credits of `customer` redeemed (asked for and approved by `manager`)."""
+    redemptions.decide(redemptions.request(customer, "窗帘", amount), True, "", manager)
 
 
 def balance(customer: Customer) -> int:

@@ -16,6 +16,7 @@ from tests.referrals.helpers import (
     move,
     notices,
     person,
+    redeem,
     referred,
 )
 
@@ -97,10 +98,7 @@ def test_a_reversal_never_takes_the_balance_below_zero(referrer, bearer):
     manager, _ = bearer("店长", "manager")
     referee, _ = referred(referrer)
     move(referee, "contract")
-    from app.services.referrals import redemptions
-
-    row = redemptions.request(referrer, "窗帘", 1500)
-    redemptions.decide(row, True, "", manager)
+    redeem(referrer, 1500, manager)
     move(referee, "measured")
     assert balance(referrer) == 0
     assert [e.balance_after for e in entries(referrer)] == [2000, 500, 0]
@@ -114,9 +112,7 @@ def test_signing_again_after_a_part_kept_reversal_pays_only_the_rest(referrer, b
     manager, _ = bearer("店长", "manager")
     referee, _ = referred(referrer)
     move(referee, "contract")
-    from app.services.referrals import redemptions
-
-    redemptions.decide(redemptions.request(referrer, "窗帘", 1500), True, "", manager)
+    redeem(referrer, 1500, manager)
     move(referee, "measured")
     move(referee, "contract")
     rows = entries(referrer)
@@ -149,9 +145,7 @@ def test_the_completion_bonus_and_a_raised_reward_count_what_is_still_held(
     manager, _ = bearer("店长", "manager")
     referee, _ = referred(referrer)
     move(referee, "completed")
-    from app.services.referrals import redemptions
-
-    redemptions.decide(redemptions.request(referrer, "窗帘", 700), True, "", manager)
+    redeem(referrer, 700, manager)
     move(referee, "measured")
     move(referee, "completed")
     assert [e.amount for e in entries(referrer)] == [500, 300, -700, -100, 0, 100]
