@@ -100,15 +100,19 @@ return {allowed, count}
 class Batched:
     """Fixed windows counted here, in Redis only every `batch` openings of a key.
 
-    A process allows a key's opening without asking Redis while no sync of the key is in
-    flight, its openings not yet in Redis (`pending`) are fewer than `batch`, and with the
-    Redis count it last saw (`known`) and those in flight they are under the limit. The
-    opening after that adds them to Redis in one script call, which allows it only while the
-    shared count is under the limit. A window's count in Redis only grows, so a refusal here
-    is not early (one process alone allows exactly the limit; only while two of its syncs of
-    a key cross may it count the slower one's openings twice); what the other processes
-    allowed and have not yet sent is at most `batch` each, so a window allows one key at
-    most limit + (P - 1) × batch openings over P processes, whatever their threads do.
+    A process allows a key's opening without asking Redis while its openings not yet in
+    Redis (`pending`) are fewer than `batch` and, with the Redis count it last saw (`known`)
+    and those being sent (`sending`), under the limit. The opening after that adds them to
+    Redis in one script call, which allows it only while the shared count is under the
+    limit; meanwhile the other threads go on counting here (a sync in flight does not send
+    every opening to Redis: under load from one address that made every other opening a
+    round trip). A window's count in Redis only grows, so a refusal here is not early (one
+    process alone allows exactly the limit; only while two of its syncs of a key cross may
+    it count the slower one's openings twice). What a process allowed and Redis does not
+    know yet is at most `batch` pending plus `batch` in each sync in flight, one per
+    thread: a window allows one key at most limit + (P - 1) × (T + 1) × batch openings over
+    P processes of T threads (the trace page's 30 a minute, batch 3: 30 in one process, at
+    most 45 on two of four threads; sequential openings, the usual case, at most 33).
     Without Redis (or while it fails, as Limiter) each process counts alone up to the limit.
     """
 
@@ -127,7 +131,7 @@ class Batched:
             if tally.known + tally.pending + tally.sending >= limit:
                 return False
             local = self.script is None or time.monotonic() < self.skip_redis_until
-            if local or (tally.pending < batch and not tally.syncs):
+            if local or tally.pending < batch:
                 tally.pending += 1
                 return True
             sent, tally.pending = tally.pending, 0
@@ -182,9 +186,8 @@ def allow_batched(scope: str, key: str, limit: int, seconds: int) -> bool:
     """Count one opening of `key` in `scope`; False when over `limit` per fixed window of
     `seconds` (not counted then). Redis is asked once every `batch` openings of a key in a
     process (Batched), batch = limit // 10 within 1..BATCH: a window allows exactly `limit`
-    openings of a key within one process, at most limit + (P - 1) × batch across P
-    processes (the trace page's 30 a minute: 30 in one process, at most 33 on two, 39 on
-    four)."""
+    openings of a key within one process, at most limit + (P - 1) × (T + 1) × batch across
+    P processes of T threads (see Batched)."""
     batch = min(BATCH, max(1, limit // 10))
     return _kept("batched_limiter", Batched).allow(scope, key, limit, seconds, batch)
 
