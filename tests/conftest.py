@@ -124,6 +124,8 @@ def env_for_tests(**extra) -> dict:
         # so a test that counts up to the limit never straddles two (tests of a new window
         # fake the clock, tests/core/test_rate_limit.py).
         "TRACE_SCAN_WINDOW": "100000000",
+        # Each scan written in its request; tests/trace/test_scan_book.py tests the buffer.
+        "TRACE_SCAN_FLUSH_MS": "0",
     }
     env.update(extra)
     return env

@@ -310,6 +310,10 @@ def trace_settings(env: Mapping[str, str], app_env: str) -> dict:
         "WECHAT_OAUTH_BASE": env_str(env, "WECHAT_OAUTH_BASE", "https://open.weixin.qq.com"),
         "TRACE_SCAN_LIMIT": env_int(env, "TRACE_SCAN_LIMIT", 30),
         "TRACE_SCAN_WINDOW": env_int(env, "TRACE_SCAN_WINDOW", 60),
+        # Scans of held codes written by each web process every this many ms (0: each in
+        # its request); other processes' scans show on a page within the refresh (seconds).
+        "TRACE_SCAN_FLUSH_MS": env_int(env, "TRACE_SCAN_FLUSH_MS", 50),
+        "TRACE_SCAN_REFRESH_SECONDS": env_int(env, "TRACE_SCAN_REFRESH_SECONDS", 5),
         "TRACE_PROXY_HOPS": env_int(env, "TRACE_PROXY_HOPS", 0),
         "TRACE_MAX_CODES": env_int(env, "TRACE_MAX_CODES", 10_000),
         "TRACE_REPORT_MAX_BYTES": env_int(env, "TRACE_REPORT_MAX_BYTES", 20 * 1024 * 1024),

@@ -8,7 +8,8 @@
 - deliveries: 材料进场, a batch or a range of its serials assigned to a project, with the
   homeowner's timeline event and `material-delivered` notice; a project's material list.
 - scans: the public scan page's reads and writes (the hot path; pagecache keeps the page's
-  catalog part per process), the homeowner seen through WeChat OAuth (oauth) or the mini
+  catalog part per process, scanbook the codes of the batches it serves and the scans it
+  has not written yet), the homeowner seen through WeChat OAuth (oauth) or the mini
   program, coarse client info (clients), the scan page's rate limit (ratelimit); statistics
   and anomaly flags for staff (anomalies).
 

@@ -1,7 +1,10 @@
 """Opening a trace code: the public page's one write and read, and who scanned.
 
 Every opening of an issued code counts on the code row and stores a scan row (time, coarse
-client, the customer when known), then reads what the page shows. On PostgreSQL the count
+client, the customer when known), then reads what the page shows. On PostgreSQL, with
+TRACE_SCAN_FLUSH_MS set (production's default), an anonymous scan of a code whose batch this
+process holds is counted in the process and written with others a moment later (scanbook:
+no round trip); every other scan is written in its request as follows. On PostgreSQL the count
 and the store are one statement (an UPDATE … RETURNING and an INSERT … SELECT as WITH
 parts), run as an app.core.prebuilt statement on a pooled connection in autocommit: one
 round trip, no Session, atomic on its own. It returns the code's counters and its batch
@@ -44,7 +47,7 @@ from app.models import (
 )
 from app.models.types import UTCDateTime, utcnow
 from app.services.customers import timeline
-from app.services.trace import catalog, codes, oauth, pagecache, ratelimit, reports
+from app.services.trace import catalog, codes, oauth, pagecache, ratelimit, reports, scanbook
 from app.services.trace.clients import Client
 
 CODE, SCAN = TraceCode.__table__, TraceScan.__table__
@@ -217,11 +220,15 @@ def _open_sqlite(params: dict) -> dict | None:
     return page
 
 
-def _catalog_part(reader, batch_id: int, delivery_id: int | None, version: str) -> dict:
-    """The page's catalog part, from this process's cache or read (and kept)."""
+def _catalog_part(batch_id: int, delivery_id: int | None, version: str, reader=None) -> dict:
+    """The page's catalog part, from this process's cache or read (and kept); `reader`: an
+    open prebuilt.Reader to read it on (else one is opened when it must be read)."""
     cache, key = pagecache.cache(), (batch_id, delivery_id)
     part = cache.get(key, version)
     if part is None:
+        if reader is None:
+            with reading() as opened:
+                return _catalog_part(batch_id, delivery_id, version, opened)
         row = reader.first(CATALOG_PG, {"batch_id": batch_id, "delivery_id": delivery_id})
         part = row._asdict()
         part["inspection"] = part["inspection"] or []
@@ -229,27 +236,41 @@ def _catalog_part(reader, batch_id: int, delivery_id: int | None, version: str) 
     return part
 
 
-def _open_pg(params: dict) -> dict | None:
+def _open_pg(params: dict, book: scanbook.ScanBook | None) -> dict | None:
+    """A held code is counted in the process (scanbook); any other goes to the database in
+    one statement, and then its batch is held when `book` is given."""
+    if book is not None and (counted := book.count(params)) is not None:
+        part = _catalog_part(counted.batch_id, counted.delivery_id, counted.version)
+        return {
+            "serial": counted.serial,
+            "scan_count": counted.scan_count,
+            "first_scanned_at": counted.first_scanned_at,
+            **part,
+        }
     with reading() as reader:
         row = reader.first(OPEN_PG, params)
         if row is None:
             return None
-        part = _catalog_part(reader, row.batch_id, row.delivery_id, row.version)
-    return {
-        "serial": row.serial,
-        "scan_count": row.scan_count,
-        "first_scanned_at": row.first_scanned_at,
-        **part,
-    }
+        part = _catalog_part(row.batch_id, row.delivery_id, row.version, reader)
+        count, first = row.scan_count, row.first_scanned_at
+        if book is not None:
+            count, first = book.seen(params["code"], row.batch_id, count, first)
+            if book.claim(row.batch_id):
+                book.load(reader.driver, row.batch_id)
+    return {"serial": row.serial, "scan_count": count, "first_scanned_at": first, **part}
 
 
 def record(code: str, client: Client, channel: str, customer_id: int | None = None):
     """Count an opening of `code` and store its scan; the page's ScanView, or None when
-    the code was never issued (a malformed one makes no query)."""
+    the code was never issued (a malformed one makes no query). A known customer's scan is
+    written in the request; another may wait in this process's scanbook."""
     if not codes.well_formed(code):
         return None
     params = _scan_params(code, client, channel, customer_id)
-    page = _open_pg(params) if db.engine.dialect.name == "postgresql" else _open_sqlite(params)
+    if db.engine.dialect.name != "postgresql":
+        page = _open_sqlite(params)
+    else:
+        page = _open_pg(params, scanbook.book() if customer_id is None else None)
     return None if page is None else ScanView(code=code, **page)
 
 

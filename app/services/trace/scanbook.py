@@ -1,0 +1,302 @@
+"""The scan page's counters and scans kept in each web process between two writes
+(PostgreSQL, TRACE_SCAN_FLUSH_MS > 0): a scan of a held code makes no database round trip.
+
+Why: a scan's page needs its code's serial, batch, delivery and counters, and the scan must
+be stored. Done in the request, that is one round trip and one write transaction per scan,
+which cost the busy page two thirds of its CPU (bench/trace.py). Here each process holds the
+codes of the batches it has served (a Snapshot per batch, read in one query) and keeps the
+scans it counts in a buffer that a thread writes every TRACE_SCAN_FLUSH_MS, all of them in
+one transaction (codes' counters added in id order, scan rows inserted).
+
+What a scan sees and stores:
+- A code this process does not hold (or whose batch's snapshot is older than
+  TRACE_SCAN_REFRESH_SECONDS, claimed by one thread) goes through the one-statement scan in
+  the request, as with the buffer off; then its batch is read (again) into the snapshot.
+  A batch of more than MAX_BATCH_CODES codes is never held: all its scans go that way.
+- A held code is counted here: the page shows the database's count at the snapshot plus the
+  scans counted since in this process (ones of other processes appear at the next refresh,
+  within TRACE_SCAN_REFRESH_SECONDS), and its scan row waits in the buffer.
+- Counts: a batch read takes the database's count (every process's written scans) and
+  adds what this process has not written yet (`unflushed`); a read and a write exclude each
+  other (`io`), so a write is seen whole or not at all. One after another, the scans of a
+  code in one process count up by one. Concurrent ones may show the same number, and a
+  scan written in its request while its batch was being read here for the first time may
+  be missing from what this process shows until the next read (within the refresh); the
+  rows and the code's counter in the database are always exact.
+- A known customer's scan is never buffered (scans.record writes it in the request, with
+  its timeline event); nor are scans while the buffer holds MAX_PENDING rows (the database
+  is not taking the writes: the request then fails or succeeds as without the buffer).
+Durability: a write that fails keeps its rows for the next (a warning is logged, with no
+personal data); the process writes what it holds when it exits (atexit, which gunicorn's
+graceful worker exit runs; a test stops a real gunicorn). A process killed outright (SIGKILL,
+the OOM killer, gunicorn's 30 s timeout) loses the scans it held: those of its last
+TRACE_SCAN_FLUSH_MS, or, while PostgreSQL refuses the writes, up to MAX_PENDING; like the
+asynchronous commit the one-statement scan already uses (see scans), what was written is
+always consistent: each scan row is counted on its code exactly once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from time import monotonic
+
+from flask import current_app
+
+from app.core.database import driver_error
+from app.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_CODES = 20_000  # a larger batch is not held (its scans go to the database)
+MAX_HELD = 200_000  # codes held per process (about 40 MB); past this, start over
+MAX_PENDING = 20_000  # buffered scans per process; past this, scans go to the database
+_KEY = "trace.scan_book"
+
+LOAD_BATCH = """
+SELECT c.code, c.id, c.serial, c.delivery_id, c.scan_count, c.first_scanned_at
+FROM trace_codes c WHERE c.batch_id = %s LIMIT %s
+"""
+BATCH_VERSION = "SELECT xmin::text FROM material_batches WHERE id = %s"
+# Locked in id order: two processes' writes never wait on each other in a cycle.
+LOCK_CODES = "SELECT id FROM trace_codes WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+ADD_COUNTS = """
+UPDATE trace_codes c SET scan_count = c.scan_count + d.n,
+  first_scanned_at = LEAST(c.first_scanned_at, d.first),
+  last_scanned_at = GREATEST(c.last_scanned_at, d.last)
+FROM (SELECT code_id, count(*) AS n, min(at) AS first, max(at) AS last
+      FROM unnest(%s::bigint[], %s::timestamptz[]) AS s(code_id, at) GROUP BY code_id) d
+WHERE c.id = d.code_id
+"""
+INSERT_SCANS = """
+INSERT INTO trace_scans
+  (code_id, batch_id, scanned_at, channel, client, network, os, device, in_wechat)
+SELECT * FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::varchar[],
+  %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::boolean[])
+"""
+ASYNC_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)"
+ROW_FIELDS = ("channel", "client", "network", "os", "device", "in_wechat")
+
+
+@dataclass
+class Entry:
+    """One code as this process knows it."""
+
+    code_id: int
+    batch_id: int
+    serial: int
+    delivery_id: int | None
+    count: int
+    first: datetime | None
+
+
+@dataclass
+class Snapshot:
+    """A batch's codes as read at `loaded_at` (monotonic seconds); `version` is the batch
+    row's (see pagecache); `held` False for a batch too large to hold."""
+
+    batch_id: int
+    version: str
+    loaded_at: float
+    held: bool
+    codes: set[str] = field(default_factory=set)
+    claimed: bool = False  # a thread is reading it again
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A scan counted here: what the page shows of the code, and its batch's version."""
+
+    serial: int
+    scan_count: int
+    first_scanned_at: datetime
+    batch_id: int
+    delivery_id: int | None
+    version: str
+
+
+class ScanBook:
+    """One web process's held codes (by batch) and buffered scans; see the module."""
+
+    def __init__(self, engine, flush_seconds: float, refresh_seconds: float) -> None:
+        self.engine, self.flush_seconds, self.refresh = engine, flush_seconds, refresh_seconds
+        self.lock = threading.Lock()  # the dicts and the buffer (short, no I/O)
+        self.io = threading.Lock()  # a batch read and a write exclude each other
+        self.codes: dict[str, Entry] = {}
+        self.snapshots: dict[int, Snapshot] = {}
+        self.loading: set[int] = set()  # batches a thread is reading for the first time
+        self.pending: list[tuple] = []  # scan rows not written yet
+        self.unflushed: Counter[int] = Counter()  # code id → its scans not written yet
+        self.clock = monotonic
+        self.pid = os.getpid()
+        self.thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+
+    def count(self, params: dict) -> Counted | None:
+        """Count the scan of `params["code"]` here, its row buffered; None when this
+        process does not hold the code fresh (the caller writes it in the request)."""
+        with self.lock:
+            entry = self.codes.get(params["code"])
+            if entry is None or len(self.pending) >= MAX_PENDING:
+                return None
+            snapshot = self.snapshots[entry.batch_id]
+            if self.clock() - snapshot.loaded_at > self.refresh:
+                return None
+            entry.count += 1
+            entry.first = entry.first or params["now"]
+            self.unflushed[entry.code_id] += 1
+            row = (entry.code_id, entry.batch_id, params["now"])
+            self.pending.append(row + tuple(params[name] for name in ROW_FIELDS))
+            return Counted(
+                entry.serial,
+                entry.count,
+                entry.first,
+                entry.batch_id,
+                entry.delivery_id,
+                snapshot.version,
+            )
+
+    def seen(self, code: str, batch_id: int, counted: int, first: datetime) -> tuple[int, datetime]:
+        """A scan of `code` written in the request (not held, or its batch being read
+        again), `counted` and `first` the code row's after it: the count and first scan to
+        show, with this process's scans not written yet (read while no write is between
+        its commit and forgetting them, so none counts twice), kept for the next held scan:
+        one after another, the scans of a code in this process count up by one."""
+        with self.lock:  # a batch read that began before this scan was written may lack it
+            if code not in self.codes and batch_id not in self.loading:
+                return counted, first
+        with self.io, self.lock:
+            entry = self.codes.get(code)
+            if entry is None:
+                return counted, first
+            shown = counted + self.unflushed.get(entry.code_id, 0)
+            entry.count = max(entry.count, shown)
+            entry.first = min(first, entry.first or first)
+            return shown, entry.first
+
+    def claim(self, batch_id: int) -> bool:
+        """True when the caller is to read `batch_id` (new here, or stale and unclaimed)."""
+        with self.lock:
+            snapshot = self.snapshots.get(batch_id)
+            if snapshot is None:
+                if batch_id in self.loading:
+                    return False
+                self.loading.add(batch_id)
+                return True
+            if snapshot.claimed or self.clock() - snapshot.loaded_at <= self.refresh:
+                return False
+            snapshot.claimed = True
+            return True
+
+    def load(self, driver, batch_id: int) -> None:
+        """Read the batch's codes on `driver` (psycopg, autocommit) into its snapshot."""
+        try:
+            with self.io:
+                version = driver.execute(BATCH_VERSION, (batch_id,)).fetchone()
+                rows = driver.execute(LOAD_BATCH, (batch_id, MAX_BATCH_CODES + 1)).fetchall()
+                with self.lock:
+                    self._replace(batch_id, version[0] if version else "", rows)
+        finally:
+            with self.lock:
+                self.loading.discard(batch_id)
+                if batch_id in self.snapshots:
+                    self.snapshots[batch_id].claimed = False
+
+    def _replace(self, batch_id: int, version: str, rows: list) -> None:
+        held = len(rows) <= MAX_BATCH_CODES
+        old = self.snapshots.pop(batch_id, None)
+        if held and len(self.codes) + len(rows) > MAX_HELD:
+            self.codes, self.snapshots, old = {}, {}, None  # start over
+        snapshot = Snapshot(batch_id, version, self.clock(), held)
+        for code, code_id, serial, delivery_id, count, first in rows if held else ():
+            known = self.codes.get(code)
+            if known is not None and known.first is not None:
+                first = known.first if first is None else min(first, known.first)
+            count += self.unflushed.get(code_id, 0)  # counted here, not yet written
+            count = max(count, known.count) if known is not None else count
+            self.codes[code] = Entry(code_id, batch_id, serial, delivery_id, count, first)
+            snapshot.codes.add(code)
+        for code in old.codes - snapshot.codes if old else ():
+            self.codes.pop(code, None)
+        self.snapshots[batch_id] = snapshot
+
+    def flush(self) -> int:
+        """Write the buffered scans in one transaction; how many. A failure keeps them
+        for the next flush (logged without personal data)."""
+        with self.io:
+            with self.lock:
+                rows, self.pending = self.pending, []
+            if not rows:
+                return 0
+            try:
+                self._write(rows)
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the scans are kept
+                with self.lock:
+                    self.pending[:0] = rows
+                log.warning("trace scans: %d not written yet, kept: %r", len(rows), type(exc))
+                return 0
+            with self.lock:
+                for row in rows:
+                    left = self.unflushed[row[0]] - 1
+                    if left > 0:
+                        self.unflushed[row[0]] = left
+                    else:
+                        del self.unflushed[row[0]]
+            return len(rows)
+
+    def _write(self, rows: list[tuple]) -> None:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        pooled = self.engine.raw_connection()
+        driver = pooled.driver_connection
+        try:
+            driver.execute(ASYNC_COMMIT)
+            driver.execute(LOCK_CODES, (sorted(set(columns[0])),))
+            driver.execute(ADD_COUNTS, (columns[0], columns[2]))
+            driver.execute(INSERT_SCANS, columns)
+            driver.commit()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise driver_error(exc, driver, pooled.invalidate) from exc
+        finally:
+            pooled.close()  # rolled back by the pool when the commit did not happen
+
+    def start(self) -> None:
+        """The writing thread, started with the first buffered scan of the process."""
+        with self.lock:
+            if self.thread is not None:
+                return
+            self.thread = threading.Thread(target=self._run, name="trace-scan-flush", daemon=True)
+        self.thread.start()
+        atexit.register(self.stop)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.flush_seconds):
+            self.flush()
+
+    def stop(self) -> None:
+        """Stop the thread and write what is held (at exit; tests)."""
+        self.stopping.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(5)
+        self.flush()
+
+
+def book() -> ScanBook | None:
+    """This web process's book; None when every scan is written in its request
+    (TRACE_SCAN_FLUSH_MS 0, or not PostgreSQL)."""
+    app = current_app
+    found = app.extensions.get(_KEY)
+    if found is not None and (found is False or found.pid == os.getpid()):
+        return found or None
+    milliseconds = app.config["TRACE_SCAN_FLUSH_MS"]
+    if milliseconds <= 0 or db.engine.dialect.name != "postgresql":
+        app.extensions[_KEY] = False
+        return None
+    refresh = app.config["TRACE_SCAN_REFRESH_SECONDS"]
+    found = app.extensions[_KEY] = ScanBook(db.engine, milliseconds / 1000, refresh)
+    found.start()
+    return found

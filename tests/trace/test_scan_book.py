@@ -1,0 +1,227 @@
+"""Scans of held codes counted in the web process and written together (scanbook,
+PostgreSQL): what a homeowner sees stays right, and every scan reaches the database."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from app.core.extensions import db
+from app.models import TimelineEvent, TraceCode, TraceScan
+from app.services.trace import scanbook
+from tests.projects.helpers import owner_headers
+from tests.trace.helpers import deliver
+from tests.trace.test_scan_page import scan
+
+pytestmark = pytest.mark.postgres
+ROOT = Path(__file__).resolve().parents[2]
+HOUR_MS = 3_600_000  # the writing thread never runs by itself during a test
+
+
+def _count_shown(client, code: str) -> int:
+    html = scan(client, code).get_data(as_text=True)
+    return int(html.split("已被查询 <strong>")[1].split("</strong>")[0])
+
+
+def _stored() -> int:
+    db.session.rollback()  # a fresh snapshot of what other connections committed
+    return db.session.scalar(select(func.count()).select_from(TraceScan))
+
+
+def _counts() -> dict[str, int]:
+    db.session.rollback()
+    return dict(db.session.execute(select(TraceCode.code, TraceCode.scan_count)).all())
+
+
+def _book_of(application) -> scanbook.ScanBook:
+    with application.app_context():
+        return scanbook.book()
+
+
+@pytest.fixture
+def held(app, monkeypatch):
+    """The suite's app with scans buffered; the test writes them (flush) when it asks."""
+    monkeypatch.setitem(app.config, "TRACE_SCAN_FLUSH_MS", HOUR_MS)
+    app.extensions.pop(scanbook._KEY, None)
+    yield lambda: _book_of(app)
+    _discard(app.extensions.pop(scanbook._KEY, None))
+
+
+def _discard(book) -> None:
+    if book:
+        book.pending.clear()  # the next test's database is a clean one
+        book.stop()
+
+
+def _other_process(**settings):
+    from app import create_app
+    from tests.conftest import env_for_tests
+
+    return create_app(env_for_tests(**{"TRACE_SCAN_FLUSH_MS": str(HOUR_MS), **settings}))
+
+
+def test_held_codes_are_counted_here_and_written_together(stocked, held):
+    team, first, second = stocked.team, stocked.codes[0]["code"], stocked.codes[1]["code"]
+    assert _count_shown(team.client, first) == 1  # not held yet: written in the request
+    assert _stored() == 1
+    assert [_count_shown(team.client, first) for _ in range(2)] == [2, 3]
+    assert _count_shown(team.client, second) == 1
+    assert _stored() == 1 and held().pending  # three scans wait in the process
+    assert held().flush() == 3
+    assert _stored() == 4 and not held().pending
+    counts = _counts()
+    assert (counts[first], counts[second]) == (3, 1)
+    rows = db.session.scalars(select(TraceScan).order_by(TraceScan.id)).all()
+    assert {row.os for row in rows} == {"iOS"} and all(row.client for row in rows)
+    code = db.session.scalar(select(TraceCode).filter_by(code=first))
+    assert code.first_scanned_at == rows[0].scanned_at
+    assert code.last_scanned_at == max(r.scanned_at for r in rows if r.code_id == code.id)
+
+
+def test_other_processes_scans_show_within_the_refresh(stocked, held):
+    team, code = stocked.team, stocked.codes[0]["code"]
+    assert [_count_shown(team.client, code) for _ in range(2)] == [1, 2]
+    held().flush()
+    other = _other_process()
+    assert _count_shown(other.test_client(), code) == 3  # written there in the request
+    try:
+        assert _count_shown(team.client, code) == 3  # this process has not seen it yet
+        now = held().clock() + held().refresh + 1
+        held().clock = lambda: now
+        assert _count_shown(team.client, code) == 5  # read again: the other's scan shows
+        assert _count_shown(team.client, code) == 6
+        held().flush()
+        assert _counts()[code] == 6 and _stored() == 6
+    finally:
+        _discard(other.extensions.get(scanbook._KEY))
+
+
+def test_a_delivery_shows_within_the_refresh(stocked, held):
+    team, code = stocked.team, stocked.codes[2]["code"]
+    assert "该材料尚未登记进场" in scan(team.client, code).get_data(as_text=True)
+    deliver(team, stocked.batch["id"], first_serial=1, last_serial=10)
+    now = held().clock() + held().refresh + 1
+    held().clock = lambda: now
+    for _ in range(2):  # the scan that reads the batch again, then one counted here
+        assert "「锦绣苑」小区" in scan(team.client, code).get_data(as_text=True)
+
+
+def test_a_failed_write_keeps_the_scans_for_the_next(stocked, held, monkeypatch):
+    team, code = stocked.team, stocked.codes[0]["code"]
+    for _ in range(3):
+        _count_shown(team.client, code)
+    book, calls = held(), []
+    real_write = book._write
+
+    def failing_once(rows):
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise OperationalError("UPDATE trace_codes", {}, Exception("server closed"))
+        real_write(rows)
+
+    monkeypatch.setattr(book, "_write", failing_once)
+    assert book.flush() == 0 and len(book.pending) == 2
+    assert _count_shown(team.client, code) == 4  # the counters did not go back
+    assert book.flush() == 3 and calls == [2, 3]
+    assert _stored() == 4 and _counts()[code] == 4
+
+
+def test_a_known_homeowners_scan_is_written_in_the_request(stocked, mini, held):
+    team = stocked.team
+    deliver(team, stocked.batch["id"])
+    code = stocked.codes[2]["code"]
+    scan(team.client, code)  # the batch is held now
+    assert _count_shown(team.client, code) == 2 and _stored() == 1
+    headers = owner_headers(team, mini)
+    body = mini.get(f"/mini/v1/trace/{code}", headers=headers)
+    assert body.status_code == 200 and body.json["scan_count"] == 2  # the held scan waits
+    assert _stored() == 2
+    db.session.rollback()
+    row = db.session.scalars(select(TraceScan).filter_by(channel="mini")).one()
+    assert row.customer_id == team.customer.id
+    assert db.session.scalars(select(TimelineEvent).filter_by(kind="material_scanned")).one()
+
+
+def test_a_batch_too_large_to_hold_is_written_scan_by_scan(stocked, held, monkeypatch):
+    monkeypatch.setattr(scanbook, "MAX_BATCH_CODES", 10)  # the batch has 30 codes
+    team, code = stocked.team, stocked.codes[0]["code"]
+    assert [_count_shown(team.client, code) for _ in range(3)] == [1, 2, 3]
+    assert _stored() == 3 and not held().pending
+
+
+def test_the_thread_writes_them_and_stopping_writes_the_rest(stocked):
+    codes = [c["code"] for c in stocked.codes[:5]]
+    process = _other_process(TRACE_SCAN_FLUSH_MS="5", TRACE_SCAN_LIMIT="0")
+    book = _book_of(process)
+
+    def scanner(index: int) -> list[int]:
+        client = process.test_client()
+        return [_count_shown(client, codes[(index + i) % 5]) for i in range(25)]
+
+    try:
+        results = [[] for _ in range(4)]
+        threads = [
+            threading.Thread(target=lambda i=i: results[i].extend(scanner(i))) for i in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sum(len(r) for r in results) == 100
+        book.stop()  # whatever the thread had not written yet
+        assert _stored() == 100 and sum(_counts().values()) == 100
+        assert all(1 <= n <= 20 for r in results for n in r)  # concurrent: any order
+        # A scan written in its request while the batch was first read may be missing here
+        # until the batch is read again (within the refresh): then every count is exact.
+        now = book.clock() + book.refresh + 1
+        book.clock = lambda: now
+        client = process.test_client()
+        assert [_count_shown(client, code) for code in codes] == [21] * 5
+    finally:
+        _discard(book)
+
+
+def test_a_gunicorn_worker_writes_what_it_holds_when_it_stops(stocked, tmp_path):
+    """gunicorn's graceful stop (SIGTERM) ends each worker through atexit: nothing lost."""
+    from tests.conftest import database_url, env_for_tests
+
+    codes = [c["code"] for c in stocked.codes[:10]]
+    env = {**os.environ, **env_for_tests(DATABASE_URL=database_url())}
+    env.update(TRACE_SCAN_FLUSH_MS=str(HOUR_MS), TRACE_SCAN_LIMIT="0", WEB_WORKERS="1")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "gunicorn", "wsgi:app", "-c", "gunicorn.conf.py"]
+    server = subprocess.Popen(
+        [*command, "-b", f"127.0.0.1:{port}"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
+    )
+    try:
+        statuses = [_get(port, f"/t/{codes[i % 10]}", first=i == 0) for i in range(60)]
+        assert statuses == [200] * 60
+        assert _stored() < 60  # held in the worker
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert _stored() == 60 and sum(_counts().values()) == 60
+
+
+def _get(port: int, path: str, first: bool = False) -> int:
+    for _ in range(300 if first else 1):  # the first request waits for the worker to boot
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        except ConnectionRefusedError:
+            threading.Event().wait(0.1)
+    raise AssertionError("gunicorn did not start")
