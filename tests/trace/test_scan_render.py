@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.services.trace.scans import ScanView
+from app.web import scan_html
 from app.web.scan_html import PER_CODE, ScanPages
+from tests.trace.test_scan_page import scan
 
 SHANGHAI, LONDON = ZoneInfo("Asia/Shanghai"), ZoneInfo("Europe/London")
 TRICKY = "<b>&\"'</b> 检测"  # what autoescape must escape, with Chinese
@@ -192,3 +194,35 @@ def test_per_code_fields_compared_with_each_other_are_refused(app):
         template = app.jinja_env.from_string("{% if v.scan_count > v.serial %}x{% endif %}")
     with pytest.raises(TypeError):
         ScanPages().page(template, BASE, SHANGHAI)
+
+
+def test_the_scan_page_is_served_from_kept_renderings(stocked, monkeypatch):
+    """Through /t/<code>: each code's page is Jinja's rendering of its own view, and the
+    codes of the batch share one kept catalog part."""
+    client = stocked.team.client
+    served, page = [], ScanPages.page
+
+    def recorded(pages, template, view, tz):
+        served.append((template, view, tz, page(pages, template, view, tz)))
+        return served[-1][-1]
+
+    monkeypatch.setattr(ScanPages, "page", recorded)
+    client.application.extensions.pop("trace.scan_pages", None)
+    codes = [stocked.codes[n]["code"] for n in (0, 1, 0, 2, 0)]
+    bodies = [scan(client, code).get_data() for code in codes]
+    assert [view.code for _, view, _, _ in served] == codes
+    assert [view.scan_count for _, view, _, _ in served] == [1, 1, 2, 1, 3]
+    for body, (template, view, tz, html) in zip(bodies, served, strict=True):
+        assert body == html == _jinja(template, view, tz)
+    assert len(client.application.extensions["trace.scan_pages"]._entries) == 1
+
+
+def test_templates_that_reload_are_rendered_by_jinja_every_time(app, template):
+    env, expected = app.jinja_env, _jinja(template, BASE).decode()
+    reloading = env.auto_reload
+    with app.app_context():
+        env.auto_reload = True
+        try:
+            assert scan_html.render("trace/scan.html", BASE, SHANGHAI) == expected
+        finally:
+            env.auto_reload = reloading
