@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, redirect, request
 from app.core.database import commit
 from app.core.errors import RateLimited
 from app.services.trace import clients, oauth, scans
+from app.web import scan_html
 
 bp = Blueprint("trace_page", __name__)
 # Inline styles only; images (none yet) from this server; no scripts, frames or fonts.
@@ -21,13 +22,13 @@ HEADERS = (
 _static: dict[str, bytes] = {}  # template name → its rendered page (pages without context)
 
 
-def _page(template: str, status: int, **context) -> Response:
-    """The page rendered straight from Jinja's compiled template: the pages use nothing
-    Flask's render_template adds (request, session, g, config). A page without context
-    (not issued, too many openings) is the same every time: rendered once per process."""
+def _page(template: str, status: int) -> Response:
+    """A page without context (not issued, too many openings), rendered straight from
+    Jinja's compiled template (the pages use nothing Flask's render_template adds: request,
+    session, g, config). It is the same every time: rendered once per process."""
     env = current_app.jinja_env
-    if context or env.auto_reload:
-        body = env.get_template(template).render(context)
+    if env.auto_reload:
+        body = env.get_template(template).render()
     else:
         body = _static.get(template) or _static.setdefault(
             template, env.get_template(template).render().encode()
@@ -52,7 +53,8 @@ def scan_page(code: str):
     commit()  # a known customer's timeline event (nothing to commit for most scans)
     if visit.view is None:
         return _page("trace/not_found.html", 404)
-    response = _page("trace/scan.html", 200, v=visit.view, tz=scans.zone())
+    body = scan_html.render("trace/scan.html", visit.view, scans.zone())
+    response = Response(body, headers=HEADERS)
     if visit.cookie:
         response.set_cookie(
             oauth.COOKIE,
