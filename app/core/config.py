@@ -310,10 +310,7 @@ def trace_settings(env: Mapping[str, str], app_env: str) -> dict:
         "WECHAT_OAUTH_BASE": env_str(env, "WECHAT_OAUTH_BASE", "https://open.weixin.qq.com"),
         "TRACE_SCAN_LIMIT": env_int(env, "TRACE_SCAN_LIMIT", 30),
         "TRACE_SCAN_WINDOW": env_int(env, "TRACE_SCAN_WINDOW", 60),
-        # Scans of held codes written by each web process every this many ms (0: each in
-        # its request); other processes' scans show on a page within the refresh (seconds).
-        "TRACE_SCAN_FLUSH_MS": env_int(env, "TRACE_SCAN_FLUSH_MS", 50),
-        "TRACE_SCAN_REFRESH_SECONDS": env_int(env, "TRACE_SCAN_REFRESH_SECONDS", 5),
+        **scan_book_settings(env),
         "TRACE_PROXY_HOPS": env_int(env, "TRACE_PROXY_HOPS", 0),
         "TRACE_MAX_CODES": env_int(env, "TRACE_MAX_CODES", 10_000),
         "TRACE_REPORT_MAX_BYTES": env_int(env, "TRACE_REPORT_MAX_BYTES", 20 * 1024 * 1024),
@@ -321,6 +318,19 @@ def trace_settings(env: Mapping[str, str], app_env: str) -> dict:
         "TRACE_ANOMALY_MINUTES": env_int(env, "TRACE_ANOMALY_MINUTES", 60),
         "TRACE_LABEL_FONT": env_str(env, "TRACE_LABEL_FONT") or DEFAULT_LABEL_FONT,
     }
+
+
+def scan_book_settings(env: Mapping[str, str]) -> dict:
+    """Scans of held codes written by each web process every TRACE_SCAN_FLUSH_MS (0: each
+    in its request); other processes' scans, deliveries and batch edits show on a process's
+    pages within TRACE_SCAN_REFRESH_SECONDS (app.services.trace.scanbook)."""
+    flush = env_int(env, "TRACE_SCAN_FLUSH_MS", 50)
+    refresh = env_int(env, "TRACE_SCAN_REFRESH_SECONDS", 5)
+    if not 0 <= flush <= 60_000:
+        raise ConfigError(f"TRACE_SCAN_FLUSH_MS must be 0 to 60000, got {flush}")
+    if not 1 <= refresh <= 3600:
+        raise ConfigError(f"TRACE_SCAN_REFRESH_SECONDS must be 1 to 3600, got {refresh}")
+    return {"TRACE_SCAN_FLUSH_MS": flush, "TRACE_SCAN_REFRESH_SECONDS": refresh}
 
 
 def env_span(env: Mapping[str, str], name: str, default: str) -> tuple[tuple[int, int], ...]:

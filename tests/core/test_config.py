@@ -88,3 +88,18 @@ def test_gunicorn_production_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_BIND", "127.0.0.1:9000")
     chosen = runpy.run_path(path)
     assert (chosen["workers"], chosen["threads"], chosen["bind"]) == (3, 8, "127.0.0.1:9000")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRACE_SCAN_FLUSH_MS", "-1"),
+        ("TRACE_SCAN_FLUSH_MS", "600000"),
+        ("TRACE_SCAN_REFRESH_SECONDS", "0"),
+    ],
+)
+def test_the_scan_book_settings_are_bounded(name, value):
+    """A refresh of 0 would read the whole batch again at every scan."""
+    with pytest.raises(ConfigError, match=name):
+        load_config({name: value})
+    assert load_config({})["TRACE_SCAN_FLUSH_MS"] == 50

@@ -24,7 +24,7 @@ from tests.trace.test_scan_page import scan
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
-HOUR_MS = 3_600_000  # the writing thread never runs by itself during a test
+MINUTE_MS = 60_000  # the writing thread does not run by itself during a test
 
 
 def _count_shown(client, code: str) -> int:
@@ -50,7 +50,7 @@ def _book_of(application) -> scanbook.ScanBook:
 @pytest.fixture
 def held(app, monkeypatch):
     """The suite's app with scans buffered; the test writes them (flush) when it asks."""
-    monkeypatch.setitem(app.config, "TRACE_SCAN_FLUSH_MS", HOUR_MS)
+    monkeypatch.setitem(app.config, "TRACE_SCAN_FLUSH_MS", MINUTE_MS)
     app.extensions.pop(scanbook._KEY, None)
     yield lambda: _book_of(app)
     _discard(app.extensions.pop(scanbook._KEY, None))
@@ -66,7 +66,7 @@ def _other_process(**settings):
     from app import create_app
     from tests.conftest import env_for_tests
 
-    return create_app(env_for_tests(**{"TRACE_SCAN_FLUSH_MS": str(HOUR_MS), **settings}))
+    return create_app(env_for_tests(**{"TRACE_SCAN_FLUSH_MS": str(MINUTE_MS), **settings}))
 
 
 def test_held_codes_are_counted_here_and_written_together(stocked, held):
@@ -196,7 +196,7 @@ def test_a_gunicorn_worker_writes_what_it_holds_when_it_stops(stocked, tmp_path)
 
     codes = [c["code"] for c in stocked.codes[:10]]
     env = {**os.environ, **env_for_tests(DATABASE_URL=database_url())}
-    env.update(TRACE_SCAN_FLUSH_MS=str(HOUR_MS), TRACE_SCAN_LIMIT="0", WEB_WORKERS="1")
+    env.update(TRACE_SCAN_FLUSH_MS=str(MINUTE_MS), TRACE_SCAN_LIMIT="0", WEB_WORKERS="1")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

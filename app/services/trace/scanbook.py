@@ -83,7 +83,7 @@ ASYNC_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)"
 ROW_FIELDS = ("channel", "client", "network", "os", "device", "in_wechat")
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One code as this process knows it."""
 
