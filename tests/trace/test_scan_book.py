@@ -51,6 +51,7 @@ def _book_of(application) -> scanbook.ScanBook:
 def held(app, monkeypatch):
     """The suite's app with scans buffered; the test writes them (flush) when it asks."""
     monkeypatch.setitem(app.config, "TRACE_SCAN_FLUSH_MS", MINUTE_MS)
+    monkeypatch.setattr(scanbook, "MIN_MISSES", 1)  # a batch is held after its first scan
     app.extensions.pop(scanbook._KEY, None)
     yield lambda: _book_of(app)
     _discard(app.extensions.pop(scanbook._KEY, None))
@@ -149,6 +150,21 @@ def test_a_known_homeowners_scan_is_written_in_the_request(stocked, mini, held):
     row = db.session.scalars(select(TraceScan).filter_by(channel="mini")).one()
     assert row.customer_id == team.customer.id
     assert db.session.scalars(select(TimelineEvent).filter_by(kind="material_scanned")).one()
+
+
+def test_a_batch_is_held_only_once_it_is_busy_and_let_go_when_idle(stocked, held, monkeypatch):
+    monkeypatch.setattr(scanbook, "MIN_MISSES", 8)
+    team, code = stocked.team, stocked.codes[0]["code"]
+    assert [_count_shown(team.client, code) for _ in range(7)] == list(range(1, 8))
+    assert _stored() == 7 and not held().snapshots  # scanned now and then: scan by scan
+    assert _count_shown(team.client, code) == 8  # the eighth within the refresh: held now
+    assert held().snapshots and _count_shown(team.client, code) == 9
+    assert _stored() == 8 and len(held().pending) == 1
+    now = held().clock() + held().refresh + 1
+    held().clock = lambda: now
+    assert _count_shown(team.client, code) == 10  # one scan since: not worth reading again
+    assert not held().snapshots and not held().codes
+    assert _stored() == 9 and held().flush() == 1 and _counts()[code] == 10
 
 
 def test_a_batch_too_large_to_hold_is_written_scan_by_scan(stocked, held, monkeypatch):

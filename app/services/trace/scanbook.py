@@ -9,10 +9,13 @@ scans it counts in a buffer that a thread writes every TRACE_SCAN_FLUSH_MS, all 
 one transaction (codes' counters added in id order, scan rows inserted).
 
 What a scan sees and stores:
-- A code this process does not hold (or whose batch's snapshot is older than
-  TRACE_SCAN_REFRESH_SECONDS, claimed by one thread) goes through the one-statement scan in
-  the request, as with the buffer off; then its batch is read (again) into the snapshot.
-  A batch of more than MAX_BATCH_CODES codes is never held: all its scans go that way.
+- A code this process does not hold goes through the one-statement scan in the request, as
+  with the buffer off. A batch is read and held once it is busy here: its MIN_MISSES-th
+  such scan within TRACE_SCAN_REFRESH_SECONDS (a batch scanned now and then costs less scan
+  by scan than read whole). A held batch is read again, by the first scan after the
+  refresh (that scan written in the request), when the scans counted here since paid for
+  it (`_worth_keeping`), else let go. A batch of more than MAX_BATCH_CODES codes is never
+  held: all its scans are written in the request.
 - A held code is counted here: the page shows the database's count at the snapshot plus the
   scans counted since in this process (ones of other processes appear at the next refresh,
   within TRACE_SCAN_REFRESH_SECONDS), and its scan row waits in the buffer.
@@ -56,6 +59,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH_CODES = 20_000  # a larger batch is not held (its scans go to the database)
 MAX_HELD = 200_000  # codes held per process (about 40 MB); past this, start over
 MAX_PENDING = 20_000  # buffered scans per process; past this, scans go to the database
+MIN_MISSES = 8  # scans of a batch within a refresh before a process reads and holds it
 _KEY = "trace.scan_book"
 
 LOAD_BATCH = """
@@ -106,6 +110,7 @@ class Snapshot:
     held: bool
     codes: set[str] = field(default_factory=set)
     claimed: bool = False  # a thread is reading it again
+    hits: int = 0  # scans counted here since it was read
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class ScanBook:
         self.codes: dict[str, Entry] = {}
         self.snapshots: dict[int, Snapshot] = {}
         self.loading: set[int] = set()  # batches a thread is reading for the first time
+        self.misses: dict[int, list] = {}  # batch → [since, scans written in the request]
         self.pending: list[tuple] = []  # scan rows not written yet
         self.unflushed: Counter[int] = Counter()  # code id → its scans not written yet
         self.clock = monotonic
@@ -147,6 +153,7 @@ class ScanBook:
             snapshot = self.snapshots[entry.batch_id]
             if self.clock() - snapshot.loaded_at > self.refresh:
                 return None
+            snapshot.hits += 1
             entry.count += 1
             entry.first = entry.first or params["now"]
             self.unflushed[entry.code_id] += 1
@@ -180,18 +187,51 @@ class ScanBook:
             return shown, entry.first
 
     def claim(self, batch_id: int) -> bool:
-        """True when the caller is to read `batch_id` (new here, or stale and unclaimed)."""
+        """True when the caller, having just written a scan of `batch_id` in its request,
+        is to read the batch (again); see `_busy` and `_worth_keeping`."""
         with self.lock:
             snapshot = self.snapshots.get(batch_id)
             if snapshot is None:
-                if batch_id in self.loading:
+                if batch_id in self.loading or not self._busy(batch_id):
                     return False
                 self.loading.add(batch_id)
                 return True
-            if snapshot.claimed or self.clock() - snapshot.loaded_at <= self.refresh:
+            if not snapshot.held or snapshot.claimed:
+                return False  # a batch too large stays unheld; another thread reads it
+            if self.clock() - snapshot.loaded_at <= self.refresh:
+                return False
+            if not self._worth_keeping(snapshot):
+                self._drop(snapshot)
                 return False
             snapshot.claimed = True
             return True
+
+    def _busy(self, batch_id: int) -> bool:
+        """Whether this scan is the MIN_MISSES-th of the batch written in the request within
+        one refresh: a batch is held only while it is scanned often (a batch scanned now
+        and then is cheaper to write scan by scan than to read whole)."""
+        now = self.clock()
+        window = self.misses.get(batch_id)
+        if window is None or now - window[0] > self.refresh:
+            if len(self.misses) >= MAX_HELD:
+                self.misses.clear()
+            window = self.misses[batch_id] = [now, 0]
+        window[1] += 1
+        if window[1] < MIN_MISSES:
+            return False
+        del self.misses[batch_id]
+        return True
+
+    @staticmethod
+    def _worth_keeping(snapshot: Snapshot) -> bool:
+        """Whether the scans counted here since the batch was read paid for reading it
+        again: reading a code costs about a hundredth of what holding saves a scan."""
+        return snapshot.hits >= MIN_MISSES + len(snapshot.codes) // 100
+
+    def _drop(self, snapshot: Snapshot) -> None:
+        del self.snapshots[snapshot.batch_id]
+        for code in snapshot.codes:
+            self.codes.pop(code, None)
 
     def load(self, driver, batch_id: int) -> None:
         """Read the batch's codes on `driver` (psycopg, autocommit) into its snapshot."""
