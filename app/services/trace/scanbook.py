@@ -19,13 +19,13 @@ What a scan sees and stores:
 - A held code is counted here: the page shows the database's count at the snapshot plus the
   scans counted since in this process (ones of other processes appear at the next refresh,
   within TRACE_SCAN_REFRESH_SECONDS), and its scan row waits in the buffer.
-- Counts: a batch read takes the database's count (every process's written scans) and
-  adds what this process has not written yet (`unflushed`); a read and a write exclude each
-  other (`io`), so a write is seen whole or not at all. One after another, the scans of a
-  code in one process count up by one. Concurrent ones may show the same number, and a
-  scan written in its request while its batch was being read here for the first time may
-  be missing from what this process shows until the next read (within the refresh); the
-  rows and the code's counter in the database are always exact.
+- Counts: a batch read takes the database's count (every process's written scans) and adds
+  what this process has not written yet (`unflushed`); a scan written in its request adds
+  them to the count its statement returns. Both happen while no write of this process can
+  commit (`io`, taken for the read, or from before the statement until then), so each scan
+  counts once: one after another, the scans of a code in one process count up by one
+  (concurrent ones may show the same number), and the database's rows and counters are
+  always exact.
 - A known customer's scan is never buffered (scans.record writes it in the request, with
   its timeline event); nor are scans while the buffer holds MAX_PENDING rows (the database
   is not taking the writes: the request then fails or succeeds as without the buffer).
@@ -168,23 +168,24 @@ class ScanBook:
                 snapshot.version,
             )
 
-    def seen(self, code: str, batch_id: int, counted: int, first: datetime) -> tuple[int, datetime]:
-        """A scan of `code` written in the request (not held, or its batch being read
-        again), `counted` and `first` the code row's after it: the count and first scan to
-        show, with this process's scans not written yet (read while no write is between
-        its commit and forgetting them, so none counts twice), kept for the next held scan:
-        one after another, the scans of a code in this process count up by one."""
-        with self.lock:  # a batch read that began before this scan was written may lack it
-            if code not in self.codes and batch_id not in self.loading:
-                return counted, first
-        with self.io, self.lock:
+    def writing(self) -> threading.Lock:
+        """Held by a scan written in its request from before its statement until it has
+        been `seen` (and its batch read, if claimed): no write of this process commits in
+        between, so the count the statement returns and the scans not written yet
+        (`unflushed`) add up to the code's count, each scan once."""
+        return self.io
+
+    def seen(self, code: str, counted: int, first: datetime) -> tuple[int, datetime]:
+        """A scan of `code` written in its request (inside `writing()`), `counted` and
+        `first` the code row's after it: the count and first scan to show, with this
+        process's scans not written yet; kept for the next held scan of the code."""
+        with self.lock:
             entry = self.codes.get(code)
             if entry is None:
                 return counted, first
-            shown = counted + self.unflushed.get(entry.code_id, 0)
-            entry.count = max(entry.count, shown)
+            entry.count = max(entry.count, counted + self.unflushed.get(entry.code_id, 0))
             entry.first = min(first, entry.first or first)
-            return shown, entry.first
+            return entry.count, entry.first
 
     def claim(self, batch_id: int) -> bool:
         """True when the caller, having just written a scan of `batch_id` in its request,
@@ -234,13 +235,13 @@ class ScanBook:
             self.codes.pop(code, None)
 
     def load(self, driver, batch_id: int) -> None:
-        """Read the batch's codes on `driver` (psycopg, autocommit) into its snapshot."""
+        """Read the batch's codes on `driver` (psycopg, autocommit) into its snapshot
+        (inside `writing()`: no write of this process commits during the read)."""
         try:
-            with self.io:
-                version = driver.execute(BATCH_VERSION, (batch_id,)).fetchone()
-                rows = driver.execute(LOAD_BATCH, (batch_id, MAX_BATCH_CODES + 1)).fetchall()
-                with self.lock:
-                    self._replace(batch_id, version[0] if version else "", rows)
+            version = driver.execute(BATCH_VERSION, (batch_id,)).fetchone()
+            rows = driver.execute(LOAD_BATCH, (batch_id, MAX_BATCH_CODES + 1)).fetchall()
+            with self.lock:
+                self._replace(batch_id, version[0] if version else "", rows)
         finally:
             with self.lock:
                 self.loading.discard(batch_id)
@@ -268,30 +269,45 @@ class ScanBook:
     def flush(self) -> int:
         """Write the buffered scans in one transaction; how many. A failure keeps them
         for the next flush (logged without personal data)."""
-        with self.io:
-            with self.lock:
-                rows, self.pending = self.pending, []
-            if not rows:
+        with self.lock:
+            if not self.pending:
                 return 0
-            try:
-                self._write(rows)
-            except Exception as exc:  # noqa: BLE001 - whatever failed, the scans are kept
-                with self.lock:
-                    self.pending[:0] = rows
-                log.warning("trace scans: %d not written yet, kept: %r", len(rows), type(exc))
-                return 0
-            with self.lock:
-                for row in rows:
-                    left = self.unflushed[row[0]] - 1
-                    if left > 0:
-                        self.unflushed[row[0]] = left
-                    else:
-                        del self.unflushed[row[0]]
-            return len(rows)
+        # The connection before `io`, as a scan written in its request takes them: a thread
+        # holding `io` never waits for a connection another holds while waiting for `io`.
+        try:
+            pooled = self.engine.raw_connection()
+        except Exception as exc:  # noqa: BLE001 - no connection now: the scans are kept
+            log.warning("trace scans: not written yet, kept: %r", type(exc))
+            return 0
+        try:
+            with self.io:
+                return self._flush_on(pooled)
+        finally:
+            pooled.close()  # rolled back by the pool when the commit did not happen
 
-    def _write(self, rows: list[tuple]) -> None:
+    def _flush_on(self, pooled) -> int:
+        with self.lock:
+            rows, self.pending = self.pending, []
+        if not rows:
+            return 0
+        try:
+            self._write(pooled, rows)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the scans are kept
+            with self.lock:
+                self.pending[:0] = rows
+            log.warning("trace scans: %d not written yet, kept: %r", len(rows), type(exc))
+            return 0
+        with self.lock:
+            for row in rows:
+                left = self.unflushed[row[0]] - 1
+                if left > 0:
+                    self.unflushed[row[0]] = left
+                else:
+                    del self.unflushed[row[0]]
+        return len(rows)
+
+    def _write(self, pooled, rows: list[tuple]) -> None:
         columns = [list(column) for column in zip(*rows, strict=True)]
-        pooled = self.engine.raw_connection()
         driver = pooled.driver_connection
         try:
             driver.execute(ASYNC_COMMIT)
@@ -301,8 +317,6 @@ class ScanBook:
             driver.commit()
         except self.engine.dialect.loaded_dbapi.Error as exc:
             raise driver_error(exc, driver, pooled.invalidate) from exc
-        finally:
-            pooled.close()  # rolled back by the pool when the commit did not happen
 
     def start(self) -> None:
         """The writing thread, started with the first buffered scan of the process."""

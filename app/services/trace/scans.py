@@ -27,6 +27,7 @@ day per customer and code (dedupe key), so a homeowner checking a box twice is o
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -236,10 +237,11 @@ def _catalog_part(batch_id: int, delivery_id: int | None, version: str, reader=N
     return part
 
 
-def _open_pg(params: dict, book: scanbook.ScanBook | None) -> dict | None:
-    """A held code is counted in the process (scanbook); any other goes to the database in
-    one statement, and then its batch is held when `book` is given."""
-    if book is not None and (counted := book.count(params)) is not None:
+def _open_pg(params: dict, book: scanbook.ScanBook | None, buffered: bool) -> dict | None:
+    """A held code's scan, when `buffered`, is counted in the process (scanbook); any other
+    goes to the database in one statement, and the book learns of it (and may then read
+    its batch to hold it)."""
+    if buffered and book is not None and (counted := book.count(params)) is not None:
         part = _catalog_part(counted.batch_id, counted.delivery_id, counted.version)
         return {
             "serial": counted.serial,
@@ -247,14 +249,14 @@ def _open_pg(params: dict, book: scanbook.ScanBook | None) -> dict | None:
             "first_scanned_at": counted.first_scanned_at,
             **part,
         }
-    with reading() as reader:
+    with reading() as reader, book.writing() if book is not None else nullcontext():
         row = reader.first(OPEN_PG, params)
         if row is None:
             return None
         part = _catalog_part(row.batch_id, row.delivery_id, row.version, reader)
         count, first = row.scan_count, row.first_scanned_at
         if book is not None:
-            count, first = book.seen(params["code"], row.batch_id, count, first)
+            count, first = book.seen(params["code"], count, first)
             if book.claim(row.batch_id):
                 book.load(reader.driver, row.batch_id)
     return {"serial": row.serial, "scan_count": count, "first_scanned_at": first, **part}
@@ -270,7 +272,7 @@ def record(code: str, client: Client, channel: str, customer_id: int | None = No
     if db.engine.dialect.name != "postgresql":
         page = _open_sqlite(params)
     else:
-        page = _open_pg(params, scanbook.book() if customer_id is None else None)
+        page = _open_pg(params, scanbook.book(), buffered=customer_id is None)
     return None if page is None else ScanView(code=code, **page)
 
 
