@@ -151,8 +151,9 @@ class ScanBook:
             if entry is None or len(self.pending) >= MAX_PENDING:
                 return None
             snapshot = self.snapshots[entry.batch_id]
-            if self.clock() - snapshot.loaded_at > self.refresh:
-                return None
+            if not snapshot.claimed and self.clock() - snapshot.loaded_at > self.refresh:
+                return None  # this scan is written in its request and reads the batch again
+            # While one thread reads it again, the others go on counting here.
             snapshot.hits += 1
             entry.count += 1
             entry.first = entry.first or params["now"]
@@ -240,8 +241,7 @@ class ScanBook:
         try:
             version = driver.execute(BATCH_VERSION, (batch_id,)).fetchone()
             rows = driver.execute(LOAD_BATCH, (batch_id, MAX_BATCH_CODES + 1)).fetchall()
-            with self.lock:
-                self._replace(batch_id, version[0] if version else "", rows)
+            self._replace(batch_id, version[0] if version else "", rows)
         finally:
             with self.lock:
                 self.loading.discard(batch_id)
@@ -249,22 +249,36 @@ class ScanBook:
                     self.snapshots[batch_id].claimed = False
 
     def _replace(self, batch_id: int, version: str, rows: list) -> None:
+        """The batch's snapshot from `rows`, built outside `lock` (a batch of thousands of
+        codes would hold every scan of the process back) and swapped in under it, with the
+        scans this process counted and has not written yet (kept still by `io`)."""
         held = len(rows) <= MAX_BATCH_CODES
-        old = self.snapshots.pop(batch_id, None)
-        if held and len(self.codes) + len(rows) > MAX_HELD:
-            self.codes, self.snapshots, old = {}, {}, None  # start over
-        snapshot = Snapshot(batch_id, version, self.clock(), held)
-        for code, code_id, serial, delivery_id, count, first in rows if held else ():
-            known = self.codes.get(code)
-            if known is not None and known.first is not None:
-                first = known.first if first is None else min(first, known.first)
-            count += self.unflushed.get(code_id, 0)  # counted here, not yet written
-            count = max(count, known.count) if known is not None else count
-            self.codes[code] = Entry(code_id, batch_id, serial, delivery_id, count, first)
-            snapshot.codes.add(code)
-        for code in old.codes - snapshot.codes if old else ():
-            self.codes.pop(code, None)
-        self.snapshots[batch_id] = snapshot
+        fresh = {
+            code: Entry(code_id, batch_id, serial, delivery_id, count, first)
+            for code, code_id, serial, delivery_id, count, first in (rows if held else ())
+        }
+        codes_by_id = {entry.code_id: code for code, entry in fresh.items()}
+        snapshot = Snapshot(batch_id, version, self.clock(), held, set(fresh))
+        with self.lock:
+            for code_id, unwritten in self.unflushed.items():
+                code = codes_by_id.get(code_id)
+                if code is not None:
+                    self._add_unwritten(fresh[code], self.codes.get(code), unwritten)
+            old = self.snapshots.pop(batch_id, None)
+            if held and len(self.codes) + len(fresh) > MAX_HELD:
+                self.codes, self.snapshots, old = {}, {}, None  # start over
+            self.codes.update(fresh)
+            for code in old.codes - snapshot.codes if old else ():
+                self.codes.pop(code, None)
+            self.snapshots[batch_id] = snapshot
+
+    @staticmethod
+    def _add_unwritten(entry: Entry, known: Entry | None, unwritten: int) -> None:
+        """The database's count of a code plus its scans counted here and not written yet
+        (the first of those may be earlier than the database's first)."""
+        entry.count += unwritten
+        if known is not None and known.first is not None:
+            entry.first = known.first if entry.first is None else min(entry.first, known.first)
 
     def flush(self) -> int:
         """Write the buffered scans in one transaction; how many. A failure keeps them
