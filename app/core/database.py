@@ -68,18 +68,20 @@ def driver_connection() -> Iterator:
             _hand_back(pooled)
 
 
-def driver_error(exc: Exception, driver, invalidate) -> DBAPIError:
+def driver_error(exc: Exception, driver, invalidate, engine=None) -> DBAPIError:
     """The driver's error `exc` as SQLAlchemy's DBAPIError (no parameters: they may be
     personal data), as it would come through the Session. When the server dropped the
     connection (`driver` broken, closed or gone), `invalidate(exc)` marks it and the whole
     pool is dropped, as SQLAlchemy does, so a database restart fails one request or job,
     not one per pooled connection; the error then says so (connection_invalidated, which
-    the enrichment job reads)."""
+    the enrichment job reads). `engine`: the connection's, given by a caller outside an
+    application context (a thread of its own), where db.engine cannot be asked."""
+    engine = engine if engine is not None else db.engine
     gone = driver is None or driver.broken or driver.closed
     if gone:
         invalidate(exc)
-        db.engine.dispose(close=False)
-    error = db.engine.dialect.loaded_dbapi.Error
+        engine.dispose(close=False)
+    error = engine.dialect.loaded_dbapi.Error
     return DBAPIError.instance(None, None, exc, error, connection_invalidated=gone)
 
 

@@ -237,3 +237,57 @@ def _get(port: int, path: str, first: bool = False) -> int:
         except ConnectionRefusedError:
             threading.Event().wait(0.1)
     raise AssertionError("gunicorn did not start")
+
+
+def test_no_write_commits_between_a_scan_written_in_its_request_and_its_count(stocked, held):
+    """A stale code's scan is written in its request; were this process's held scans
+    written between its statement and its count, they would be in neither (the page going
+    back by them): the book's write lock is held across both, so the writing thread waits."""
+    team, code = stocked.team, stocked.codes[0]["code"]
+    assert [_count_shown(team.client, code) for _ in range(4)] == [1, 2, 3, 4]
+    book, writers = held(), []
+    real_seen = book.seen
+
+    def seen_while_a_write_is_due(*args):
+        assert book.io.locked()  # taken before the statement
+        writer = threading.Thread(target=book.flush)
+        writer.start()  # the thread's write, due now: it waits for the lock
+        writers.append(writer)
+        return real_seen(*args)
+
+    book.seen = seen_while_a_write_is_due
+    now = book.clock() + book.refresh + 1
+    book.clock = lambda: now
+    assert [_count_shown(team.client, code) for _ in range(2)] == [5, 6]
+    for writer in writers:
+        writer.join(30)
+    book.flush()
+    assert _counts()[code] == 6 and _stored() == 6
+
+
+def test_the_writing_thread_drops_the_pool_when_the_server_dropped_it(stocked, held, caplog):
+    """The thread has no application context: a write on a connection the server closed
+    (a database restart) still drops the whole pool, so the next write (and each request)
+    gets a new connection instead of failing once per stale pooled one."""
+    import psycopg
+
+    from tests.conftest import database_url
+
+    team, code = stocked.team, stocked.codes[0]["code"]
+    assert [_count_shown(team.client, code) for _ in range(3)] == [1, 2, 3]
+    book = held()
+    db.session.rollback()
+    url = database_url().replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as other:  # every pooled connection dies
+        other.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    written = []
+    for _ in range(2):
+        thread = threading.Thread(target=lambda: written.append(book.flush()))
+        thread.start()
+        thread.join(30)
+    assert written == [0, 2] and not book.pending
+    assert "RuntimeError" not in caplog.text
+    assert _stored() == 3 and _counts()[code] == 3

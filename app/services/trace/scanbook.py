@@ -330,7 +330,7 @@ class ScanBook:
             driver.execute(INSERT_SCANS, columns)
             driver.commit()
         except self.engine.dialect.loaded_dbapi.Error as exc:
-            raise driver_error(exc, driver, pooled.invalidate) from exc
+            raise driver_error(exc, driver, pooled.invalidate, self.engine) from exc
 
     def start(self) -> None:
         """The writing thread, started with the first buffered scan of the process."""
