@@ -291,3 +291,15 @@ def test_the_writing_thread_drops_the_pool_when_the_server_dropped_it(stocked, h
     assert written == [0, 2] and not book.pending
     assert "RuntimeError" not in caplog.text
     assert _stored() == 3 and _counts()[code] == 3
+
+
+def test_a_failed_batch_read_does_not_fail_the_written_scan(stocked, held, monkeypatch):
+    """The scan is written before its batch is read: a read that fails (a timeout, the
+    server going away) answers the page, and the batch is read at a later scan."""
+    team, code, read = stocked.team, stocked.codes[0]["code"], scanbook.LOAD_BATCH
+    monkeypatch.setattr(scanbook, "LOAD_BATCH", "SELECT 1 / 0 WHERE %s > %s")
+    assert [_count_shown(team.client, code) for _ in range(2)] == [1, 2]
+    assert _stored() == 2 and not held().pending and not held().loading
+    monkeypatch.setattr(scanbook, "LOAD_BATCH", read)
+    assert [_count_shown(team.client, code) for _ in range(2)] == [3, 4]
+    assert held().flush() == 1 and _counts()[code] == 4

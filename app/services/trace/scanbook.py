@@ -237,11 +237,16 @@ class ScanBook:
 
     def load(self, driver, batch_id: int) -> None:
         """Read the batch's codes on `driver` (psycopg, autocommit) into its snapshot
-        (inside `writing()`: no write of this process commits during the read)."""
+        (inside `writing()`: no write of this process commits during the read). A failed
+        read only leaves the batch as it was (its scans go to the database until it is
+        read): the scan is written by then, and failing its page would make the homeowner
+        scan (and count) again. The pool discards a connection that broke."""
         try:
             version = driver.execute(BATCH_VERSION, (batch_id,)).fetchone()
             rows = driver.execute(LOAD_BATCH, (batch_id, MAX_BATCH_CODES + 1)).fetchall()
             self._replace(batch_id, version[0] if version else "", rows)
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            log.warning("trace scans: batch %d not read: %r", batch_id, type(exc))
         finally:
             with self.lock:
                 self.loading.discard(batch_id)
