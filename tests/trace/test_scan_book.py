@@ -303,3 +303,20 @@ def test_a_failed_batch_read_does_not_fail_the_written_scan(stocked, held, monke
     monkeypatch.setattr(scanbook, "LOAD_BATCH", read)
     assert [_count_shown(team.client, code) for _ in range(2)] == [3, 4]
     assert held().flush() == 1 and _counts()[code] == 4
+
+
+def test_a_forked_process_does_not_write_the_scans_it_inherited(stocked, held):
+    """A child inherits the book's atexit call and a copy of its buffer: the parent's
+    rows are the parent's to write."""
+    team, code = stocked.team, stocked.codes[0]["code"]
+    assert [_count_shown(team.client, code) for _ in range(3)] == [1, 2, 3]
+    book = held()
+    db.session.rollback()
+    book.engine.dispose()  # the child opens connections of its own
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child: what its atexit would run
+        book.stop()
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert _stored() == 1
+    assert book.flush() == 2 and _stored() == 3 and _counts()[code] == 3

@@ -351,7 +351,11 @@ class ScanBook:
             self.flush()
 
     def stop(self) -> None:
-        """Stop the thread and write what is held (at exit; tests)."""
+        """Stop the thread and write what is held (at exit; tests). Not in a process forked
+        from this one: it inherits this atexit call and a copy of the buffer, whose rows
+        are this process's to write (written twice otherwise)."""
+        if os.getpid() != self.pid:
+            return
         self.stopping.set()
         if self.thread is not None and self.thread is not threading.current_thread():
             self.thread.join(5)
