@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,37 @@ def test_a_forked_process_does_not_write_the_scans_it_inherited(stocked, held):
     os.waitpid(child, 0)
     assert _stored() == 1
     assert book.flush() == 2 and _stored() == 3 and _counts()[code] == 3
+
+
+def test_a_write_and_a_delivery_of_the_same_codes_do_not_deadlock(stocked, held):
+    """A write locks its codes, then its scan rows' foreign key takes a key share on the
+    batch row; a delivery locked the batch row (FOR UPDATE, which a key share waits for)
+    and then its codes: a write holding a code of the range was a deadlock, and the
+    delivery answered 503."""
+    import psycopg
+
+    from tests.conftest import database_url
+
+    team, batch_id = stocked.team, stocked.batch["id"]
+    code_id = db.session.scalar(select(func.min(TraceCode.id)))
+    db.session.rollback()
+    url = database_url().replace("postgresql+psycopg", "postgresql")
+    answers = []
+    with psycopg.connect(url) as write:  # a flush, between its LOCK_CODES and INSERT_SCANS
+        write.execute("SET lock_timeout = '10s'")
+        write.execute(scanbook.LOCK_CODES, ([code_id],))
+        delivery = threading.Thread(
+            target=lambda: answers.append(deliver(team, batch_id).status_code)
+        )
+        delivery.start()
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        for _ in range(100):
+            if write.execute(waiting).fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        now = datetime.now(UTC)
+        row = ([code_id], [batch_id], [now], ["web"], ["c"], [""], ["iOS"], ["mobile"], [False])
+        write.execute(scanbook.INSERT_SCANS, row)
+        write.commit()
+        delivery.join(30)
+    assert answers == [201]

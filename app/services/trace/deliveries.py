@@ -75,8 +75,11 @@ def deliver(
 ) -> MaterialDelivery:
     """Deliver serials first..last (default: every code not yet delivered) to the project."""
     when, whole = _when(delivered_at), first is None and last is None
+    # FOR NO KEY UPDATE: deliveries of a batch still wait for each other, but a scan row's
+    # foreign key (a key share on the batch) does not wait for this one; with FOR UPDATE a
+    # scan write holding a code of the range deadlocked with the delivery (answered 503).
     db.session.execute(
-        select(MaterialBatch.id).where(MaterialBatch.id == batch.id).with_for_update()
+        select(MaterialBatch.id).where(MaterialBatch.id == batch.id).with_for_update(key_share=True)
     )
     first, last = _serials(batch, first, last)
     in_range = (TraceCode.batch_id == batch.id, TraceCode.serial.between(first, last))
