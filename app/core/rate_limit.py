@@ -79,7 +79,7 @@ class Tally:
     window: int  # the window's number (epoch seconds // its length)
     known: int = 0  # the shared (Redis) count at this process's last sync
     pending: int = 0  # openings allowed here and not yet sent to Redis
-    sending: int = 0  # openings being added to Redis by the syncs in flight
+    sending: int = 0  # openings being added to Redis by the syncs in flight, their own too
     syncs: int = 0  # syncs in flight (threads of this process asking Redis now)
 
 
@@ -135,7 +135,8 @@ class Batched:
                 tally.pending += 1
                 return True
             sent, tally.pending = tally.pending, 0
-            tally.sending, tally.syncs = tally.sending + sent, tally.syncs + 1
+            # The sync's own opening too: while Redis has not answered, it may be allowed.
+            tally.sending, tally.syncs = tally.sending + sent + 1, tally.syncs + 1
         redis_key = f"{KEY_PREFIX}:batched:{scope}:{seconds}:{window}:{key}"
         return self._sync(tally, redis_key, sent, limit, seconds)
 
@@ -159,7 +160,7 @@ class Batched:
             log.warning("rate limit: Redis failed, counting in-process: %r", exc)
             count = None
         with self.lock:
-            tally.sending, tally.syncs = tally.sending - sent, tally.syncs - 1
+            tally.sending, tally.syncs = tally.sending - sent - 1, tally.syncs - 1
             if count is not None:
                 tally.known = max(tally.known, int(count))
                 return bool(allowed)

@@ -126,3 +126,32 @@ def test_batched_other_threads_count_here_while_a_sync_is_in_flight():
             assert syncing.result(5)
         assert limiter.allow("s", "k", 100, 60, 5)
     assert calls == [5, 5]
+
+
+def test_batched_one_process_allows_no_more_than_the_limit_while_a_sync_is_in_flight():
+    """The opening that syncs is counted here until Redis answers: other threads allowed
+    the limit without it, and Redis (which had not seen their batch yet) allowed it too."""
+    app = create_app(env_for_tests())
+    limiter = rate_limit.Batched(None)
+    shared, entered, release = [0], threading.Event(), threading.Event()
+
+    def script(keys, args):  # SYNC_SCRIPT on one count; the first call is slow to arrive
+        if not entered.is_set():
+            entered.set()
+            release.wait(5)
+        shared[0] += args[0]
+        allowed = shared[0] < args[1]
+        shared[0] += allowed
+        return [int(allowed), shared[0]]
+
+    limiter.script = script
+    with app.app_context():
+        allowed = sum(limiter.allow("s", "k", 10, 60, 3) for _ in range(3))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            syncing = pool.submit(limiter.allow, "s", "k", 10, 60, 3)
+            assert entered.wait(5)
+            allowed += sum(limiter.allow("s", "k", 10, 60, 3) for _ in range(20))
+            release.set()
+            allowed += syncing.result(5)
+        allowed += sum(limiter.allow("s", "k", 10, 60, 3) for _ in range(20))
+    assert allowed == 10
