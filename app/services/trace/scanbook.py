@@ -176,15 +176,18 @@ class ScanBook:
         (`unflushed`) add up to the code's count, each scan once."""
         return self.io
 
-    def seen(self, code: str, counted: int, first: datetime) -> tuple[int, datetime]:
+    def seen(self, code: str, code_id: int, counted: int, first: datetime) -> tuple[int, datetime]:
         """A scan of `code` written in its request (inside `writing()`), `counted` and
         `first` the code row's after it: the count and first scan to show, with this
-        process's scans not written yet; kept for the next held scan of the code."""
+        process's scans of it not written yet (also of a code no longer held: a batch let
+        go or started over still has its scans in the buffer); kept for the next held scan
+        of the code."""
         with self.lock:
+            shown = counted + self.unflushed.get(code_id, 0)
             entry = self.codes.get(code)
             if entry is None:
-                return counted, first
-            entry.count = max(entry.count, counted + self.unflushed.get(entry.code_id, 0))
+                return shown, first
+            entry.count = max(entry.count, shown)
             entry.first = min(first, entry.first or first)
             return entry.count, entry.first
 
@@ -270,7 +273,8 @@ class ScanBook:
                 if code is not None:
                     self._add_unwritten(fresh[code], self.codes.get(code), unwritten)
             old = self.snapshots.pop(batch_id, None)
-            if held and len(self.codes) + len(fresh) > MAX_HELD:
+            kept = len(self.codes) - (len(old.codes) if old else 0)
+            if held and kept + len(fresh) > MAX_HELD:
                 self.codes, self.snapshots, old = {}, {}, None  # start over
             self.codes.update(fresh)
             for code in old.codes - snapshot.codes if old else ():

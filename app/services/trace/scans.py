@@ -163,6 +163,7 @@ def _one_statement():
     version = select(BATCH_VERSION).where(catalog.BATCH.c.id == counted.c.batch_id)
     return select(
         select(stored.c.id).scalar_subquery().label("scan_id"),
+        counted.c.id.label("code_id"),
         *(counted.c[name] for name in (*COUNTERS, "batch_id", "delivery_id")),
         version.scalar_subquery().label("version"),
         ASYNC_COMMIT.label("commit_mode"),
@@ -256,7 +257,7 @@ def _open_pg(params: dict, book: scanbook.ScanBook | None, buffered: bool) -> di
         part = _catalog_part(row.batch_id, row.delivery_id, row.version, reader)
         count, first = row.scan_count, row.first_scanned_at
         if book is not None:
-            count, first = book.seen(params["code"], count, first)
+            count, first = book.seen(params["code"], row.code_id, count, first)
             if book.claim(row.batch_id):
                 book.load(reader.driver, row.batch_id)
     return {"serial": row.serial, "scan_count": count, "first_scanned_at": first, **part}
