@@ -357,3 +357,21 @@ def test_a_write_and_a_delivery_of_the_same_codes_do_not_deadlock(stocked, held)
         write.commit()
         delivery.join(30)
     assert answers == [201]
+
+
+def test_a_batch_edit_read_with_the_page_is_adopted_by_the_book(stocked, held, app):
+    """Once a held scan has read the edited batch's catalog part (the cache had none of the
+    book's version), the book takes that version: the next scans find the part cached."""
+    from app.services.trace import pagecache
+    from tests.trace.helpers import api
+
+    team, code, batch_id = stocked.team, stocked.codes[0]["code"], stocked.batch["id"]
+    _count_shown(team.client, code)  # held now
+    results = [{"item": "甲醛释放量", "result": "≤0.025 mg/m³ ENF"}]
+    api(team, "patch", f"/trace/batches/{batch_id}", json={"inspection": results})
+    with app.app_context():
+        pagecache.cache().clear()  # as when another process's scan read it first
+    assert "甲醛释放量" in scan(team.client, code).get_data(as_text=True)
+    snapshot = held().snapshots[batch_id]
+    with app.app_context():
+        assert pagecache.cache().get((batch_id, None), snapshot.version) is not None

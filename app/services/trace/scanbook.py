@@ -169,6 +169,15 @@ class ScanBook:
                 snapshot.version,
             )
 
+    def adopt(self, batch_id: int, version: str) -> None:
+        """The batch row's newer `version`, read with the page's catalog part (an edit
+        since the batch was read here): its held scans then find that part in the page
+        cache instead of reading it at each scan until the refresh."""
+        with self.lock:
+            snapshot = self.snapshots.get(batch_id)
+            if snapshot is not None:
+                snapshot.version = version
+
     def writing(self) -> threading.Lock:
         """Held by a scan written in its request from before its statement until it has
         been `seen` (and its batch read, if claimed): no write of this process commits in

@@ -222,20 +222,25 @@ def _open_sqlite(params: dict) -> dict | None:
     return page
 
 
-def _catalog_part(batch_id: int, delivery_id: int | None, version: str, reader=None) -> dict:
-    """The page's catalog part, from this process's cache or read (and kept); `reader`: an
-    open prebuilt.Reader to read it on (else one is opened when it must be read)."""
+def _catalog_part(
+    batch_id: int, delivery_id: int | None, version: str, reader=None
+) -> tuple[dict, str]:
+    """The page's catalog part, from this process's cache or read (and kept), and the batch
+    version it is of (`version`, or the one read); `reader`: an open prebuilt.Reader to read
+    it on (else one is opened when it must be read)."""
     cache, key = pagecache.cache(), (batch_id, delivery_id)
     part = cache.get(key, version)
-    if part is None:
-        if reader is None:
-            with reading() as opened:
-                return _catalog_part(batch_id, delivery_id, version, opened)
-        row = reader.first(CATALOG_PG, {"batch_id": batch_id, "delivery_id": delivery_id})
-        part = row._asdict()
-        part["inspection"] = part["inspection"] or []
-        cache.put(key, part.pop("version"), part)
-    return part
+    if part is not None:
+        return part, version
+    if reader is None:
+        with reading() as opened:
+            return _catalog_part(batch_id, delivery_id, version, opened)
+    row = reader.first(CATALOG_PG, {"batch_id": batch_id, "delivery_id": delivery_id})
+    part = row._asdict()
+    part["inspection"] = part["inspection"] or []
+    version = part.pop("version")
+    cache.put(key, version, part)
+    return part, version
 
 
 def _open_pg(params: dict, book: scanbook.ScanBook | None, buffered: bool) -> dict | None:
@@ -243,7 +248,9 @@ def _open_pg(params: dict, book: scanbook.ScanBook | None, buffered: bool) -> di
     goes to the database in one statement, and the book learns of it (and may then read
     its batch to hold it)."""
     if buffered and book is not None and (counted := book.count(params)) is not None:
-        part = _catalog_part(counted.batch_id, counted.delivery_id, counted.version)
+        part, version = _catalog_part(counted.batch_id, counted.delivery_id, counted.version)
+        if version != counted.version:  # the batch was edited since the book read it
+            book.adopt(counted.batch_id, version)
         return {
             "serial": counted.serial,
             "scan_count": counted.scan_count,
@@ -254,7 +261,7 @@ def _open_pg(params: dict, book: scanbook.ScanBook | None, buffered: bool) -> di
         row = reader.first(OPEN_PG, params)
         if row is None:
             return None
-        part = _catalog_part(row.batch_id, row.delivery_id, row.version, reader)
+        part, _ = _catalog_part(row.batch_id, row.delivery_id, row.version, reader)
         count, first = row.scan_count, row.first_scanned_at
         if book is not None:
             count, first = book.seen(params["code"], row.code_id, count, first)
