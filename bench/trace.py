@@ -13,9 +13,11 @@ scan page through gunicorn against /healthz of the same server.
 2. gunicorn with the production settings (gunicorn.conf.py) serves GET /t/<code> for random
    codes of that batch (half delivered to a site, so the page shows the delivery and the
    community) and GET /healthz at concurrency 16, alternated in --rounds rounds (bench.common
-   .alternate). Every scan is a real one: the rate limit counted (its limit raised, all load
-   comes from one address, so each process adds its count to Redis every 5 openings, the
-   most app.core.rate_limit.allow_batched waits), the code counted and a scan row stored:
+   .alternate). Every scan is a real one: the rate limit counted (all load comes from one
+   address, its limit raised to 10^9: a process counts alone up to a tenth of a window's
+   room, app.core.rate_limit.allow_batched, so here, as for a homeowner's few openings, it
+   never reaches Redis; a client near its limit asks Redis at each opening), the code
+   counted and a scan row stored:
    with production's TRACE_SCAN_FLUSH_MS each worker holds the batch's codes after its
    first scan of it and writes its scans every 50 ms (app.services.trace.scanbook; that
    thread's CPU is gunicorn's), and after gunicorn's graceful stop the run checks that

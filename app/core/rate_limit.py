@@ -34,7 +34,7 @@ from limits.strategies import MovingWindowRateLimiter
 log = logging.getLogger(__name__)
 REDIS_RETRY_SECONDS = 30
 KEY_PREFIX = "zxcrm"
-BATCH = 5  # allow_batched: openings of a key allowed in a process between two Redis syncs
+SHARE = 10  # allow_batched: a process counts alone up to 1/SHARE of a window's room left
 
 
 @lru_cache(maxsize=64)
@@ -98,21 +98,23 @@ return {allowed, count}
 
 
 class Batched:
-    """Fixed windows counted here, in Redis only every `batch` openings of a key.
+    """Fixed windows counted here, in Redis only every few openings of a key.
 
     A process allows a key's opening without asking Redis while its openings not yet in
-    Redis (`pending`) are fewer than `batch` and, with the Redis count it last saw (`known`)
-    and those being sent (`sending`), under the limit. The opening after that adds them to
-    Redis in one script call, which allows it only while the shared count is under the
-    limit; meanwhile the other threads go on counting here (a sync in flight does not send
-    every opening to Redis: under load from one address that made every other opening a
-    round trip). A window's count in Redis only grows, so a refusal here is not early (one
+    Redis (`pending`) are fewer than `batch` and than a SHARE-th of the room the window had
+    left when it last looked (the limit less the Redis count it last saw, `known`, and those
+    being sent, `sending`); and with those, under the limit. The opening after
+    that adds them to Redis in one script call, which allows it only while the shared count
+    is under the limit; meanwhile the other threads go on counting here (a sync in flight
+    does not send every opening to Redis: under load from one address that made every other
+    opening a round trip). Far from the limit a process asks Redis seldom; near it, at every
+    opening. A window's count in Redis only grows, so a refusal here is not early (one
     process alone allows exactly the limit; only while two of its syncs of a key cross may
     it count the slower one's openings twice). What a process allowed and Redis does not
-    know yet is at most `batch` pending plus `batch` in each sync in flight, one per
-    thread: a window allows one key at most limit + (P - 1) × (T + 1) × batch openings over
-    P processes of T threads (the trace page's 30 a minute, batch 3: 30 in one process, at
-    most 45 on two of four threads; sequential openings, the usual case, at most 33).
+    know yet is at most one share pending plus one in each sync in flight, one per thread:
+    a window allows one key at most limit + (P - 1) × (T + 1) × ⌈limit / SHARE⌉ openings over
+    P processes of T threads (the trace page's 30 a minute: 30 in one process, at most 45
+    on two of four threads; sequential openings, the usual case, at most 33).
     Without Redis (or while it fails, as Limiter) each process counts alone up to the limit.
     """
 
@@ -131,7 +133,8 @@ class Batched:
             if tally.known + tally.pending + tally.sending >= limit:
                 return False
             local = self.script is None or time.monotonic() < self.skip_redis_until
-            if local or tally.pending < batch:
+            share = min(batch, (limit - tally.known - tally.sending) // SHARE)
+            if local or tally.pending < share:
                 tally.pending += 1
                 return True
             sent, tally.pending = tally.pending, 0
@@ -185,12 +188,11 @@ def _limiter() -> Limiter:
 
 def allow_batched(scope: str, key: str, limit: int, seconds: int) -> bool:
     """Count one opening of `key` in `scope`; False when over `limit` per fixed window of
-    `seconds` (not counted then). Redis is asked once every `batch` openings of a key in a
-    process (Batched), batch = limit // 10 within 1..BATCH: a window allows exactly `limit`
-    openings of a key within one process, at most limit + (P - 1) × (T + 1) × batch across
-    P processes of T threads (see Batched)."""
-    batch = min(BATCH, max(1, limit // 10))
-    return _kept("batched_limiter", Batched).allow(scope, key, limit, seconds, batch)
+    `seconds` (not counted then). Redis is asked once every few openings of a key in a
+    process (Batched: up to a SHARE-th of the room left, fewer near the limit): a window
+    allows exactly `limit` openings of a key within one process, at most limit + (P - 1) ×
+    (T + 1) × ⌈limit / SHARE⌉ across P processes of T threads."""
+    return _kept("batched_limiter", Batched).allow(scope, key, limit, seconds, limit)
 
 
 def allow(scope: str, key: str, limit: str) -> bool:

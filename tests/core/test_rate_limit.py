@@ -128,6 +128,30 @@ def test_batched_other_threads_count_here_while_a_sync_is_in_flight():
     assert calls == [5, 5]
 
 
+def test_batched_asks_redis_seldom_far_from_the_limit_and_at_every_opening_near_it():
+    """A process counts alone up to a tenth of the room the window has left: a client far
+    under a high limit (many phones behind one carrier NAT) costs Redis few round trips, and
+    one nearing its limit is checked against every process's count at each opening."""
+    app = create_app(env_for_tests())
+    limiter, shared, calls = rate_limit.Batched(None), {}, []
+
+    def script(keys, args):  # SYNC_SCRIPT: a count per key
+        calls.append(args[0])
+        count = shared.get(keys[0], 0) + args[0]
+        allowed = count < args[1]
+        shared[keys[0]] = count + allowed
+        return [int(allowed), shared[keys[0]]]
+
+    limiter.script = script
+    with app.app_context():
+        assert sum(limiter.allow("s", "far", 10_000, 60, 10_000) for _ in range(1000)) == 1000
+        assert calls == []  # a tenth of the room: the next opening sends them
+        assert limiter.allow("s", "far", 10_000, 60, 10_000) and calls == [1000]
+        calls.clear()
+        assert sum(limiter.allow("s", "near", 30, 60, 30) for _ in range(40)) == 30
+        assert calls[:2] == [3, 2] and calls[-3:] == [0, 0, 0]  # then every opening asks
+
+
 def test_batched_one_process_allows_no_more_than_the_limit_while_a_sync_is_in_flight():
     """The opening that syncs is counted here until Redis answers: other threads allowed
     the limit without it, and Redis (which had not seen their batch yet) allowed it too."""
@@ -146,12 +170,12 @@ def test_batched_one_process_allows_no_more_than_the_limit_while_a_sync_is_in_fl
 
     limiter.script = script
     with app.app_context():
-        allowed = sum(limiter.allow("s", "k", 10, 60, 3) for _ in range(3))
+        allowed = sum(limiter.allow("s", "k", 30, 60, 3) for _ in range(3))
         with ThreadPoolExecutor(max_workers=1) as pool:
             syncing = pool.submit(limiter.allow, "s", "k", 10, 60, 3)
             assert entered.wait(5)
-            allowed += sum(limiter.allow("s", "k", 10, 60, 3) for _ in range(20))
+            allowed += sum(limiter.allow("s", "k", 30, 60, 3) for _ in range(40))
             release.set()
             allowed += syncing.result(5)
-        allowed += sum(limiter.allow("s", "k", 10, 60, 3) for _ in range(20))
-    assert allowed == 10
+        allowed += sum(limiter.allow("s", "k", 30, 60, 3) for _ in range(40))
+    assert allowed == 30

@@ -3,8 +3,9 @@ TRACE_SCAN_WINDOW seconds, so codes cannot be enumerated (issue 13).
 
 Counted by the app's one limiter in its batched form (app.core.rate_limit.allow_batched:
 fixed windows, counted in each web process and added to Redis every few openings of a
-client, so most openings cost no Redis round trip; a window allows at most the limit plus
-a few per web process, see there; counted in-process while Redis fails, so an outage
+client, each opening near the limit, so most openings cost no Redis round trip; a window
+allows at most the limit plus about a tenth of it per other web process and thread, see
+there; counted in-process while Redis fails, so an outage
 neither opens the page to enumeration nor closes it to homeowners).
 """
 
