@@ -19,7 +19,7 @@ scan page through gunicorn against /healthz of the same server.
    never reaches Redis; a client near its limit asks Redis at each opening), the code
    counted and a scan row stored:
    with production's TRACE_SCAN_FLUSH_MS each worker holds the batch's codes after its
-   first scan of it and writes its scans every 50 ms (app.services.trace.scanbook; that
+   8 first scans of it (written in the request) and writes its scans every 50 ms (app.services.trace.scanbook; that
    thread's CPU is gunicorn's), and after gunicorn's graceful stop the run checks that
    every scan sent is a row and counted on its code. The page's
    catalog part comes from each process's cache (app.services.trace.pagecache), here two

@@ -1,4 +1,5 @@
-"""flask seed demo: idempotent demo data (stores, staff of every role, customers)."""
+"""flask seed demo: idempotent demo data (stores, staff of every role, customers, a batch of
+material trace codes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.models import AutoReplyRule, Customer, Project, Referral, Staff
+from app.models import AutoReplyRule, Customer, MaterialBatch, Project, Referral, Staff, TraceCode
 from app.models.types import utcnow
 from app.services.customers import customers, stages, timeline
 from app.services.customers import staff as staff_service
@@ -19,6 +20,8 @@ from app.services.projects import projects
 from app.services.referrals import attribution
 from app.services.referrals import codes as referral_codes
 from app.services.tagging import tag_rules, tagging
+from app.services.trace import catalog
+from app.services.trace import codes as trace_codes
 from app.services.value import value
 
 seed_cli = AppGroup("seed", help="演示数据")
@@ -178,6 +181,46 @@ def _ensure_referrals(team: dict[str, list[Staff]]) -> None:
     _ensure_site(leads[0], team)  # as the signed demo customers have
 
 
+DEMO_BATCH = "DEMO-20261101"
+DEMO_TILE = {
+    "category": "瓷砖",
+    "name": "通体大理石瓷砖",
+    "brand": "东鹏",
+    "model": "YT8001",
+    "spec": "800×800mm",
+    "unit": "箱",
+}
+
+
+def _ensure_trace(manager: Staff) -> str:
+    """A tile batch with 24 trace codes (not delivered: a delivery would notify a demo
+    homeowner through WeChat); the URL of its first code's scan page."""
+    batch = db.session.scalars(select(MaterialBatch).filter_by(batch_no=DEMO_BATCH)).first()
+    if batch is None:
+        supplier = catalog.create_supplier(
+            {"name": "佛山建材（演示）", "credit_code": "", "note": ""}
+        )
+        material = catalog.create_material(DEMO_TILE)
+        fields = {
+            "material_id": material.id,
+            "supplier_id": supplier.id,
+            "batch_no": DEMO_BATCH,
+            "quantity": 24,
+            "report_no": "GT2026-0921",
+            "inspection_agency": "国家建筑材料质量检验检测中心",
+            "inspection": [
+                {"item": "放射性", "result": "A类"},
+                {"item": "吸水率", "result": "≤0.5%"},
+            ],
+        }
+        batch = catalog.create_batch(fields, manager)
+        trace_codes.generate(batch, 24)
+    first = db.session.scalars(
+        select(TraceCode.code).filter_by(batch_id=batch.id).order_by(TraceCode.serial)
+    ).first()
+    return trace_codes.url(first)
+
+
 def _ensure_replies() -> None:
     if db.session.scalars(select(AutoReplyRule.id)).first() is None:
         for keyword, match, reply in DEMO_REPLIES:
@@ -214,6 +257,7 @@ def demo(force: bool):
                 dedupe_key=f"demo:task:{n}",
             )
     _ensure_referrals(team)
+    scan_url = _ensure_trace(team["manager"][0])
     value.recompute_due()  # customer value of those no hook assessed yet
     db.session.commit()
     click.echo(f"demo data ready: {len(STORES)} stores, {len(members)} staff, 20 customers")
@@ -221,3 +265,4 @@ def demo(force: bool):
         f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{n}/{r}" for n, r, _ in STAFF)
     )
     click.echo("staff console: http://127.0.0.1:5000/ (sign in with a name above, or its phone)")
+    click.echo(f"a material trace code's scan page (24 in batch {DEMO_BATCH}): {scan_url}")

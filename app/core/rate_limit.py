@@ -1,4 +1,5 @@
-"""Attempt limits, the one limiter of the app: a moving window per key (the `limits` library),
+"""Attempt limits, the one limiter of the app: a moving window per key (the `limits` library;
+the scan page's batched form below counts fixed windows),
 counted in Redis when REDIS_URL is set (every process shares one count) and in this process
 otherwise.
 

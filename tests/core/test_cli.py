@@ -2,11 +2,20 @@ from sqlalchemy import func, select, text
 
 from app import create_app
 from app.core.extensions import db
-from app.models import ApiToken, AuditLog, Customer, CustomerIdentity, Staff, Store, TimelineEvent
+from app.models import (
+    ApiToken,
+    AuditLog,
+    Customer,
+    CustomerIdentity,
+    Staff,
+    Store,
+    TimelineEvent,
+    TraceCode,
+)
 from app.services.customers import customers, phones
 from tests.conftest import env_for_tests
 
-MODELS = (Store, Staff, Customer, CustomerIdentity, TimelineEvent)
+MODELS = (Store, Staff, Customer, CustomerIdentity, TimelineEvent, TraceCode)
 
 
 def _counts():
@@ -20,6 +29,10 @@ def test_seed_demo_twice_leaves_the_same_rows(ctx):
     assert "demo1234" in first.output
     after_first = _counts()
     assert after_first["Store"] == 2 and after_first["Customer"] == 20
+    scan_url = first.output.split("scan page (24 in batch DEMO-20261101): ")[1].split()[0]
+    page = ctx.test_client().get(scan_url.split("127.0.0.1:5000", 1)[1])
+    assert page.status_code == 200 and "东鹏 通体大理石瓷砖" in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(TraceCode)) == 24
     roles = {r for s in db.session.scalars(select(Staff)) for r in s.role_set}
     assert roles == {"admin", "manager", "sales", "designer", "pm", "supervisor", "service"}
     second = runner.invoke(args=["seed", "demo"])
