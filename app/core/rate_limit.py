@@ -141,12 +141,18 @@ class Batched:
             sent, tally.pending = tally.pending, 0
             # The sync's own opening too: while Redis has not answered, it may be allowed.
             tally.sending, tally.syncs = tally.sending + sent + 1, tally.syncs + 1
-        redis_key = f"{KEY_PREFIX}:batched:{scope}:{seconds}:{window}:{key}"
+        redis_key = f"{KEY_PREFIX}:batched:{scope}:{seconds}:{tally.window}:{key}"
         return self._sync(tally, redis_key, sent, limit, seconds)
 
     def _tally(self, index: tuple, window: int) -> Tally:
+        """The key's tally of `window`, or of the next one when that has begun: a thread
+        reads the clock before it takes the lock, so one that read it just before a window
+        ended may come after others began the next. Its opening is counted in the newer
+        window: a fresh tally of the older one would replace the newer, whose openings
+        counted here (not yet in Redis) would then be forgotten. (A clock set back further
+        starts a tally of the older window: a client is never held in a far later one.)"""
         tally = self.tallies.get(index)
-        if tally is None or tally.window != window:
+        if tally is None or tally.window not in (window, window + 1):
             if len(self.tallies) >= self.MAX_KEYS:
                 self._prune(window)
             tally = self.tallies[index] = Tally(window)

@@ -179,3 +179,21 @@ def test_batched_one_process_allows_no_more_than_the_limit_while_a_sync_is_in_fl
             allowed += syncing.result(5)
         allowed += sum(limiter.allow("s", "k", 30, 60, 3) for _ in range(40))
     assert allowed == 30
+
+
+def test_batched_a_late_opening_of_the_last_window_does_not_restart_the_new_one(monkeypatch):
+    """A thread reads the clock before it takes the lock: one that read it just before a
+    window ended may count after other threads began the next window. Its opening must not
+    replace the new window's tally with a fresh one of the old window (the next opening
+    would then start the new window over: its openings counted here forgotten, the limit
+    allowed twice in one process)."""
+    app = create_app(env_for_tests())
+    now = [120.0]
+    monkeypatch.setattr(rate_limit, "_now", lambda: now[0])
+    with app.app_context():
+        allowed = sum(rate_limit.allow_batched("late", "k", 30, 60) for _ in range(30))
+        now[0] = 119.99  # read before the rollover, counted after it
+        rate_limit.allow_batched("late", "k", 30, 60)
+        now[0] = 120.0
+        allowed += sum(rate_limit.allow_batched("late", "k", 30, 60) for _ in range(30))
+    assert allowed == 30
