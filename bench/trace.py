@@ -87,6 +87,7 @@ def max_rss_mb() -> float:
 
 def seed(count: int):
     """A site, a staff member and a tile batch; the batch."""
+    from app.cli.seed import DEMO_TILE
     from app.core.extensions import db
     from app.models import Customer, Project
     from app.services.customers import staff
@@ -98,16 +99,7 @@ def seed(count: int):
     db.session.flush()
     db.session.add(Project(customer_id=customer.id, community="锦绣苑", address="锦绣路 1 号"))
     supplier = catalog.create_supplier({"name": "佛山建材", "credit_code": "", "note": ""})
-    material = catalog.create_material(
-        {
-            "category": "瓷砖",
-            "name": "通体大理石瓷砖",
-            "brand": "东鹏",
-            "model": "YT8001",
-            "spec": "800×800mm",
-            "unit": "箱",
-        }
-    )
+    material = catalog.create_material(DEMO_TILE)
     batch = catalog.create_batch(
         {
             "material_id": material.id,

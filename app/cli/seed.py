@@ -182,6 +182,7 @@ def _ensure_referrals(team: dict[str, list[Staff]]) -> None:
 
 
 DEMO_BATCH = "DEMO-20261101"
+# The sample tile and its inspection results (the trace tests and bench/trace.py use them too).
 DEMO_TILE = {
     "category": "瓷砖",
     "name": "通体大理石瓷砖",
@@ -190,6 +191,7 @@ DEMO_TILE = {
     "spec": "800×800mm",
     "unit": "箱",
 }
+DEMO_RESULTS = [{"item": "放射性", "result": "A类"}, {"item": "吸水率", "result": "≤0.5%"}]
 
 
 def _ensure_trace(manager: Staff) -> str:
@@ -208,10 +210,7 @@ def _ensure_trace(manager: Staff) -> str:
             "quantity": 24,
             "report_no": "GT2026-0921",
             "inspection_agency": "国家建筑材料质量检验检测中心",
-            "inspection": [
-                {"item": "放射性", "result": "A类"},
-                {"item": "吸水率", "result": "≤0.5%"},
-            ],
+            "inspection": DEMO_RESULTS,
         }
         batch = catalog.create_batch(fields, manager)
         trace_codes.generate(batch, 24)

@@ -9,20 +9,9 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
+from app.cli.seed import DEMO_RESULTS as RESULTS
+from app.cli.seed import DEMO_TILE as TILE
 from app.core import rate_limit
-
-TILE = {
-    "category": "瓷砖",
-    "name": "通体大理石瓷砖",
-    "brand": "东鹏",
-    "model": "YT8001",
-    "spec": "800×800mm",
-    "unit": "箱",
-}
-RESULTS = [
-    {"item": "放射性", "result": "A类"},
-    {"item": "吸水率", "result": "≤0.5%"},
-]
 
 
 @pytest.fixture(autouse=True)
