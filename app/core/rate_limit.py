@@ -104,9 +104,9 @@ class Batched:
     A process allows a key's opening without asking Redis while its openings not yet in
     Redis (`pending`) are fewer than `batch` and than a SHARE-th of the room the window had
     left when it last looked (the limit less the Redis count it last saw, `known`, and those
-    being sent, `sending`); and with those, under the limit. The opening after
-    that adds them to Redis in one script call, which allows it only while the shared count
-    is under the limit; meanwhile the other threads go on counting here (a sync in flight
+    being sent, `sending`); and with those, under the limit. The opening after that adds
+    them to Redis in one script call, which allows it only while the shared count is under
+    the limit; meanwhile the other threads go on counting here (a sync in flight
     does not send every opening to Redis: under load from one address that made every other
     opening a round trip). Far from the limit a process asks Redis seldom; near it, at every
     opening. A window's count in Redis only grows, so a refusal here is not early (one

@@ -351,7 +351,7 @@ class ScanBook:
             raise driver_error(exc, driver, pooled.invalidate, self.engine) from exc
 
     def start(self) -> None:
-        """The writing thread, started with the first buffered scan of the process."""
+        """The writing thread, started with the process's book (scanbook.book)."""
         with self.lock:
             if self.thread is not None:
                 return

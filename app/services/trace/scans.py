@@ -17,9 +17,9 @@ same "not issued" answer.
 Durability: the scan's transaction commits with synchronous_commit off (for that
 transaction only, set inside the statement), so the request does not wait for the WAL to
 reach the disk. A scan written in its request is written before the page answers and
-survives any crash of the app (a buffered one: see scanbook); only a crash of the PostgreSQL server or its machine can lose the scans of its last
-moments (at most three times wal_writer_delay, 0.6 s by default), never leaving the
-database inconsistent. Every other write of the app keeps synchronous commits.
+survives any crash of the app (a buffered one: see scanbook); only a crash of the
+PostgreSQL server or its machine can lose the scans of its last moments (at most three
+times wal_writer_delay, 0.6 s by default), never leaving the database inconsistent. Every other write of the app keeps synchronous commits.
 
 A known customer's scan (WeChat OAuth, or the mini program) is also a timeline event, once a
 day per customer and code (dedupe key), so a homeowner checking a box twice is one event.
